@@ -1,0 +1,212 @@
+"""The backward pass: walk the graph from the outputs to the leaves, applying the chain rule.
+
+Every recorded Function call is a node; its edges lead to the nodes (or leaf tensors) that
+produced its inputs. ``backward`` does three things:
+
+1. **Order.** A node may only run its backward once the gradients of *all* its outputs are
+   complete, i.e. after every node that used those outputs. A depth-first search from the
+   roots, taken in reverse post-order, gives such a topological order. The search keeps its
+   own stack instead of recursing, so a chain of 10,000 operations is fine.
+2. **Propagate.** In that order, each node turns the gradients of its outputs into
+   gradients of its inputs (``Function.backward``); a tensor used several times receives
+   the *sum* of the gradients of its uses (the multivariate chain rule).
+3. **Deliver and free.** Gradients that reach a leaf are added to its ``.grad`` (or, for
+   ``minidl.autograd.grad``, returned instead); each node frees its saved arrays as soon as
+   it has run, unless ``retain_graph=True``.
+
+Without ``create_graph`` the backward computations run under ``no_grad``; with it they are
+recorded too, so the gradients can be differentiated again.
+
+Example (a Hessian-vector product):
+    >>> import minidl
+    >>> x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x ** 3).sum()
+    >>> g, = minidl.autograd.grad(y, x, create_graph=True)      # 3x²
+    >>> hv, = minidl.autograd.grad(g, x, grad_outputs=minidl.tensor([1.0, 0.0]))
+    >>> hv                                                       # 6x · v
+    tensor([6., 0.])
+"""
+from ..backend import get_array_module
+from . import anomaly, grad_mode
+from .function import Function
+from .tensor import Tensor, ones_like
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Add the gradients of ``tensors`` to the ``.grad`` of the leaves (``Tensor.backward``).
+
+    With ``inputs``, only those leaves receive gradients.
+    """
+    roots, root_grads = _prepare_roots(tensors, grad_tensors, 'backward')
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    only = None if inputs is None else {id(t) for t in _as_list(inputs)}
+    leaf_grads, _ = _run(roots, root_grads, retain_graph, create_graph, capture=())
+    for leaf, grad in leaf_grads.values():
+        if only is not None and id(leaf) not in only:
+            continue
+        if not create_graph:
+            grad = grad.detach()
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
+
+    Nothing is added to any ``.grad``. ``inputs`` may be leaves or intermediate tensors.
+    With ``create_graph=True`` the results are part of a graph themselves, so they can be
+    differentiated again (second derivatives, Hessian-vector products).
+    """
+    inputs = _as_list(inputs)
+    for t in inputs:
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError("autograd.grad: every input must be a Tensor with requires_grad=True")
+    roots, root_grads = _prepare_roots(outputs, grad_outputs, 'autograd.grad')
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    leaf_grads, captured = _run(roots, root_grads, retain_graph, create_graph, capture=inputs)
+    results = []
+    for i, t in enumerate(inputs):
+        g = leaf_grads[id(t)][1] if t.is_leaf and id(t) in leaf_grads else captured.get(i)
+        if g is None and not allow_unused:
+            raise RuntimeError(f"autograd.grad: input {i} (shape {t.shape}) was not used to compute "
+                               "the outputs; pass allow_unused=True to get None for it")
+        results.append(g if g is None or create_graph else g.detach())
+    return tuple(results)
+
+
+# ---------------------------------------------------------------------- internals
+def _as_list(x):
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def _prepare_roots(tensors, grad_tensors, caller):
+    tensors = _as_list(tensors)
+    grads = [None] * len(tensors) if grad_tensors is None else _as_list(grad_tensors)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"{caller}: got {len(tensors)} outputs but {len(grads)} gradients")
+    roots, root_grads = [], []
+    for t, g in zip(tensors, grads):
+        if not t.requires_grad:
+            raise RuntimeError(f"{caller}: the tensor (shape {t.shape}) does not require grad and has "
+                               "no grad_fn; did you set requires_grad=True on the inputs, or compute it "
+                               "under no_grad()?")
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError(f"{caller}: gradient can only be implied for a single-element "
+                                   f"output, got shape {t.shape}; pass gradient=, a tensor of that shape")
+            g = ones_like(t)
+        elif not isinstance(g, Tensor):
+            g = Tensor(g)
+        if g.shape != t.shape:
+            raise RuntimeError(f"{caller}: gradient of shape {g.shape} given for an output of shape {t.shape}")
+        roots.append((t.grad_fn, t._output_index) if t.grad_fn is not None else (t, 0))
+        root_grads.append(g)
+    return roots, root_grads
+
+
+def _topological_order(root_nodes):
+    """Nodes reachable from ``root_nodes``, each listed before the nodes feeding it.
+
+    Iterative depth-first search; the reverse of the post-order is topological.
+    """
+    order, visited = [], set()
+    for root in root_nodes:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, _producers(root))]
+        while stack:
+            node, producers = stack[-1]
+            for producer in producers:
+                if id(producer) not in visited:
+                    visited.add(id(producer))
+                    stack.append((producer, _producers(producer)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _producers(node):
+    node._check_not_released()
+    return iter([edge[0] for edge in node._edges if edge is not None and isinstance(edge[0], Function)])
+
+
+def _run(roots, root_grads, retain_graph, create_graph, capture):
+    """The backward pass proper. Returns ({id(leaf): (leaf, grad)}, {capture index: grad})."""
+    node_grads = {}                  # id(node) -> [grad of each output]
+    leaf_grads = {}                  # id(leaf) -> (leaf, summed grad)
+    for (target, index), g in zip(roots, root_grads):
+        _deliver(target, index, g, node_grads, leaf_grads)
+    wanted = {}                      # (id(node), output index) -> position in capture
+    for i, t in enumerate(capture):
+        if t.grad_fn is not None:
+            wanted[(id(t.grad_fn), t._output_index)] = i
+    captured = {}
+    check = anomaly.is_anomaly_enabled()
+    order = _topological_order([target for target, _ in roots if isinstance(target, Function)])
+    with grad_mode.set_grad_enabled(create_graph):
+        for node in order:
+            grads = node_grads.pop(id(node), None)
+            if grads is None:        # reachable, but no gradient flowed into it
+                continue
+            grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
+            for i, g in enumerate(grads):
+                if (id(node), i) in wanted:
+                    captured[wanted[(id(node), i)]] = g
+            for i, t in node.__dict__.get('_retained', {}).items():
+                t.grad = grads[i] if create_graph else grads[i].detach()
+            input_grads = node.backward(*grads)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            input_grads = _checked_input_grads(node, input_grads, check)
+            for edge, g in zip(node._edges, input_grads):
+                if edge is not None and g is not None:
+                    _deliver(edge[0], edge[1], g, node_grads, leaf_grads)
+            if not retain_graph:
+                node._release()
+    return leaf_grads, captured
+
+
+def _deliver(target, index, g, node_grads, leaf_grads):
+    """Add gradient ``g`` to what ``target`` (a node's output, or a leaf) has received."""
+    if isinstance(target, Function):
+        grads = node_grads.get(id(target))
+        if grads is None:
+            grads = node_grads[id(target)] = [None] * target.num_outputs
+        grads[index] = g if grads[index] is None else grads[index] + g
+    else:
+        previous = leaf_grads.get(id(target))
+        leaf_grads[id(target)] = (target, g if previous is None else previous[1] + g)
+
+
+def _zeros_for(node, index):
+    """A zero gradient for an output of ``node`` that nothing downstream used."""
+    y = node._outputs[index]
+    return Tensor(get_array_module(y).zeros(y.shape, dtype=y.dtype))
+
+
+def _checked_input_grads(node, input_grads, check_finite):
+    """Catch a backward that returns the wrong number or shape of gradients.
+
+    A gradient always has its input's dtype (a float32 leaf gets a float32 .grad).
+    """
+    name = type(node).__name__
+    if len(input_grads) != len(node._edges):
+        raise RuntimeError(f"{name}.backward returned {len(input_grads)} gradients, but the op has "
+                           f"{len(node._edges)} inputs")
+    for i, (g, shape) in enumerate(zip(input_grads, node.input_shapes)):
+        if g is None:
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{name}.backward must return Tensors (or None), got {type(g).__name__} "
+                            f"for input {i}")
+        if g.shape != shape:
+            raise RuntimeError(f"{name}.backward returned a gradient of shape {g.shape} for input {i}, "
+                               f"which has shape {shape}")
+        if check_finite:
+            anomaly.check_finite(g.data, node, f"backward, gradient for input {i}")
+    return tuple(g if g is None or g.dtype == dtype else g.to(dtype)
+                 for g, dtype in zip(input_grads, node.input_dtypes))

@@ -1,0 +1,242 @@
+"""``Function``: the unit of differentiation.
+
+Reverse-mode automatic differentiation rests on one fact, the chain rule. If the loss L
+depends on x only through y = f(x), then
+
+    dL/dx = dL/dy · dy/dx        (a vector-Jacobian product: gx = Jᵀ gy)
+
+so each operation only has to know how to turn the gradient of its output, ``gy``, into the
+gradient of each input, ``gx``. A Function subclass says exactly that, in two methods:
+
+* ``forward(self, *arrays)`` computes the output from raw xp arrays (NumPy or CuPy) and
+  keeps what backward will need with ``self.save_for_backward(...)``;
+* ``backward(self, *grad_outputs)`` returns one gradient per input, written with minidl
+  Tensor operations, so that it reads like the math and can itself be differentiated
+  (``backward(create_graph=True)`` gives second derivatives).
+
+Calling a Function instance on tensors runs forward and, when gradients are wanted, records
+the call as a node of the graph: which tensors went in (its "edges" to earlier nodes) and
+what it saved. ``Tensor.backward()`` later walks these nodes from the loss back to the
+leaves (see ``engine.py``).
+
+Example, a Function a student might write and check::
+
+    >>> import minidl
+    >>> from minidl.autograd import Function
+    >>> class Cube(Function):
+    ...     '''y = x³;  dL/dx = dL/dy · 3x²'''
+    ...     def forward(self, x):
+    ...         self.save_for_backward(x)
+    ...         return x ** 3
+    ...     def backward(self, gy):
+    ...         x, = self.saved_tensors
+    ...         return gy * 3 * x * x
+    >>> x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    >>> Cube()(x).sum().backward()
+    >>> x.grad
+    tensor([ 3., 12.])
+    >>> minidl.gradcheck(Cube(), [minidl.tensor([0.5, -1.5], requires_grad=True)])
+    True
+"""
+import numbers
+
+import numpy
+
+from .. import backend
+from . import anomaly, grad_mode
+from .tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable operation (see the module docstring).
+
+    Attributes available in ``backward``:
+        saved_tensors: what forward passed to ``save_for_backward``, as Tensors. An input or
+            an output of this call comes back attached to the graph (so backward can be
+            differentiated again); any other array comes back as a constant.
+        needs_input_grad: one bool per input, False where no gradient is wanted (backward
+            may return None there and skip the work).
+        input_shapes: the shape of each input, e.g. to undo broadcasting.
+    """
+
+    # ------------------------------------------------------------------ user interface
+    def forward(self, *arrays):                         # abstract
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*arrays)")
+
+    def backward(self, *grad_outputs):                  # abstract
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*grad_outputs)")
+
+    def save_for_backward(self, *arrays):
+        """Keep arrays for backward; read them back there as ``self.saved_tensors``."""
+        self._to_save = arrays
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """PyTorch-style spelling: ``Exp.apply(x)`` is ``Exp()(x)``."""
+        return cls(**params)(*inputs)
+
+    # ------------------------------------------------------------------ recording the call
+    def __call__(self, *inputs):
+        tensors = _as_tensors(inputs, type(self).__name__)
+        arrays = [t.data for t in tensors]
+        self.input_shapes = tuple(a.shape for a in arrays)
+        self._to_save = ()
+        outputs = self.forward(*arrays)
+        single = not isinstance(outputs, tuple)
+        raw_outputs = (outputs,) if single else outputs
+        outputs = tuple(_as_array(y, arrays) for y in raw_outputs)
+        if anomaly.is_anomaly_enabled():
+            for i, y in enumerate(outputs):
+                anomaly.check_finite(y, self, f"forward output {i}")
+        record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if record:
+            self._record(tensors, arrays, raw_outputs, outputs)
+            results = tuple(Tensor(y, requires_grad=y.dtype.kind == 'f', grad_fn=self, output_index=i)
+                            for i, y in enumerate(outputs))
+        else:
+            self._to_save = ()
+            results = tuple(Tensor(y) for y in outputs)
+        return results[0] if single else results
+
+    def _record(self, tensors, arrays, raw_outputs, outputs):
+        """Remember the graph edges, the input metadata and what backward will need.
+
+        ``raw_outputs`` are what forward returned (NumPy turns 0-d results into scalars),
+        ``outputs`` the arrays made of them; saved values are matched against the former.
+        """
+        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        self.input_dtypes = tuple(a.dtype for a in arrays)
+        self._edges = tuple(_edge(t) for t in tensors)
+        self._outputs = outputs
+        self._saved = tuple(_classify_saved(a, arrays, raw_outputs, outputs) for a in self._to_save)
+        del self._to_save
+        if anomaly.is_anomaly_enabled():
+            self._creation_stack = anomaly.creation_stack()
+
+    # ------------------------------------------------------------------ used by backward
+    @property
+    def saved_tensors(self):
+        self._check_not_released()
+        tensors = []
+        for kind, index, array in self._saved:
+            if kind == 'input':
+                tensors.append(_tensor_on_edge(array, self._edges[index]))
+            elif kind == 'output':
+                tensors.append(Tensor(array, requires_grad=True, grad_fn=self, output_index=index))
+            else:
+                tensors.append(Tensor(array))
+        return tuple(tensors)
+
+    @property
+    def num_outputs(self):
+        return len(self._outputs)
+
+    def _check_not_released(self):
+        if self.__dict__.get('_released'):
+            raise RuntimeError(
+                f"Trying to backward through {type(self).__name__} a second time, but its saved "
+                "values were freed after the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to call it twice.")
+
+    def _release(self):
+        """Free everything this node holds (saved arrays, edges): the graph is used up."""
+        self.__dict__.clear()
+        self._released = True
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+
+# ---------------------------------------------------------------------- helpers
+def _as_tensors(inputs, op_name):
+    """Turn the inputs of an op into Tensors: Python/NumPy scalars and arrays are constants.
+
+    A Python number takes the dtype of the Tensor it meets (a float meeting an integer tensor
+    becomes the default float dtype), as in PyTorch. All Tensors must be on one device.
+    """
+    reference = next((x for x in inputs if isinstance(x, Tensor)), None)
+    device = reference.device if reference is not None else None
+    tensors, float_scalar = [], False
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if x.device != device:
+                raise RuntimeError(
+                    f"{op_name}: expected all tensors on one device, but found tensors on "
+                    f"{device} and {x.device}. Move them with .to('{device}') or .to('{x.device}').")
+            tensors.append(x)
+        elif isinstance(x, (numbers.Number, numpy.generic)):
+            tensors.append(Tensor(_scalar_array(x, reference)))
+            float_scalar |= isinstance(x, (float, numpy.floating))
+        elif hasattr(x, 'dtype') and hasattr(x, 'shape'):
+            if backend.device_of(x) != (device or backend.device_of(x)):
+                raise RuntimeError(
+                    f"{op_name}: got an array on {backend.device_of(x)} and a tensor on {device}; "
+                    "move one of them first.")
+            tensors.append(Tensor(x))
+        else:
+            raise TypeError(f"{op_name}: expected Tensors, numbers or arrays, got {type(x).__name__}")
+    if float_scalar and reference is not None and reference.dtype.kind in 'iub':   # int tensor * 2.5 -> float32, as in PyTorch
+        tensors = [Tensor(t.data.astype(backend.get_default_dtype())) if t.dtype.kind in 'iub' else t
+                   for t in tensors]
+    return tensors
+
+
+def _scalar_array(value, reference):
+    """A 0-d array for a Python/NumPy scalar, with the dtype PyTorch would give it."""
+    if reference is None:
+        return numpy.asarray(value, dtype=_default_scalar_dtype(value))
+    ref = reference.dtype
+    if isinstance(value, (bool, numpy.bool_)):
+        dtype = ref
+    elif isinstance(value, (numbers.Integral, numpy.integer)):
+        dtype = ref if ref.kind in 'iuf' else numpy.dtype(numpy.int64)
+    else:
+        dtype = ref if ref.kind == 'f' else backend.get_default_dtype()
+    return backend.xp_for(reference.device).asarray(value, dtype=dtype)
+
+
+def _default_scalar_dtype(value):
+    if isinstance(value, (bool, numpy.bool_)):
+        return numpy.bool_
+    if isinstance(value, (numbers.Integral, numpy.integer)):
+        return numpy.int64
+    return backend.get_default_dtype()
+
+
+def _as_array(y, inputs):
+    """NumPy reductions return scalars, not 0-d arrays: wrap them back."""
+    if isinstance(y, numpy.generic):
+        return numpy.asarray(y)
+    if not hasattr(y, 'shape'):
+        return backend.get_array_module(*inputs).asarray(y)
+    return y
+
+
+def _edge(tensor):
+    """Where the gradient of an input goes: its producer node, or the leaf itself."""
+    if not tensor.requires_grad:
+        return None
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_index)
+    return (tensor, 0)
+
+
+def _tensor_on_edge(array, edge):
+    """Rebuild an input Tensor with its place in the graph, for backward's own graph."""
+    if edge is None:
+        return Tensor(array)
+    target, index = edge
+    if isinstance(target, Tensor):
+        return target
+    return Tensor(array, requires_grad=True, grad_fn=target, output_index=index)
+
+
+def _classify_saved(array, inputs, raw_outputs, outputs):
+    """Is a saved array one of the inputs, one of the outputs, or a constant?"""
+    for i, x in enumerate(inputs):
+        if array is x:
+            return ('input', i, array)
+    for i, y in enumerate(raw_outputs):
+        if array is y:
+            return ('output', i, outputs[i])
+    return ('constant', None, array)

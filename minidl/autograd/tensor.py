@@ -1,0 +1,303 @@
+"""``Tensor``: an xp array plus what reverse-mode differentiation needs to know about it.
+
+A Tensor holds
+    data           the array (NumPy or CuPy), free to be read, reassigned or written in place;
+    requires_grad  whether gradients should flow back to it;
+    grad_fn        the Function call that produced it (None for a leaf, a tensor the user made);
+    grad           after ``backward()``, dL/d(this tensor) for a leaf, as a Tensor.
+
+Operations (``+``, ``@``, ``.exp()``, ``.sum()``, indexing, ...) are Functions from
+``minidl.functional``, attached to this class as methods in ``functional/methods.py``.
+
+Example:
+    >>> import minidl
+    >>> x = minidl.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([[2., 4.],
+            [6., 8.]])
+"""
+import numbers
+
+import numpy
+
+from .. import backend
+from . import grad_mode
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it.
+
+    Build one with :func:`minidl.tensor` (or the factories ``zeros``, ``randn``, ...);
+    ``Tensor(array)`` wraps an existing NumPy/CuPy array without copying it.
+    """
+
+    __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_index', '_retains_grad',
+                 '__weakref__')
+    __array_priority__ = 1000       # ndarray + Tensor calls Tensor.__radd__
+    __array_ufunc__ = None          # ... instead of numpy treating the Tensor as an array
+
+    def __init__(self, data, requires_grad=False, grad_fn=None, output_index=0):
+        if not (hasattr(data, 'dtype') and hasattr(data, 'shape')) or isinstance(data, numpy.generic):
+            data = _array_from_python(data, None, backend.get_device())
+        self.data = data
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._output_index = output_index
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad and grad_fn is None:
+            self.requires_grad_(True)
+        elif requires_grad:
+            self.requires_grad = True
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        """True for tensors the user made (and results of ops that need no gradient)."""
+        return self.grad_fn is None
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self):
+        return int(self.data.size)
+
+    def dim(self):
+        return self.data.ndim
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ------------------------------------------------------------------ conversion
+    def item(self):
+        """The single value of a one-element tensor, as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def numpy(self):
+        """The values as a NumPy array (shares memory on the CPU, copies from the GPU)."""
+        return backend.to_numpy(self.data)
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                               "use .any() or .all()")
+        return bool(self.item())
+
+    __hash__ = object.__hash__      # __eq__ is elementwise, identity stays the hash
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad=True):
+        """Ask for (or stop asking for) this leaf's gradient. Returns the tensor."""
+        if requires_grad and self.data.dtype.kind not in 'fc':
+            raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor too after backward (for inspection)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+            retained = self.grad_fn.__dict__.setdefault('_retained', {})
+            retained[self._output_index] = self
+        return self
+
+    # ------------------------------------------------------------------ differentiation
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor with respect to every leaf that requires it.
+
+        The gradients are *added* to each leaf's ``.grad`` (zero them between steps).
+        ``gradient`` is dL/d(self), needed when this tensor is not a single number. The graph
+        is freed afterwards unless ``retain_graph=True``; ``create_graph=True`` records the
+        backward pass itself, for higher derivatives.
+        """
+        from .engine import backward
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
+                 inputs=inputs)
+
+    def __repr__(self):
+        body = numpy.array2string(self.numpy(), separator=', ', prefix='tensor(')
+        extras = []
+        if self.dtype not in (backend.get_default_dtype(), numpy.int64, numpy.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != 'cpu':
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+
+# ---------------------------------------------------------------------- construction
+def _array_from_python(data, dtype, device):
+    """An xp array from Python data with PyTorch's dtype rule.
+
+    Python floats (or lists with any float) become the default float dtype (float32),
+    Python ints int64, bools bool; a NumPy array keeps its dtype. ``dtype`` overrides.
+    """
+    xp = backend.xp_for(device)
+    if hasattr(data, 'dtype') and hasattr(data, 'shape') and not isinstance(data, numpy.generic):
+        array = backend.to_device(data, device)
+        return array if dtype is None else array.astype(dtype, copy=False)
+    if isinstance(data, numpy.generic):
+        array = numpy.asarray(data)
+    else:
+        array = numpy.asarray(data)
+        if array.dtype.kind == 'O':
+            raise TypeError(f"minidl.tensor: cannot make a tensor from {type(data).__name__} "
+                            "(expected numbers, nested lists of numbers, or an array)")
+        if dtype is None:
+            if array.dtype.kind == 'f':
+                array = array.astype(backend.get_default_dtype())
+            elif array.dtype.kind in 'iu':
+                array = array.astype(numpy.int64)
+    if dtype is not None:
+        array = array.astype(dtype)
+    return xp.asarray(array)
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new leaf tensor holding a copy of ``data``.
+
+    Python numbers and lists become float32 (ints: int64, bools: bool); a NumPy or CuPy
+    array keeps its dtype; ``dtype=`` overrides. ``device=`` defaults to the current device
+    (``minidl.set_device``), or ``'cuda'`` for a CuPy array.
+
+    Example:
+        >>> import minidl
+        >>> minidl.tensor([1, 2]).dtype, minidl.tensor([1.0, 2]).dtype
+        (dtype('int64'), dtype('float32'))
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if device is None:                          # a CuPy array stays on the GPU
+        device = 'cuda' if backend.device_of(data) == 'cuda' else backend.get_device()
+    array = _array_from_python(data, dtype, device)
+    if array is data:                           # torch.tensor always copies
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _factory(fill, shape, dtype, device, requires_grad):
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    dtype = numpy.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    return Tensor(fill(backend.xp_for(device), shape, dtype), requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
+    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def empty(*shape, dtype=None, device=None, requires_grad=False):
+    """An uninitialized tensor (its values are whatever memory held)."""
+    return _factory(lambda xp, s, d: xp.empty(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``shape`` filled with ``fill_value``."""
+    if dtype is None and isinstance(fill_value, (bool, numbers.Integral)):
+        dtype = numpy.bool_ if isinstance(fill_value, bool) else numpy.int64
+    return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (shape,), dtype, device,
+                    requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (excluded) by ``step``; int64 unless a bound is a float."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        floats = any(isinstance(v, float) for v in (start, end, step))
+        dtype = backend.get_default_dtype() if floats else numpy.int64
+    xp = backend.xp_for(device)
+    return Tensor(xp.arange(start, end, step).astype(dtype), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
+    dtype = dtype or backend.get_default_dtype()
+    xp = backend.xp_for(device)
+    return Tensor(xp.linspace(start, end, steps).astype(dtype), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (n x m)."""
+    dtype = dtype or backend.get_default_dtype()
+    return Tensor(backend.xp_for(device).eye(n, m, dtype=dtype), requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False):
+    """Samples of U[0, 1) from minidl's seeded generator."""
+    return _factory(lambda xp, s, d: backend.uniform(s, dtype=d, device=device), shape, dtype,
+                    device, requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False):
+    """Samples of N(0, 1) from minidl's seeded generator."""
+    return _factory(lambda xp, s, d: backend.normal(s, dtype=d, device=device), shape, dtype,
+                    device, requires_grad)
+
+
+def randint(low, high, size, device=None):
+    """Uniform int64 samples from [low, high) from minidl's seeded generator."""
+    return Tensor(backend.integers(low, high, tuple(size), device=device))

@@ -1,0 +1,238 @@
+"""The array backend: NumPy on the CPU, CuPy on the GPU, chosen at run time.
+
+Everything in minidl computes on an "xp" module, the name for whichever of ``numpy`` or
+``cupy`` holds the arrays at hand. CuPy mirrors NumPy's API, so one piece of code serves
+both devices::
+
+    xp = get_array_module(x)     # numpy for a NumPy array, cupy for a CuPy one
+    y = xp.exp(x)
+
+CuPy is imported lazily, the first time the GPU is asked for, so minidl imports and runs
+without it. The current device (``'cpu'`` or ``'cuda'``) decides where new tensors are
+created; it starts as the ``MINIDL_DEVICE`` environment variable says (default ``'cpu'``).
+
+Randomness goes through one generator per device, seeded together by
+:func:`manual_seed`, so a run with a fixed seed repeats bit for bit on NumPy.
+
+Example:
+    >>> import minidl
+    >>> minidl.get_device()
+    'cpu'
+    >>> minidl.manual_seed(0)
+    >>> a = minidl.backend.uniform((2,)); minidl.manual_seed(0)
+    >>> bool((a == minidl.backend.uniform((2,))).all())
+    True
+"""
+import os
+
+import numpy
+
+DEVICES = ('cpu', 'cuda')
+
+_cupy = None                                        # the cupy module, once imported
+_device = None                                      # the current device, once read
+_default_dtype = numpy.dtype(numpy.float32)
+_generators = {}                                    # device -> random generator
+
+
+# ----------------------------------------------------------------------------- devices
+def _import_cupy():
+    """Import CuPy and check that a GPU is visible; raise a clear error if not."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        import cupy
+    except ImportError as error:
+        raise RuntimeError(
+            "minidl: device 'cuda' needs CuPy, which is not installed. Install the wheel "
+            "that matches your CUDA version, e.g. `pip install cupy-cuda12x` (CUDA 12) or "
+            "`pip install cupy-cuda11x` (CUDA 11); `nvidia-smi` shows the CUDA version. "
+            f"(import error: {error})") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:                      # CUDA driver missing or broken
+        raise RuntimeError(
+            f"minidl: device 'cuda' asked for, CuPy is installed but no usable GPU was found "
+            f"({type(error).__name__}: {error}). Check the NVIDIA driver with `nvidia-smi`.") from None
+    if count == 0:
+        raise RuntimeError("minidl: device 'cuda' asked for, but CuPy sees no GPU.")
+    _cupy = cupy
+    return cupy
+
+
+def _check_device(device):
+    if device not in DEVICES:
+        raise ValueError(f"minidl: unknown device {device!r}; expected one of {DEVICES}")
+    return device
+
+
+def get_device():
+    """The current device, ``'cpu'`` or ``'cuda'``: where new tensors are created."""
+    global _device
+    if _device is None:
+        name = os.environ.get('MINIDL_DEVICE', 'cpu').strip().lower() or 'cpu'
+        set_device(name)
+    return _device
+
+
+def set_device(device):
+    """Make ``device`` (``'cpu'`` or ``'cuda'``) the current device.
+
+    Asking for ``'cuda'`` imports CuPy and checks that a GPU is present; without either it
+    raises a RuntimeError that says what is missing and how to install it.
+    """
+    global _device
+    _check_device(device)
+    if device == 'cuda':
+        _import_cupy()
+    _device = device
+
+
+def cuda_is_available():
+    """True when CuPy is installed and sees at least one GPU (never raises)."""
+    try:
+        _import_cupy()
+        return True
+    except RuntimeError:
+        return False
+
+
+def xp_for(device=None):
+    """The array module (numpy or cupy) of ``device`` (default: the current device)."""
+    device = _check_device(device or get_device())
+    return numpy if device == 'cpu' else _import_cupy()
+
+
+def _is_cupy_array(array):
+    return type(array).__module__.startswith('cupy')
+
+
+def get_array_module(*arrays):
+    """numpy, or cupy if any of ``arrays`` is a CuPy array. Non-arrays are ignored."""
+    for array in arrays:
+        if _is_cupy_array(array):
+            return _cupy
+    return numpy
+
+
+def device_of(array):
+    """``'cuda'`` for a CuPy array, ``'cpu'`` otherwise."""
+    return 'cuda' if _is_cupy_array(array) else 'cpu'
+
+
+def to_device(array, device):
+    """``array`` moved to ``device`` (a no-op when it is already there)."""
+    _check_device(device)
+    if device_of(array) == device:
+        return array
+    if device == 'cpu':
+        return array.get()
+    return _import_cupy().asarray(array)
+
+
+def to_numpy(array):
+    """A NumPy array with the contents of ``array`` (copied from the GPU if needed)."""
+    return array.get() if _is_cupy_array(array) else numpy.asarray(array)
+
+
+# ----------------------------------------------------------------------------- dtypes
+def get_default_dtype():
+    """The floating dtype of tensors built from Python floats (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype):
+    """Set the default floating dtype (``float32`` or ``float64``)."""
+    global _default_dtype
+    dtype = numpy.dtype(dtype)
+    if dtype.kind != 'f':
+        raise TypeError(f"minidl.set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_dtype = dtype
+
+
+# ----------------------------------------------------------------------------- randomness
+def manual_seed(seed):
+    """Seed the random generator of every device, so that runs repeat exactly.
+
+    NumPy gets a ``numpy.random.Generator`` (PCG64); CuPy, if it is in use, a
+    ``cupy.random.RandomState``. Every random function of minidl draws from these.
+    """
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"minidl.manual_seed: seed must be >= 0, got {seed}")
+    _generators['cpu'] = numpy.random.Generator(numpy.random.PCG64(seed))
+    if _cupy is not None:
+        _generators['cuda'] = _cupy.random.RandomState(seed)
+    else:
+        _generators.pop('cuda', None)
+    _generators['seed'] = seed
+
+
+def _generator(device):
+    if device not in _generators:
+        seed = _generators.get('seed')
+        if device == 'cpu':
+            _generators['cpu'] = numpy.random.Generator(numpy.random.PCG64(seed))
+        else:
+            _generators['cuda'] = _import_cupy().random.RandomState(seed)
+    return _generators[device]
+
+
+def get_rng_state():
+    """The state of the CPU generator as a JSON-friendly dict (for checkpoints)."""
+    return _generator('cpu').bit_generator.state
+
+
+def set_rng_state(state):
+    """Restore a state returned by :func:`get_rng_state`."""
+    _generator('cpu').bit_generator.state = state
+
+
+def _float_dtype(dtype):
+    return numpy.dtype(dtype) if dtype is not None else _default_dtype
+
+
+def uniform(shape, low=0.0, high=1.0, dtype=None, device=None):
+    """Samples of U[low, high) of the given shape, from the device's seeded generator."""
+    device = _check_device(device or get_device())
+    dtype = _float_dtype(dtype)
+    gen = _generator(device)
+    if device == 'cpu':
+        sample = gen.random(shape, dtype=numpy.float64 if dtype != numpy.float32 else dtype)
+    else:
+        sample = gen.random_sample(shape, dtype=dtype)
+    sample = sample.astype(dtype, copy=False)
+    if low != 0.0 or high != 1.0:
+        sample = sample * dtype.type(high - low) + dtype.type(low)
+    return sample
+
+
+def normal(shape, mean=0.0, std=1.0, dtype=None, device=None):
+    """Samples of N(mean, std²) of the given shape, from the device's seeded generator."""
+    device = _check_device(device or get_device())
+    dtype = _float_dtype(dtype)
+    gen = _generator(device)
+    if device == 'cpu':
+        sample = gen.standard_normal(shape, dtype=numpy.float64 if dtype != numpy.float32 else dtype)
+    else:
+        sample = gen.standard_normal(shape, dtype=dtype)
+    sample = sample.astype(dtype, copy=False)
+    if mean != 0.0 or std != 1.0:
+        sample = sample * dtype.type(std) + dtype.type(mean)
+    return sample
+
+
+def integers(low, high, shape, device=None):
+    """Uniform int64 samples from [low, high), from the device's seeded generator."""
+    device = _check_device(device or get_device())
+    gen = _generator(device)
+    if device == 'cpu':
+        return gen.integers(low, high, size=shape, dtype=numpy.int64)
+    return gen.randint(low, high, size=shape, dtype=numpy.int64)
+
+
+def permutation(n, device=None):
+    """A random permutation of ``range(n)`` (int64), from the device's seeded generator."""
+    device = _check_device(device or get_device())
+    return _generator(device).permutation(n).astype(numpy.int64, copy=False)

@@ -1,0 +1,1 @@
+"""Datasets, DataLoader, augmentation transforms, preprocessing."""

@@ -1,0 +1,38 @@
+"""Small helpers shared by the op families: dimension arguments and broadcasting."""
+
+
+def normalize_dims(dim, ndim, op):
+    """``dim`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of axes.
+
+    None means every axis. An axis out of range raises an error naming the op.
+    """
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+        axes.append(d % ndim if ndim else 0)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dim {dim} names an axis twice")
+    return tuple(sorted(axes)) if ndim else ()
+
+
+def kept_shape(shape, axes):
+    """The shape after reducing ``axes`` with keepdim=True (those axes become 1)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def broadcast_shape(*shapes, op='broadcast'):
+    """NumPy's broadcast result of ``shapes``, or an error naming the op and the shapes."""
+    ndim = max(len(s) for s in shapes)
+    result = []
+    for axis in range(ndim):
+        sizes = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
+        sizes.discard(1)
+        if len(sizes) > 1:
+            raise ValueError(f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be "
+                             "broadcast together")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)

@@ -1,0 +1,318 @@
+"""Elementwise arithmetic and math functions, with their derivatives.
+
+Binary ops broadcast like NumPy; in backward, ``sum_to_shape`` sums each gradient back to
+its input's shape. Each backward uses Tensor operations, so it is itself differentiable.
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ._util import broadcast_shape
+from .reduction import sum_to_shape
+
+
+class _Binary(Function):
+    """A broadcasting binary op: checks the shapes and names the op if they do not fit."""
+    symbol = '?'
+
+    def __call__(self, a, b):
+        shapes = [getattr(x, 'shape', ()) for x in (a, b)]
+        broadcast_shape(*shapes, op=f"{type(self).__name__.lower()} ({self.symbol})")
+        return super().__call__(a, b)
+
+
+class Add(_Binary):
+    """y = a + b;   dL/da = dL/dy,  dL/db = dL/dy  (each summed back to its shape)."""
+    symbol = '+'
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        shape_a, shape_b = self.input_shapes
+        return sum_to_shape(gy, shape_a), sum_to_shape(gy, shape_b)
+
+
+class Sub(_Binary):
+    """y = a - b;   dL/da = dL/dy,  dL/db = -dL/dy."""
+    symbol = '-'
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        shape_a, shape_b = self.input_shapes
+        gb = -sum_to_shape(gy, shape_b) if self.needs_input_grad[1] else None
+        return sum_to_shape(gy, shape_a), gb
+
+
+class Mul(_Binary):
+    """y = a · b;   dL/da = dL/dy · b,  dL/db = dL/dy · a."""
+    symbol = '*'
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        ga = sum_to_shape(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(_Binary):
+    """y = a / b;   dL/da = dL/dy / b,  dL/db = -dL/dy · a / b²."""
+    symbol = '/'
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        if a.dtype.kind in 'iub' and b.dtype.kind in 'iub':   # true division, as in PyTorch
+            a = a.astype('float32')
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        ga = sum_to_shape(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(_Binary):
+    """y = a ** b;   dL/da = dL/dy · b · a^(b-1),  dL/db = dL/dy · y · ln a."""
+    symbol = '**'
+
+    def forward(self, a, b):
+        y = a ** b
+        self.save_for_backward(a, b, y)
+        return y
+
+    def backward(self, gy):
+        a, b, y = self.saved_tensors
+        ga = sum_to_shape(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * y * a.log(), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x;   dL/dx = -dL/dy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Abs(Function):
+    """y = |x|;   dL/dx = dL/dy · sign(x)   (0 at x = 0, a subgradient)."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.sign = xp.sign(x)
+        return xp.abs(x)
+
+    def backward(self, gy):
+        return gy * self.sign
+
+
+class Exp(Function):
+    """y = eˣ;   dL/dx = dL/dy · y."""
+
+    def forward(self, x):
+        y = get_array_module(x).exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy * y
+
+
+class Log(Function):
+    """y = ln x;   dL/dx = dL/dy / x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        return gy / x
+
+
+class Sqrt(Function):
+    """y = √x;   dL/dx = dL/dy / (2y)."""
+
+    def forward(self, x):
+        y = get_array_module(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy / (2 * y)
+
+
+class Sin(Function):
+    """y = sin x;   dL/dx = dL/dy · cos x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        return gy * x.cos()
+
+
+class Cos(Function):
+    """y = cos x;   dL/dx = -dL/dy · sin x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        return -gy * x.sin()
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);   dL/dx = dL/dy where lo <= x <= hi, else 0."""
+
+    def __init__(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        self.min, self.max = min, max
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        inside = xp.ones(x.shape, dtype=bool)
+        if self.min is not None:
+            inside &= x >= self.min
+        if self.max is not None:
+            inside &= x <= self.max
+        self.inside = inside
+        return xp.clip(x, self.min, self.max).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return gy * self.inside
+
+
+class Maximum(_Binary):
+    """y = max(a, b) elementwise;   dL/da = dL/dy where a > b, half of it where a = b."""
+    symbol = 'maximum'
+
+    def forward(self, a, b):
+        xp = get_array_module(a, b)
+        y = xp.maximum(a, b)
+        self.share_a = (a > b) + 0.5 * (a == b)
+        return y
+
+    def backward(self, gy):
+        shape_a, shape_b = self.input_shapes
+        return sum_to_shape(gy * self.share_a, shape_a), sum_to_shape(gy * (1 - self.share_a), shape_b)
+
+
+class Minimum(_Binary):
+    """y = min(a, b) elementwise;   dL/da = dL/dy where a < b, half of it where a = b."""
+    symbol = 'minimum'
+
+    def forward(self, a, b):
+        xp = get_array_module(a, b)
+        y = xp.minimum(a, b)
+        self.share_a = (a < b) + 0.5 * (a == b)
+        return y
+
+    def backward(self, gy):
+        shape_a, shape_b = self.input_shapes
+        return sum_to_shape(gy * self.share_a, shape_a), sum_to_shape(gy * (1 - self.share_a), shape_b)
+
+
+class Where(_Binary):
+    """y = a where cond else b;   dL/da = dL/dy where cond (else 0), dL/db = the rest."""
+    symbol = 'where'
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return get_array_module(a, b).where(self.cond, a, b)
+
+    def backward(self, gy):
+        shape_a, shape_b = self.input_shapes
+        zero = gy * 0
+        ga = sum_to_shape(where(self.cond, gy, zero), shape_a) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(where(self.cond, zero, gy), shape_b) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+# ---------------------------------------------------------------------- public functions
+def add(a, b):
+    return Add()(a, b)
+
+
+def sub(a, b):
+    return Sub()(a, b)
+
+
+def mul(a, b):
+    return Mul()(a, b)
+
+
+def div(a, b):
+    return Div()(a, b)
+
+
+def pow(a, b):
+    return Pow()(a, b)
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def abs(x):
+    return Abs()(x)
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def log(x):
+    return Log()(x)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+def sin(x):
+    return Sin()(x)
+
+
+def cos(x):
+    return Cos()(x)
+
+
+def clamp(x, min=None, max=None):
+    """Limit x to [min, max] (either bound may be None). Example: ``x.clamp(min=0)``."""
+    return Clamp(min, max)(x)
+
+
+def maximum(a, b):
+    """Elementwise maximum of two tensors (broadcasting)."""
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    """Elementwise minimum of two tensors (broadcasting)."""
+    return Minimum()(a, b)
+
+
+def where(cond, a, b):
+    """Elementwise ``a if cond else b``; ``cond`` is a bool tensor or array (no gradient)."""
+    cond = getattr(cond, 'data', cond)
+    broadcast_shape(getattr(cond, 'shape', ()), getattr(a, 'shape', ()), getattr(b, 'shape', ()),
+                    op='where')
+    return Where(cond)(a, b)

@@ -1,0 +1,53 @@
+"""Comparisons and logical ops: they return bool tensors and carry no gradient
+(their output is piecewise constant, so the derivative is zero almost everywhere)."""
+from ..autograd.function import _as_tensors
+from ..autograd.tensor import Tensor
+from ._util import broadcast_shape
+
+
+def _compare(name, a, b, compute):
+    a, b = _as_tensors((a, b), name)
+    broadcast_shape(a.shape, b.shape, op=name)
+    return Tensor(compute(a.data, b.data))
+
+
+def lt(a, b):
+    return _compare('lt (<)', a, b, lambda x, y: x < y)
+
+
+def le(a, b):
+    return _compare('le (<=)', a, b, lambda x, y: x <= y)
+
+
+def gt(a, b):
+    return _compare('gt (>)', a, b, lambda x, y: x > y)
+
+
+def ge(a, b):
+    return _compare('ge (>=)', a, b, lambda x, y: x >= y)
+
+
+def eq(a, b):
+    return _compare('eq (==)', a, b, lambda x, y: x == y)
+
+
+def ne(a, b):
+    return _compare('ne (!=)', a, b, lambda x, y: x != y)
+
+
+def logical_and(a, b):
+    return _compare('logical_and (&)', a, b, lambda x, y: x & y)
+
+
+def logical_or(a, b):
+    return _compare('logical_or (|)', a, b, lambda x, y: x | y)
+
+
+def logical_not(a):
+    return Tensor(~a.data)
+
+
+def isfinite(a):
+    """True where the value is neither inf nor NaN."""
+    from ..backend import get_array_module
+    return Tensor(get_array_module(a.data).isfinite(a.data))

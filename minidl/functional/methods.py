@@ -1,0 +1,101 @@
+"""Attach the functional ops to ``Tensor`` as methods and operators.
+
+``x + y`` calls ``add(x, y)``, ``x.exp()`` calls ``exp(x)``: one implementation, two
+spellings, as in PyTorch. Reflected operators (``2 - x``) swap the operands.
+"""
+import numpy
+
+from ..autograd.tensor import Tensor
+from ..backend import get_array_module
+from . import activation as A
+from . import arithmetic as M
+from . import comparison as C
+from . import conversion
+from . import indexing
+from . import matmul as MM
+from . import reduction as R
+from . import shape as S
+
+
+def _to(self, *args, dtype=None, device=None):
+    """``t.to('cuda')``, ``t.to(minidl.float64)`` or ``t.to(device=..., dtype=...)``.
+
+    Differentiable; returns ``self`` when nothing changes.
+    """
+    from ..backend import DEVICES
+    for arg in args:
+        if isinstance(arg, str) and arg in DEVICES:
+            device = arg
+        else:
+            dtype = arg
+    if dtype is not None:
+        try:
+            numpy.dtype(dtype)
+        except TypeError:
+            raise ValueError(f"Tensor.to: {dtype!r} is neither a dtype nor a known device; "
+                             f"expected one of {DEVICES} or a dtype such as minidl.float64") from None
+    result = self
+    if dtype is not None and numpy.dtype(dtype) != self.dtype:
+        result = conversion.Cast(numpy.dtype(dtype))(result)
+    if device is not None and device != self.device:
+        from ..backend import _check_device, xp_for
+        _check_device(device)
+        xp_for(device)                        # a clear error if CuPy or the GPU is missing
+        result = conversion.ToDevice(device)(result)
+    return result
+
+
+def _setitem(self, key, value):
+    """In-place assignment into a tensor that is not part of a graph (``t[mask] = 0``)."""
+    if self.requires_grad:
+        raise RuntimeError("in-place assignment to a tensor that requires grad would break its "
+                           "gradient; build a new tensor instead (e.g. with minidl.where)")
+    value = value.data if isinstance(value, Tensor) else value
+    self.data[indexing._normalize_key(key, get_array_module(self.data))] = value
+
+
+def _reflected(op):
+    return lambda self, other: op(other, self)
+
+
+_METHODS = {
+    # operators
+    '__add__': M.add, '__radd__': _reflected(M.add),
+    '__sub__': M.sub, '__rsub__': _reflected(M.sub),
+    '__mul__': M.mul, '__rmul__': _reflected(M.mul),
+    '__truediv__': M.div, '__rtruediv__': _reflected(M.div),
+    '__pow__': M.pow, '__rpow__': _reflected(M.pow),
+    '__matmul__': MM.matmul, '__rmatmul__': _reflected(MM.matmul),
+    '__neg__': M.neg, '__abs__': M.abs,
+    '__lt__': C.lt, '__le__': C.le, '__gt__': C.gt, '__ge__': C.ge, '__eq__': C.eq, '__ne__': C.ne,
+    '__and__': C.logical_and, '__or__': C.logical_or, '__invert__': C.logical_not,
+    '__getitem__': indexing.getitem, '__setitem__': _setitem,
+    # math
+    'add': M.add, 'sub': M.sub, 'mul': M.mul, 'div': M.div, 'pow': M.pow, 'neg': M.neg,
+    'abs': M.abs, 'exp': M.exp, 'log': M.log, 'sqrt': M.sqrt, 'sin': M.sin, 'cos': M.cos,
+    'clamp': M.clamp, 'maximum': M.maximum, 'minimum': M.minimum, 'matmul': MM.matmul,
+    'relu': A.relu, 'sigmoid': A.sigmoid, 'tanh': A.tanh,
+    # reductions
+    'sum': R.sum, 'mean': R.mean, 'var': R.var, 'std': R.std, 'max': R.max, 'min': R.min,
+    'amax': R.amax, 'amin': R.amin, 'logsumexp': R.logsumexp, 'argmax': R.argmax,
+    'argmin': R.argmin, 'all': R.all, 'any': R.any,
+    # shapes
+    'reshape': S.reshape, 'view': S.reshape, 'permute': S.permute, 'transpose': S.transpose,
+    'expand': S.expand, 'flatten': S.flatten, 'squeeze': S.squeeze, 'unsqueeze': S.unsqueeze,
+    # conversion
+    'to': _to,
+    'float': lambda self: _to(self, numpy.float32),
+    'double': lambda self: _to(self, numpy.float64),
+    'long': lambda self: _to(self, numpy.int64),
+    'cpu': lambda self: _to(self, 'cpu'),
+    'cuda': lambda self: _to(self, 'cuda'),
+}
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+
+Tensor.T = property(lambda self: S.permute(self, *reversed(range(self.ndim))),
+                    doc="The tensor with its axes reversed (the transpose of a matrix).")
+Tensor.mT = property(lambda self: S.transpose(self, -1, -2),
+                     doc="The transpose of the last two axes (a batch of matrices).")
+Tensor.__iter__ = lambda self: (self[i] for i in range(len(self)))

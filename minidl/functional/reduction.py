@@ -1,0 +1,245 @@
+"""Reductions: sum, mean, var, max/min, logsumexp (and argmax/argmin, which have no gradient).
+
+A reduction maps many inputs to one output, so its backward sends the output's gradient
+back to every input that contributed: it *expands* gy over the reduced axes. The shared
+helper ``sum_to_shape`` does the opposite: it undoes broadcasting in the backward of
+elementwise ops by summing the gradient over the axes that were broadcast.
+"""
+import collections
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import get_array_module
+from ._util import kept_shape, normalize_dims
+
+
+def sum_to_shape(g, shape):
+    """Sum the gradient ``g`` down to ``shape``: the backward of broadcasting.
+
+    If x of shape ``shape`` was broadcast to g.shape in forward, every element of x was used
+    once per copy, so dL/dx is the sum of g over the copies: over the leading axes that were
+    added, and over the axes where x had size 1. Built from Sum and Reshape, so it can be
+    differentiated again.
+    """
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = Sum(axes, keepdim=True)(g)
+    return g.reshape(shape)
+
+
+def _expand_back(gy, axes, keepdim, shape):
+    """The gradient of a reduction over ``axes``, expanded back to the input ``shape``."""
+    if not keepdim:
+        gy = gy.reshape(kept_shape(shape, axes))
+    return gy.expand(shape)
+
+
+class Sum(Function):
+    """y = Σ_axes x;   dL/dx = dL/dy copied over the reduced axes."""
+
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        self.axes = normalize_dims(self.dim, x.ndim, 'sum')
+        return get_array_module(x).sum(x, axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        return _expand_back(gy, self.axes, self.keepdim, self.input_shapes[0])
+
+
+class Mean(Function):
+    """y = (1/n) Σ_axes x  (n = number of reduced elements);   dL/dx = dL/dy / n, copied."""
+
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        self.axes = normalize_dims(self.dim, x.ndim, 'mean')
+        if x.dtype.kind not in 'fc':
+            raise TypeError(f"mean: expected a floating point tensor, got dtype {x.dtype}")
+        return get_array_module(x).mean(x, axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        shape = self.input_shapes[0]
+        n = 1
+        for axis in self.axes:
+            n *= shape[axis]
+        return _expand_back(gy, self.axes, self.keepdim, shape) / n
+
+
+class Var(Function):
+    """y = Σ (x - x̄)² / (n - correction)   (correction=1: unbiased, 0: biased);
+
+    dL/dx = dL/dy · 2 (x - x̄) / (n - correction)   (the x̄ terms cancel, since Σ(x - x̄) = 0).
+    """
+
+    def __init__(self, dim=None, correction=1, keepdim=False):
+        self.dim, self.correction, self.keepdim = dim, correction, keepdim
+
+    def forward(self, x):
+        self.axes = normalize_dims(self.dim, x.ndim, 'var')
+        self.save_for_backward(x)
+        return get_array_module(x).var(x, axis=self.axes, ddof=self.correction, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        n = 1
+        for axis in self.axes:
+            n *= x.shape[axis]
+        centred = x - x.mean(dim=self.axes, keepdim=True)
+        return _expand_back(gy, self.axes, self.keepdim, x.shape) * centred * (2.0 / (n - self.correction))
+
+
+class _Extremum(Function):
+    """Shared by Max and Min: y = extremum over axes;
+
+    dL/dx = dL/dy at the elements equal to the extremum, shared equally among ties,
+    and 0 elsewhere (a subgradient: max is not differentiable where ties occur).
+    """
+    reduce = None            # 'max' or 'min'
+
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        name = self.reduce
+        self.axes = normalize_dims(self.dim, x.ndim, name)
+        if x.size == 0:
+            raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+        y = getattr(xp, name)(x, axis=self.axes, keepdims=True)
+        mask = (x == y)
+        self.share = mask / mask.sum(axis=self.axes, keepdims=True).astype(x.dtype)
+        return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        return _expand_back(gy, self.axes, self.keepdim, self.input_shapes[0]) * self.share
+
+
+class Max(_Extremum):
+    """y = max over axes;   dL/dx = dL/dy at the maxima (shared among ties), 0 elsewhere."""
+    reduce = 'max'
+
+
+class Min(_Extremum):
+    """y = min over axes;   dL/dx = dL/dy at the minima (shared among ties), 0 elsewhere."""
+    reduce = 'min'
+
+
+class LogSumExp(Function):
+    """y = log Σ exp(x), computed stably as m + log Σ exp(x - m) with m = max x;
+
+    dL/dx = dL/dy · exp(x - y)   (the softmax of x along the reduced axes).
+    """
+
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.axes = normalize_dims(self.dim, x.ndim, 'logsumexp')
+        m = xp.max(x, axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)                 # all -inf: avoid -inf - -inf
+        y = m + xp.log(xp.sum(xp.exp(x - m), axis=self.axes, keepdims=True))
+        if not self.keepdim:
+            y = y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        y_kept = y.reshape(kept_shape(x.shape, self.axes))
+        return _expand_back(gy, self.axes, self.keepdim, x.shape) * (x - y_kept).exp()
+
+
+# ---------------------------------------------------------------------- public functions
+values_indices = collections.namedtuple('values_indices', ['values', 'indices'])
+
+
+def sum(x, dim=None, keepdim=False):
+    """Sum over ``dim`` (an int, a tuple, or None for all). Example: ``x.sum(dim=0)``."""
+    return Sum(dim, keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False):
+    """Mean over ``dim`` (an int, a tuple, or None for all)."""
+    return Mean(dim, keepdim)(x)
+
+
+def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    """Variance over ``dim``; unbiased (divides by n - 1) unless ``unbiased=False``."""
+    correction = (1 if unbiased else 0) if correction is None else correction
+    return Var(dim, correction, keepdim)(x)
+
+
+def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    """Standard deviation: the square root of :func:`var`."""
+    return var(x, dim, unbiased, keepdim, correction).sqrt()
+
+
+def _extremum(cls, x, dim, keepdim, arg):
+    values = cls(dim, keepdim)(x)
+    if dim is None or not isinstance(dim, int):
+        return values
+    return values_indices(values, arg(x, dim, keepdim))
+
+
+def max(x, dim=None, keepdim=False):
+    """The largest value; with an int ``dim``, a (values, indices) pair as in PyTorch."""
+    return _extremum(Max, x, dim, keepdim, argmax)
+
+
+def min(x, dim=None, keepdim=False):
+    """The smallest value; with an int ``dim``, a (values, indices) pair as in PyTorch."""
+    return _extremum(Min, x, dim, keepdim, argmin)
+
+
+def amax(x, dim=None, keepdim=False):
+    """The largest value over ``dim`` (an int or a tuple), values only."""
+    return Max(dim, keepdim)(x)
+
+
+def amin(x, dim=None, keepdim=False):
+    """The smallest value over ``dim`` (an int or a tuple), values only."""
+    return Min(dim, keepdim)(x)
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    """log Σ exp(x) over ``dim``, without overflow (see :class:`LogSumExp`)."""
+    return LogSumExp(dim, keepdim)(x)
+
+
+def _arg(name, x, dim, keepdim):
+    xp = get_array_module(x.data)
+    if dim is None:
+        return Tensor(xp.asarray(getattr(xp, name)(x.data)).astype('int64'))
+    axis, = normalize_dims(dim, x.ndim, name)
+    return Tensor(getattr(xp, name)(x.data, axis=axis, keepdims=keepdim).astype('int64'))
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the largest value (over the flattened tensor when ``dim`` is None). No gradient."""
+    return _arg('argmax', x, dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    """Index of the smallest value. No gradient."""
+    return _arg('argmin', x, dim, keepdim)
+
+
+def all(x, dim=None, keepdim=False):
+    """True where every element (over ``dim``) is non-zero. No gradient."""
+    xp = get_array_module(x.data)
+    return Tensor(xp.asarray(xp.all(x.data, axis=normalize_dims(dim, x.ndim, 'all'), keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):
+    """True where some element (over ``dim``) is non-zero. No gradient."""
+    xp = get_array_module(x.data)
+    return Tensor(xp.asarray(xp.any(x.data, axis=normalize_dims(dim, x.ndim, 'any'), keepdims=keepdim)))

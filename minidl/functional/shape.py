@@ -1,0 +1,219 @@
+"""Shape operations: reshape/view, permute/transpose, expand, cat/stack, pad.
+
+None of these changes a value, they only move values around; so each backward moves the
+gradient back the same way (reshape back, permute by the inverse permutation, sum over the
+expanded copies, split a concatenation, crop the padding).
+"""
+import math
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ._util import normalize_dims
+
+
+def _resolve_shape(shape, numel, op, input_shape):
+    """Fill in a -1 in ``shape`` and check that the element count is kept."""
+    shape = tuple(int(n) for n in shape)
+    if shape.count(-1) > 1:
+        raise ValueError(f"{op}: only one dimension can be -1, got {shape}")
+    known = math.prod(n for n in shape if n != -1)
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise ValueError(f"{op}: cannot reshape a tensor of shape {input_shape} ({numel} elements) "
+                             f"into {shape}")
+        shape = tuple(numel // known if n == -1 else n for n in shape)
+    if math.prod(shape) != numel:
+        raise ValueError(f"{op}: cannot reshape a tensor of shape {input_shape} ({numel} elements) "
+                         f"into {shape} ({math.prod(shape)} elements)")
+    return shape
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, row-major order);   dL/dx = dL/dy reshaped back."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(_resolve_shape(self.shape, x.size, 'reshape', x.shape))
+
+    def backward(self, gy):
+        return gy.reshape(self.input_shapes[0])
+
+
+class Permute(Function):
+    """y = x with its axes reordered, y.shape[i] = x.shape[dims[i]];
+
+    dL/dx = dL/dy permuted by the inverse permutation.
+    """
+
+    def __init__(self, dims):
+        self.dims = tuple(dims)
+
+    def forward(self, x):
+        if sorted(d % max(x.ndim, 1) for d in self.dims) != list(range(x.ndim)):
+            raise ValueError(f"permute: dims {self.dims} are not a permutation of the {x.ndim} axes "
+                             f"of a tensor of shape {x.shape}")
+        self.axes = tuple(d % x.ndim for d in self.dims)
+        return get_array_module(x).transpose(x, self.axes)
+
+    def backward(self, gy):
+        inverse = [0] * len(self.axes)
+        for i, axis in enumerate(self.axes):
+            inverse[axis] = i
+        return gy.permute(*inverse)
+
+
+class Expand(Function):
+    """y = x broadcast to a larger shape (a view, no copy);   dL/dx = dL/dy summed over the copies."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        lead = len(self.shape) - x.ndim
+        if lead < 0:
+            raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dimensions {self.shape}")
+        shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(self.shape))
+        for i, n in enumerate(x.shape):
+            if n != 1 and n != shape[lead + i]:
+                raise ValueError(f"expand: cannot expand shape {x.shape} to {self.shape}: dimension "
+                                 f"{i} has size {n}, which is not 1")
+        return get_array_module(x).broadcast_to(x, shape)
+
+    def backward(self, gy):
+        from .reduction import sum_to_shape
+        return sum_to_shape(gy, self.input_shapes[0])
+
+
+class Cat(Function):
+    """y = the inputs joined along ``dim``;   dL/dx_k = the slice of dL/dy where x_k went."""
+
+    def __init__(self, dim=0):
+        self.dim = dim
+
+    def forward(self, *xs):
+        first = xs[0]
+        self.axis, = normalize_dims(self.dim, first.ndim, 'cat')
+        for k, x in enumerate(xs):
+            if x.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape))
+                                           if i != self.axis):
+                raise ValueError(f"cat: tensor {k} has shape {x.shape}, which does not match tensor 0's "
+                                 f"shape {first.shape} outside dim {self.dim}")
+        return get_array_module(*xs).concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        grads, start = [], 0
+        index = [slice(None)] * gy.ndim
+        for shape in self.input_shapes:
+            index[self.axis] = slice(start, start + shape[self.axis])
+            grads.append(gy[tuple(index)])
+            start += shape[self.axis]
+        return tuple(grads)
+
+
+class Pad(Function):
+    """y = x with ``value`` added around it (PyTorch's ``pad`` order: last dim first,
+    (left, right, top, bottom, ...));   dL/dx = dL/dy with the padding cropped off.
+    """
+
+    def __init__(self, pad, value=0.0):
+        if len(pad) % 2:
+            raise ValueError(f"pad: expected an even number of pad sizes, got {pad}")
+        if any(p < 0 for p in pad):
+            raise ValueError(f"pad: negative padding {pad} is not supported")
+        self.pad, self.value = tuple(pad), value
+
+    def forward(self, x):
+        pairs = [(0, 0)] * x.ndim
+        if len(self.pad) // 2 > x.ndim:
+            raise ValueError(f"pad: {len(self.pad) // 2} dimensions of padding for a tensor of shape {x.shape}")
+        for k in range(len(self.pad) // 2):
+            pairs[x.ndim - 1 - k] = (self.pad[2 * k], self.pad[2 * k + 1])
+        self.pairs = pairs
+        return get_array_module(x).pad(x, pairs, mode='constant', constant_values=self.value)
+
+    def backward(self, gy):
+        return gy[tuple(slice(lo, n - hi) for (lo, hi), n in zip(self.pairs, gy.shape))]
+
+
+# ---------------------------------------------------------------------- public functions
+def _shape_args(shape):
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def reshape(x, *shape):
+    """The same elements in a new shape; one dimension may be -1. ``x.reshape(2, -1)``."""
+    return Reshape(_shape_args(shape))(x)
+
+
+def permute(x, *dims):
+    """Reorder the axes: ``x.permute(0, 2, 1)``."""
+    return Permute(_shape_args(dims))(x)
+
+
+def transpose(x, dim0, dim1):
+    """Swap two axes."""
+    dims = list(range(x.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return Permute(dims)(x)
+
+
+def expand(x, *shape):
+    """Broadcast to ``shape`` without copying; -1 keeps a dimension."""
+    return Expand(_shape_args(shape))(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge the axes ``start_dim`` .. ``end_dim`` into one."""
+    if x.ndim == 0:
+        return x.reshape(1)
+    (start,), (end,) = normalize_dims(start_dim, x.ndim, 'flatten'), normalize_dims(end_dim, x.ndim, 'flatten')
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+
+
+def squeeze(x, dim=None):
+    """Remove axes of size 1 (all of them, or only ``dim``)."""
+    if dim is None:
+        return x.reshape(tuple(n for n in x.shape if n != 1))
+    axis, = normalize_dims(dim, x.ndim, 'squeeze')
+    if x.shape[axis] != 1:
+        return x
+    return x.reshape(x.shape[:axis] + x.shape[axis + 1:])
+
+
+def unsqueeze(x, dim):
+    """Insert an axis of size 1 at ``dim`` (negative counts from the end of the result)."""
+    ndim = x.ndim + 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"unsqueeze: dim {dim} out of range for a result with {ndim} dimensions")
+    axis = dim % ndim
+    return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    return Cat(dim)(*tensors)
+
+
+def stack(tensors, dim=0):
+    """Join tensors of one shape along a new axis ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: expects tensors of one shape, got {sorted(shapes)}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def pad(x, pad, mode='constant', value=0.0):
+    """Constant padding, PyTorch order: ``pad(x, (1, 1))`` pads the last axis by one each side."""
+    if mode != 'constant':
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    return Pad(pad, value)(x)

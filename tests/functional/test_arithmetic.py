@@ -1,0 +1,122 @@
+import numpy
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minidl
+from tests.gradcases import Case, check, t
+
+CASES = [
+    Case('add broadcast', lambda a, b: a + b, lambda: [t(3, 4), t(4)]),
+    Case('add scalar', lambda a: 2.5 + a, lambda: [t(2, 3)]),
+    Case('sub broadcast', lambda a, b: a - b, lambda: [t(3, 1), t(1, 4)]),
+    Case('rsub', lambda a: 1.0 - a, lambda: [t(5)]),
+    Case('mul broadcast', lambda a, b: a * b, lambda: [t(2, 3, 4), t(3, 1)]),
+    Case('div', lambda a, b: a / b, lambda: [t(3, 4), t(3, 4, low=0.5, high=2.0)]),
+    Case('rdiv', lambda a: 1.0 / a, lambda: [t(4, low=0.5, high=2.0)]),
+    Case('pow tensor exponent', lambda a, b: a ** b, lambda: [t(3, 2, low=0.5, high=2.0), t(2)]),
+    Case('pow scalar exponent', lambda a: a ** 3, lambda: [t(2, 3)]),
+    Case('rpow', lambda a: 2.0 ** a, lambda: [t(4)]),
+    Case('neg', lambda a: -a, lambda: [t(3)]),
+    Case('abs', lambda a: a.abs(), lambda: [t(3, 4, away_from=0.0)]),
+    Case('exp', lambda a: a.exp(), lambda: [t(3, 4)]),
+    Case('log', lambda a: a.log(), lambda: [t(3, 4, low=0.5, high=3.0)]),
+    Case('sqrt', lambda a: a.sqrt(), lambda: [t(3, 4, low=0.5, high=3.0)]),
+    Case('sin', lambda a: a.sin(), lambda: [t(3, 4)]),
+    Case('cos', lambda a: a.cos(), lambda: [t(3, 4)]),
+    Case('clamp', lambda a: a.clamp(-0.5, 0.7), lambda: [t(4, 5, away_from=0.1)]),
+    Case('clamp min only', lambda a: a.clamp(min=0.3), lambda: [t(4, 5, away_from=0.3)]),
+    Case('maximum', lambda a, b: minidl.maximum(a, b), lambda: [t(3, 4, seed=1), t(4, seed=2)]),
+    Case('minimum', lambda a, b: minidl.minimum(a, b), lambda: [t(3, 4, seed=1), t(3, 1, seed=2)]),
+    Case('where', lambda a, b: minidl.where(a > 0, a, b), lambda: [t(3, 4, away_from=0.0), t(4)]),
+]
+
+
+@pytest.mark.parametrize('case', CASES, ids=repr)
+def test_gradients(case):
+    check(case)
+
+
+UNARY = [('exp', numpy.exp), ('log', numpy.log), ('sqrt', numpy.sqrt), ('sin', numpy.sin),
+         ('cos', numpy.cos), ('abs', numpy.abs), ('neg', numpy.negative)]
+
+
+@pytest.mark.parametrize('name,reference', UNARY)
+def test_unary_forward_matches_numpy(name, reference):
+    x = numpy.random.default_rng(0).uniform(0.1, 3.0, size=(4, 5)).astype(numpy.float32)
+    y = getattr(minidl.tensor(x), name)()
+    assert y.dtype == numpy.float32
+    numpy.testing.assert_allclose(y.numpy(), reference(x), rtol=1e-6)
+    numpy.testing.assert_allclose(getattr(minidl, name)(minidl.tensor(x)).numpy(), reference(x), rtol=1e-6)
+
+
+BINARY = [(lambda a, b: a + b, numpy.add), (lambda a, b: a - b, numpy.subtract),
+          (lambda a, b: a * b, numpy.multiply), (lambda a, b: a / b, numpy.divide),
+          (minidl.maximum, numpy.maximum), (minidl.minimum, numpy.minimum)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=4),
+       op=st.sampled_from(range(len(BINARY))))
+def test_binary_broadcasting_values_and_gradient_shapes(shapes, op):
+    """Forward equals NumPy for any broadcastable pair; each gradient has its input's shape
+    and equals dL/dy summed over the broadcast axes (here dL/dy = 1, y = a + b)."""
+    rng = numpy.random.default_rng(0)
+    a_np = rng.uniform(0.5, 2, size=shapes.input_shapes[0])
+    b_np = rng.uniform(0.5, 2, size=shapes.input_shapes[1])
+    ours, reference = BINARY[op]
+    a = minidl.tensor(a_np, requires_grad=True)
+    b = minidl.tensor(b_np, requires_grad=True)
+    y = ours(a, b)
+    numpy.testing.assert_allclose(y.numpy(), reference(a_np, b_np), rtol=1e-12)
+    y.sum().backward()
+    assert a.grad.shape == a.shape and b.grad.shape == b.shape
+    if op == 0:                       # d(a + b)/da summed over broadcast copies = copies per element
+        copies = numpy.prod(shapes.result_shape) / max(a_np.size, 1)
+        numpy.testing.assert_allclose(a.grad.numpy(), numpy.full(a.shape, copies))
+
+
+def test_scalars_and_numpy_arrays_mix_on_either_side():
+    x = minidl.tensor([1.0, 2.0])
+    array = numpy.array([10.0, 20.0], dtype=numpy.float32)
+    assert (2 - x).tolist() == [1.0, 0.0]
+    assert (x / 2).tolist() == [0.5, 1.0]
+    assert (array + x).tolist() == [11.0, 22.0]
+    assert isinstance(array * x, minidl.Tensor)
+    assert (x ** 2).tolist() == [1.0, 4.0] and (2 ** x).tolist() == [2.0, 4.0]
+
+
+def test_dtype_promotion_of_python_scalars():
+    assert (minidl.tensor([1.0]) * 2).dtype == numpy.float32          # int scalar keeps float32
+    assert (minidl.tensor([1]) * 2).dtype == numpy.int64
+    assert (minidl.tensor([1]) * 2.5).dtype == numpy.float32          # float scalar -> default float
+    assert (minidl.tensor([1.0], dtype=minidl.float64) + 1.5).dtype == numpy.float64
+
+
+def test_binary_shape_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"add \(\+\): shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        minidl.ones(2, 3) + minidl.ones(4)
+
+
+def test_maximum_splits_gradient_on_ties():
+    a = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = minidl.tensor([1.0, 5.0, 0.0], requires_grad=True)
+    minidl.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 0.0, 1.0] and b.grad.tolist() == [0.5, 1.0, 0.0]
+
+
+def test_clamp_values_and_gradient_mask():
+    x = minidl.tensor([-2.0, 0.0, 0.5, 3.0], requires_grad=True)
+    y = x.clamp(-1.0, 1.0)
+    assert y.tolist() == [-1.0, 0.0, 0.5, 1.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match='clamp'):
+        x.clamp()
+
+
+def test_where_forward():
+    a, b = minidl.tensor([1.0, 2.0, 3.0]), minidl.tensor([-1.0, -2.0, -3.0])
+    assert minidl.where(a > 1.5, a, b).tolist() == [-1.0, 2.0, 3.0]
+    assert minidl.where(a > 1.5, a, 0.0).tolist() == [0.0, 2.0, 3.0]

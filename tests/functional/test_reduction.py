@@ -1,0 +1,76 @@
+import numpy
+import pytest
+
+import minidl
+from tests.gradcases import Case, check, t
+
+CASES = [
+    Case('sum all', lambda a: a.sum(), lambda: [t(3, 4)]),
+    Case('sum dim', lambda a: a.sum(dim=1), lambda: [t(2, 3, 4)]),
+    Case('sum dims keepdim', lambda a: a.sum(dim=(0, 2), keepdim=True), lambda: [t(2, 3, 4)]),
+    Case('mean dim', lambda a: a.mean(dim=-1), lambda: [t(3, 4)]),
+    Case('mean all', lambda a: a.mean(), lambda: [t(2, 5)]),
+    Case('var unbiased', lambda a: a.var(dim=1), lambda: [t(3, 4)]),
+    Case('var biased keepdim', lambda a: a.var(dim=0, unbiased=False, keepdim=True), lambda: [t(4, 3)]),
+    Case('std', lambda a: a.std(), lambda: [t(3, 4)]),
+    Case('max all', lambda a: a.max(), lambda: [t(3, 4)]),
+    Case('max dim', lambda a: a.max(dim=1).values, lambda: [t(3, 4)]),
+    Case('min dim keepdim', lambda a: a.min(dim=0, keepdim=True).values, lambda: [t(3, 4)]),
+    Case('amax dims', lambda a: a.amax(dim=(1, 2)), lambda: [t(2, 3, 4)]),
+    Case('amin', lambda a: a.amin(), lambda: [t(5)]),
+    Case('logsumexp', lambda a: a.logsumexp(dim=1), lambda: [t(3, 4)]),
+    Case('logsumexp all keepdim', lambda a: a.logsumexp(keepdim=True), lambda: [t(2, 3)]),
+]
+
+
+@pytest.mark.parametrize('case', CASES, ids=repr)
+def test_gradients(case):
+    check(case)
+
+
+X = numpy.random.default_rng(0).normal(size=(3, 4, 5)).astype(numpy.float32)
+
+
+@pytest.mark.parametrize('dim', [None, 0, 1, -1, (0, 2)])
+@pytest.mark.parametrize('keepdim', [False, True])
+def test_forward_matches_numpy(dim, keepdim):
+    x = minidl.tensor(X)
+    axis = dim
+    for ours, reference in [('sum', numpy.sum), ('mean', numpy.mean), ('amax', numpy.amax),
+                            ('amin', numpy.amin)]:
+        numpy.testing.assert_allclose(getattr(x, ours)(dim=dim, keepdim=keepdim).numpy(),
+                                      reference(X, axis=axis, keepdims=keepdim), rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(x.var(dim=dim, keepdim=keepdim).numpy(),
+                                  numpy.var(X, axis=axis, ddof=1, keepdims=keepdim), rtol=1e-5)
+    numpy.testing.assert_allclose(x.var(dim=dim, unbiased=False, keepdim=keepdim).numpy(),
+                                  numpy.var(X, axis=axis, keepdims=keepdim), rtol=1e-5)
+    m = numpy.max(X, axis=axis, keepdims=True)
+    lse = m + numpy.log(numpy.exp(X - m).sum(axis=axis, keepdims=True))
+    if not keepdim:
+        lse = lse.squeeze(axis=axis) if axis is not None else lse.reshape(())
+    numpy.testing.assert_allclose(x.logsumexp(dim=dim, keepdim=keepdim).numpy(), lse, rtol=1e-5)
+
+
+def test_logsumexp_is_stable_for_huge_values():
+    x = minidl.tensor([[1e4, 1e4], [-1e4, 0.0]])
+    numpy.testing.assert_allclose(x.logsumexp(dim=1).numpy(), [1e4 + numpy.log(2), 0.0], rtol=1e-6)
+    assert bool(minidl.isfinite(minidl.tensor([-numpy.inf, -numpy.inf]).logsumexp()).all()) is False
+
+
+def test_max_with_dim_returns_values_and_indices():
+    x = minidl.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]])
+    values, indices = x.max(dim=1)
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    assert x.argmax().item() == 3 and x.argmin(dim=1).tolist() == [0, 1]
+    assert indices.dtype == numpy.int64 and not indices.requires_grad
+
+
+def test_max_shares_gradient_among_ties():
+    x = minidl.tensor([3.0, 1.0, 3.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.5, 0.0, 0.5]
+
+
+def test_bad_dim_names_the_op():
+    with pytest.raises(IndexError, match='sum: dim 2 is out of range for a tensor with 2 dimensions'):
+        minidl.ones(2, 3).sum(dim=2)
