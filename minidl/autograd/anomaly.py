@@ -20,11 +20,28 @@ import traceback
 
 from ..backend import get_array_module
 
-_state = {'enabled': False}
+_state = {'enabled': False, 'in_backward': False}
 
 
 def is_anomaly_enabled():
     return _state['enabled']
+
+
+def check_forward():
+    """Whether ops should check their outputs now: in anomaly mode, outside a backward
+    (inside one, the engine checks the gradients that the node returns instead)."""
+    return _state['enabled'] and not _state['in_backward']
+
+
+@contextlib.contextmanager
+def inside_backward():
+    """Marks the engine running a node's backward, whose ops are checked as a whole."""
+    previous = _state['in_backward']
+    _state['in_backward'] = True
+    try:
+        yield
+    finally:
+        _state['in_backward'] = previous
 
 
 @contextlib.contextmanager

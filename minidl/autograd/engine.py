@@ -44,8 +44,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for leaf, grad in leaf_grads.values():
         if only is not None and id(leaf) not in only:
             continue
-        if not create_graph:
-            grad = grad.detach()
+        if not create_graph:           # a .grad owns its memory: ops like Add pass one array on
+            grad = Tensor(grad.data.copy())
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
 
 
@@ -158,7 +158,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                     captured[wanted[(id(node), i)]] = g
             for i, t in node.__dict__.get('_retained', {}).items():
                 t.grad = grads[i] if create_graph else grads[i].detach()
-            input_grads = node.backward(*grads)
+            if check:
+                with anomaly.inside_backward():
+                    input_grads = node.backward(*grads)
+            else:
+                input_grads = node.backward(*grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             input_grads = _checked_input_grads(node, input_grads, check)

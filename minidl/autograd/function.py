@@ -85,7 +85,7 @@ class Function:
         single = not isinstance(outputs, tuple)
         raw_outputs = (outputs,) if single else outputs
         outputs = tuple(_as_array(y, arrays) for y in raw_outputs)
-        if anomaly.is_anomaly_enabled():
+        if anomaly.check_forward():
             for i, y in enumerate(outputs):
                 anomaly.check_finite(y, self, f"forward output {i}")
         record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
@@ -129,6 +129,7 @@ class Function:
 
     @property
     def num_outputs(self):
+        self._check_not_released()
         return len(self._outputs)
 
     def _check_not_released(self):

@@ -70,8 +70,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, full=False, seed=0):
 
     Args:
         fn: a callable taking ``*inputs`` and returning a Tensor or a tuple of Tensors
-            (a Function instance works). It may also use tensors it closes over, e.g. a
-            module's parameters; pass those in ``inputs`` too to have them checked.
+            (a Function instance works). It may reach some inputs through a closure instead
+            of its arguments, e.g. a layer's parameters:
+            ``gradcheck(lambda x, *params: layer(x), [x, *layer.parameters()])``;
+            the check perturbs the tensor objects themselves.
         inputs: a Tensor or a sequence; the Tensors with ``requires_grad=True`` are checked.
             Their data are upcast to float64 (in place, restored afterwards).
         eps: the finite-difference step δ.

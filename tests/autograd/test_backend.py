@@ -1,0 +1,66 @@
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+import minidl
+from minidl import backend
+
+needs_no_gpu = pytest.mark.skipif(backend.cuda_is_available(), reason='this machine has a usable GPU')
+
+
+def test_get_array_module_is_numpy_for_numpy_arrays():
+    assert backend.get_array_module(numpy.ones(2), 3.0) is numpy
+
+
+@needs_no_gpu
+def test_asking_for_cuda_without_cupy_or_gpu_says_what_to_do():
+    with pytest.raises(RuntimeError, match=r"device 'cuda' (needs CuPy|asked for)"):
+        minidl.set_device('cuda')
+    assert minidl.get_device() == 'cpu'
+
+
+def test_unknown_device_is_rejected():
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        minidl.set_device('gpu')
+
+
+def test_import_works_without_cupy_and_reads_env_var():
+    code = ("import sys, minidl; assert 'cupy' not in sys.modules; print(minidl.get_device())")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         env={'MINIDL_DEVICE': 'cpu', 'PATH': ''}, check=True)
+    assert out.stdout.strip() == 'cpu'
+
+
+def test_manual_seed_makes_every_random_function_repeat():
+    def draw():
+        return (backend.uniform((3,)), backend.normal((3,)), backend.integers(0, 10, (3,)),
+                backend.permutation(5))
+    minidl.manual_seed(3)
+    first = draw()
+    minidl.manual_seed(3)
+    for a, b in zip(first, draw()):
+        assert numpy.array_equal(a, b)
+    assert first[0].dtype == numpy.float32 and first[2].dtype == numpy.int64
+
+
+def test_rng_state_round_trip():
+    state = backend.get_rng_state()
+    a = backend.normal((4,))
+    backend.set_rng_state(state)
+    assert numpy.array_equal(a, backend.normal((4,)))
+
+
+def test_default_dtype():
+    minidl.set_default_dtype(minidl.float64)
+    assert minidl.tensor([1.0]).dtype == numpy.float64 and minidl.zeros(1).dtype == numpy.float64
+    with pytest.raises(TypeError, match='floating dtype'):
+        minidl.set_default_dtype(numpy.int32)
+
+
+def test_cli_version_and_help():
+    out = subprocess.run([sys.executable, '-m', 'minidl', '--version'], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith('minidl ')
+    out = subprocess.run([sys.executable, '-m', 'minidl', '--help'], capture_output=True, text=True)
+    assert out.returncode == 0 and 'usage: minidl' in out.stdout

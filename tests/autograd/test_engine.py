@@ -1,0 +1,169 @@
+import gc
+import weakref
+
+import numpy
+import pytest
+
+import minidl
+from minidl.autograd import Function
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]
+
+
+def test_a_tensor_used_twice_gets_the_sum_of_both_paths():
+    x = minidl.tensor(3.0, requires_grad=True)
+    y = x * x + x.exp() * x          # dy/dx = 2x + e^x (1 + x)
+    y.backward()
+    assert x.grad.item() == pytest.approx(6 + numpy.exp(3) * 4, rel=1e-6)
+
+
+def test_chain_of_10000_ops_has_no_recursion_error():
+    x = minidl.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10000):
+        y = y * 1.0001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001 ** 10000, rel=1e-3)
+
+
+def test_graph_is_freed_after_backward():
+    x = minidl.tensor(numpy.ones(5), requires_grad=True)
+    y = x.exp()                      # Exp saves its output
+    saved = weakref.ref(y.grad_fn._saved[0][2])
+    z = y.sum()
+    del y
+    gc.collect()
+    assert saved() is not None      # kept while the graph may still be used
+    z.backward()
+    gc.collect()
+    assert saved() is None          # freed by backward
+
+
+def test_second_backward_raises_unless_graph_retained():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    numpy.testing.assert_allclose(x.grad.numpy(), 2 * numpy.exp([1.0, 2.0]) * (1 + numpy.array([1.0, 2.0])),
+                                  rtol=1e-6)
+    with pytest.raises(RuntimeError, match='a second time.*retain_graph=True'):
+        y.backward()
+
+
+def test_backward_on_non_scalar_needs_gradient():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r'single-element output, got shape \(2,\)'):
+        y.backward()
+    y.backward(gradient=minidl.tensor([1.0, 10.0]))
+    assert x.grad.tolist() == [2.0, 20.0]
+
+
+def test_backward_of_tensor_without_grad_is_a_clear_error():
+    with pytest.raises(RuntimeError, match='does not require grad'):
+        minidl.tensor([1.0]).sum().backward()
+
+
+def test_autograd_grad_returns_without_touching_dot_grad():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    y = (h * x).sum()
+    gx, gh = minidl.autograd.grad(y, [x, h])
+    assert x.grad is None
+    assert gx.tolist() == [3.0, 12.0] and gh.tolist() == [1.0, 2.0]
+
+
+def test_unused_input_needs_allow_unused():
+    x = minidl.tensor([1.0], requires_grad=True)
+    z = minidl.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match='was not used'):
+        minidl.autograd.grad((x * 2).sum(), [x, z])
+    assert minidl.autograd.grad((x * 2).sum(), [x, z], allow_unused=True)[1] is None
+
+
+def test_hessian_vector_product_of_a_small_mlp():
+    """HVP through matmul, tanh, sum — compared with a finite difference of gradients."""
+    rng = numpy.random.default_rng(0)
+    W1 = minidl.tensor(rng.normal(size=(3, 4)), requires_grad=True)
+    W2 = minidl.tensor(rng.normal(size=(4, 1)), requires_grad=True)
+    x = minidl.tensor(rng.normal(size=(5, 3)))
+    v1, v2 = rng.normal(size=(3, 4)), rng.normal(size=(4, 1))
+
+    def loss():
+        return (((x @ W1).tanh() @ W2) ** 2).mean()
+
+    g1, g2 = minidl.autograd.grad(loss(), [W1, W2], create_graph=True)
+    dot = (g1 * minidl.tensor(v1)).sum() + (g2 * minidl.tensor(v2)).sum()
+    h1, h2 = minidl.autograd.grad(dot, [W1, W2])
+
+    def grads_at(eps):
+        W1.data += eps * v1
+        W2.data += eps * v2
+        g = minidl.autograd.grad(loss(), [W1, W2])
+        W1.data -= eps * v1
+        W2.data -= eps * v2
+        return [t.numpy() for t in g]
+    plus, minus = grads_at(1e-6), grads_at(-1e-6)
+    numpy.testing.assert_allclose(h1.numpy(), (plus[0] - minus[0]) / 2e-6, rtol=1e-5, atol=1e-8)
+    numpy.testing.assert_allclose(h2.numpy(), (plus[1] - minus[1]) / 2e-6, rtol=1e-5, atol=1e-8)
+
+
+def test_create_graph_gives_second_derivative():
+    x = minidl.tensor(2.0, requires_grad=True)
+    y = x ** 3
+    y.backward(create_graph=True)
+    assert x.grad.item() == 12.0 and x.grad.requires_grad
+    g = x.grad
+    x.grad = None
+    g.backward()
+    assert x.grad.item() == 12.0         # d²(x³)/dx² = 6x
+
+
+def test_leaf_grads_do_not_share_memory():
+    """Add passes one gradient array to both inputs; each leaf must own its .grad."""
+    a = minidl.tensor([1.0, 2.0], requires_grad=True)
+    b = minidl.tensor([1.0, 2.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.data *= 10
+    assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_backward_returning_wrong_shape_names_the_function():
+    class Broken(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            return gy.sum()
+
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r'Broken.backward returned a gradient of shape \(\) for input 0, '
+                                           r'which has shape \(2,\)'):
+        Broken()(x).sum().backward()
+
+
+def test_detect_anomaly_names_the_op_in_forward_and_backward():
+    x = minidl.tensor([-1.0, 1.0], requires_grad=True)
+    with minidl.autograd.detect_anomaly():
+        with pytest.raises(FloatingPointError, match='Function Log produced nan in its forward output'):
+            x.log()
+        y = minidl.tensor([0.0, 1.0], requires_grad=True)
+        with pytest.raises(FloatingPointError, match=r'Function Sqrt produced inf in its backward'):
+            y.sqrt().sum().backward()
+
+
+def test_mixing_devices_names_both(monkeypatch):
+    """Fake a GPU tensor by patching the device lookup: the error must name both devices."""
+    from minidl.autograd import tensor as tensor_module
+    a, b = minidl.ones(2), minidl.ones(2)
+    real = tensor_module.backend.device_of
+    monkeypatch.setattr(tensor_module.backend, 'device_of',
+                        lambda array: 'cuda' if array is b.data else real(array))
+    with pytest.raises(RuntimeError, match=r'expected all tensors on one device, but found tensors on '
+                                           r'cpu and cuda'):
+        a + b

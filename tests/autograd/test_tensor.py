@@ -1,0 +1,119 @@
+import numpy
+import pytest
+
+import minidl
+from minidl.autograd.tensor import Tensor
+
+
+def test_dtype_rule_follows_pytorch():
+    assert minidl.tensor(1.5).dtype == numpy.float32
+    assert minidl.tensor([1, 2.5]).dtype == numpy.float32
+    assert minidl.tensor([1, 2]).dtype == numpy.int64
+    assert minidl.tensor([True, False]).dtype == numpy.bool_
+    assert minidl.tensor(numpy.zeros(2, dtype=numpy.float64)).dtype == numpy.float64
+    assert minidl.tensor(numpy.zeros(2, dtype=numpy.int32)).dtype == numpy.int32
+    assert minidl.tensor([1, 2], dtype=minidl.float64).dtype == numpy.float64
+
+
+def test_tensor_copies_its_data():
+    array = numpy.zeros(3, dtype=numpy.float32)
+    x = minidl.tensor(array)
+    array[0] = 5
+    assert x.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_factories():
+    assert minidl.zeros(2, 3).shape == (2, 3) and minidl.zeros((2, 3)).tolist() == [[0.0] * 3] * 2
+    assert minidl.ones(4).dtype == numpy.float32 and minidl.ones(4).tolist() == [1.0] * 4
+    assert minidl.full((2,), 7).dtype == numpy.int64 and minidl.full((2,), 7.0).tolist() == [7.0, 7.0]
+    assert minidl.arange(4).tolist() == [0, 1, 2, 3] and minidl.arange(0, 1, 0.5).dtype == numpy.float32
+    assert minidl.zeros_like(minidl.ones(2, dtype=minidl.float64)).dtype == numpy.float64
+    assert minidl.ones_like(minidl.zeros(3)).tolist() == [1.0] * 3
+    assert minidl.empty(2, 2).shape == (2, 2)
+    assert minidl.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert minidl.linspace(0, 1, 3).tolist() == [0.0, 0.5, 1.0]
+    r = minidl.rand(1000)
+    assert r.dtype == numpy.float32 and 0 <= float(r.min()) and float(r.max()) < 1
+    n = minidl.randn(10000)
+    assert abs(float(n.mean())) < 0.05 and abs(float(n.std()) - 1) < 0.05
+    assert minidl.randn(3, requires_grad=True).requires_grad
+
+
+def test_random_factories_repeat_for_a_seed():
+    minidl.manual_seed(7)
+    a = minidl.randn(5).numpy()
+    minidl.manual_seed(7)
+    assert numpy.array_equal(a, minidl.randn(5).numpy())
+
+
+def test_attributes_and_conversions():
+    x = minidl.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.shape == (2, 2) and x.ndim == 2 and x.size() == (2, 2) and x.size(1) == 2
+    assert x.numel() == 4 and x.is_leaf and x.grad is None and x.grad_fn is None
+    assert x.device == minidl.get_device()
+    assert isinstance(x.numpy(), numpy.ndarray) and x.numpy().dtype == numpy.float32
+    assert x[0, 1].item() == 2.0 and float(x[1, 1]) == 4.0
+    y = x * 2
+    assert not y.is_leaf and y.grad_fn is not None and y.requires_grad
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and d.data is y.data
+    with pytest.raises(ValueError, match='only one-element tensors'):
+        x.item()
+    with pytest.raises(RuntimeError, match='only floating point tensors'):
+        minidl.tensor([1, 2], requires_grad=True)
+
+
+def test_data_can_be_reassigned_and_written_in_place():
+    p = minidl.tensor([1.0, 2.0], requires_grad=True)
+    p.data = p.data.astype(numpy.float64)
+    assert p.dtype == numpy.float64
+    p.data[0] = 10.0
+    (p * p).sum().backward()
+    assert p.grad.tolist() == [20.0, 4.0]
+
+
+def test_requires_grad_and_retain_grad():
+    x = minidl.tensor([1.0, 2.0]).requires_grad_()
+    h = x * 3
+    h.retain_grad()
+    (h * h).sum().backward()
+    assert h.grad.tolist() == [6.0, 12.0] and x.grad.tolist() == [18.0, 36.0]
+
+
+def test_repr_is_readable():
+    assert repr(minidl.tensor([1.0, 2.0])) == 'tensor([1., 2.])'
+    assert repr(minidl.tensor([1.0], requires_grad=True)) == 'tensor([1.], requires_grad=True)'
+    assert 'grad_fn=<MulBackward>' in repr(minidl.tensor([1.0], requires_grad=True) * 2)
+    assert 'dtype=float64' in repr(minidl.tensor([1.0], dtype=minidl.float64))
+
+
+def test_no_grad_as_context_and_decorator():
+    x = minidl.tensor([1.0], requires_grad=True)
+    with minidl.no_grad():
+        assert not (x * 2).requires_grad
+        with minidl.enable_grad():
+            assert (x * 2).requires_grad
+    assert (x * 2).requires_grad
+
+    @minidl.no_grad()
+    def f(t):
+        return t * 2
+    assert not f(x).requires_grad and minidl.is_grad_enabled()
+
+
+def test_integer_tensors_never_get_grads():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    i = x.argmax()
+    assert i.dtype == numpy.int64 and not i.requires_grad
+    assert not (x > 1).requires_grad
+
+
+def test_iteration_and_len():
+    x = minidl.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert len(x) == 2 and [row.tolist() for row in x] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_numpy_array_interop():
+    x = minidl.tensor([1.0, 2.0])
+    assert numpy.asarray(x).tolist() == [1.0, 2.0]
+    assert isinstance(numpy.ones(2) + x, Tensor)
