@@ -1,0 +1,521 @@
+"""``Module``: the base class of every layer and model, and the containers built on it.
+
+A Module is a function with state. Its ``forward`` says how it computes; its state lives in
+three ordered dictionaries that ``__setattr__`` fills as attributes are assigned:
+
+    _parameters   Parameters (learned, seen by the optimizer)
+    _buffers      Tensors that are state but not learned (running statistics, ...)
+    _modules      sub-Modules (so a model is a tree)
+
+Everything else (``parameters()``, ``state_dict()``, ``to(device)``, ``train()``, the repr)
+is a walk over that tree. Names follow PyTorch: ``fc1.weight`` is the ``weight`` parameter
+of the sub-module ``fc1``.
+
+Example:
+    >>> import minidl
+    >>> from minidl import nn
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc1 = nn.Linear(2, 8)
+    ...         self.fc2 = nn.Linear(8, 1)
+    ...     def forward(self, x):
+    ...         return self.fc2(self.fc1(x).relu())
+    >>> model = TwoLayer()
+    >>> [name for name, _ in model.named_parameters()]
+    ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+    >>> model(minidl.randn(5, 2)).shape
+    (5, 1)
+"""
+import collections
+import math
+
+import numpy
+
+from .. import backend
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor, zeros
+from .parameter import Parameter, apply_constraint
+
+IncompatibleKeys = collections.namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])
+
+
+class Module:
+    """Base class of layers and models: subclass it, assign layers and Parameters in
+    ``__init__`` (after ``super().__init__()``), and define ``forward``.
+
+    Attributes:
+        training: True in training mode (the default), False after ``eval()``; layers such
+            as Dropout and BatchNorm behave differently in the two modes.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, '_parameters', collections.OrderedDict())
+        object.__setattr__(self, '_buffers', collections.OrderedDict())
+        object.__setattr__(self, '_non_persistent', set())
+        object.__setattr__(self, '_modules', collections.OrderedDict())
+        object.__setattr__(self, 'training', True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        if '_parameters' not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
+                                 f"attributes (assigning {name!r})")
+        if isinstance(value, Parameter):
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            self._modules[name] = value
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to the "
+                                f"parameter {name!r}; wrap it in nn.Parameter (or assign None)")
+            self._parameters[name] = None
+        else:
+            self._forget(name)
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        """Remove ``name`` from every table and from the plain attributes."""
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        self._non_persistent.discard(name)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):                 # only called when normal lookup fails
+        for table in ('_parameters', '_buffers', '_modules'):
+            entries = self.__dict__.get(table)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        if any(name in t for t in (self._parameters, self._buffers, self._modules)):
+            self._forget(name)
+        else:
+            object.__delattr__(self, name)
+
+    def register_parameter(self, name, parameter):
+        """Add a Parameter (or None, a declared but absent one such as ``bias=False``)."""
+        if parameter is not None and not isinstance(parameter, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
+                            f"got {type(parameter).__name__}")
+        self._forget(name)
+        self._parameters[name] = parameter
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add non-learned state (e.g. BatchNorm's ``running_mean``): it moves with ``to()``
+        and, if ``persistent``, is saved in ``state_dict()``; optimizers never see it."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    # ------------------------------------------------------------------ walking the tree
+    def named_modules(self, prefix=''):
+        """(name, module) for this module ('' for itself) and every descendant, each once."""
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child}" if name else child, m)
+                        for child, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((name, m) for name, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def _named_members(self, table, recurse):
+        seen = set()
+        modules = self.named_modules() if recurse else [('', self)]
+        for prefix, module in modules:
+            for name, value in getattr(module, table).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{prefix}.{name}" if prefix else name), value
+
+    def named_parameters(self, recurse=True):
+        """(dotted name, Parameter) pairs in registration order; a shared one appears once."""
+        return self._named_members('_parameters', recurse)
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse))
+
+    def named_buffers(self, recurse=True):
+        return self._named_members('_buffers', recurse)
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse))
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module (children first), then on self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and devices
+    def train(self, mode=True):
+        """Set training mode (``mode=False``: evaluation mode) here and below; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, 'training', bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def _convert(self, convert):
+        """Replace the data (and grad) of every parameter and buffer by ``convert(data)``.
+
+        The Tensor objects stay the same, so an optimizer that holds them keeps working.
+        """
+        with no_grad():
+            for t in list(self.parameters()) + list(self.buffers()):
+                t.data = convert(t.data)
+                if t.grad is not None:
+                    t.grad = Tensor(convert(t.grad.data))
+        return self
+
+    def to(self, *args, device=None, dtype=None):
+        """Move parameters and buffers to a device and/or cast floating ones to a dtype,
+        in place: ``model.to('cuda')``, ``model.to(minidl.float64)``. Returns self."""
+        for arg in args:
+            if isinstance(arg, str) and arg in backend.DEVICES:
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            backend.xp_for(device)                  # a clear error if CuPy or the GPU is missing
+            self._convert(lambda a: backend.to_device(a, device))
+        if dtype is not None:
+            dtype = numpy.dtype(dtype)
+            self._convert(lambda a: a.astype(dtype) if a.dtype.kind == 'f' else a)
+        return self
+
+    def double(self):
+        """Cast floating parameters and buffers to float64 (e.g. for gradcheck)."""
+        return self.to(dtype=numpy.float64)
+
+    def float(self):
+        """Cast floating parameters and buffers to float32."""
+        return self.to(dtype=numpy.float32)
+
+    def cpu(self):
+        return self.to(device='cpu')
+
+    def cuda(self):
+        return self.to(device='cuda')
+
+    # ------------------------------------------------------------------ gradients and penalties
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: ``.grad = None`` (default) or fill them with zeros."""
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = Tensor(p.grad.data * 0)
+
+    def regularization_loss(self):
+        """Σ p.regularizer(p) over the parameters that have a regularizer (Keras-style
+        penalties, added to the data loss); a zero tensor when none has one."""
+        penalties = [p.regularizer(p) for p in self.parameters() if p.regularizer is not None]
+        if not penalties:
+            first = next(self.parameters(), None)
+            if first is None:
+                return zeros(())
+            return Tensor(backend.get_array_module(first.data).zeros((), dtype=first.dtype))
+        total = penalties[0]
+        for penalty in penalties[1:]:
+            total = total + penalty
+        return total
+
+    def apply_constraints(self):
+        """Project every parameter with its constraint, if any (call after each optimizer step)."""
+        for p in self.parameters():
+            apply_constraint(p)
+
+    def grad_norms(self):
+        """{name: L2 norm of the gradient, a float} for every parameter with a gradient."""
+        norms = {}
+        for name, p in self.named_parameters():
+            if p.grad is not None:
+                g = p.grad.data
+                norms[name] = math.sqrt(float((g * g).sum()))
+        return norms
+
+    # ------------------------------------------------------------------ saving and loading
+    def state_dict(self):
+        """An ordered {dotted name: Tensor} of every parameter and persistent buffer.
+
+        Each value is a new Tensor holding a *copy* of the data (on the same device, no
+        gradient), so later training does not change a saved state.
+        """
+        state = collections.OrderedDict()
+        for prefix, module in self.named_modules():
+            entries = list(module._parameters.items()) + [
+                (name, b) for name, b in module._buffers.items() if name not in module._non_persistent]
+            for name, value in entries:
+                if value is not None:
+                    state[f"{prefix}.{name}" if prefix else name] = Tensor(value.data.copy())
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the values of ``state_dict`` (Tensors or arrays) into this module's
+        parameters and buffers, keeping their dtype and device.
+
+        Everything is checked before anything is written: keys missing from ``state_dict``,
+        keys this module does not have (both only with ``strict=True``) and shape mismatches
+        (always) raise one KeyError/ValueError listing them all, and the module is unchanged.
+        Returns (missing_keys, unexpected_keys).
+        """
+        own = {}
+        for prefix, module in self.named_modules():
+            for table in (module._parameters, module._buffers):
+                for name, value in table.items():
+                    if value is not None and not (table is module._buffers and name in module._non_persistent):
+                        own[f"{prefix}.{name}" if prefix else name] = value
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = [f"{k}: checkpoint {tuple(v.shape)} vs model {own[k].shape}"
+                      for k, v in state_dict.items() if k in own and tuple(v.shape) != own[k].shape]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        if mismatched:
+            problems.append(f"shape mismatches: {'; '.join(mismatched)}")
+        if problems:
+            raise ValueError(f"load_state_dict for {type(self).__name__} failed, nothing was loaded:\n  "
+                             + '\n  '.join(problems))
+        with no_grad():
+            for key, value in state_dict.items():
+                if key in own:
+                    target = own[key]
+                    array = value.data if isinstance(value, Tensor) else value
+                    target.data = backend.to_device(
+                        backend.get_array_module(array).asarray(array), target.device).astype(target.dtype)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self):
+        """The arguments shown between the parentheses of the repr (override in layers)."""
+        return ''
+
+    def num_parameters(self):
+        """The number of learned scalars (elements of all parameters)."""
+        return sum(p.numel() for p in self.parameters())
+
+    def __repr__(self):
+        count = self.num_parameters()
+        note = f"  # {count:,} parameters" if count else ''
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()}){note}"
+        lines = [f"{type(self).__name__}({self.extra_repr()}{note}"]
+        for name, child in children:
+            body = repr(child).replace('\n', '\n  ')
+            lines.append(f"  ({name}): {body}")
+        return '\n'.join(lines) + '\n)'
+
+
+# ---------------------------------------------------------------------- containers
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(a, b, c)(x) = c(b(a(x)))``.
+
+    Takes modules, or one ``OrderedDict`` name -> module. Indexing gives a module (or a
+    Sequential for a slice).
+
+    Example:
+        >>> import minidl
+        >>> from minidl import nn
+        >>> net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+        >>> net(minidl.randn(5, 4)).shape, len(net), type(net[1]).__name__
+        ((5, 2), 3, 'ReLU')
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
+            for name, module in modules[0].items():
+                setattr(self, name, module)
+        else:
+            for i, module in enumerate(modules):
+                setattr(self, str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module):
+        setattr(self, str(len(self)), module)
+        return self
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return type(self)(collections.OrderedDict(items[index]))
+        return items[index][1]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (a plain list's would be invisible).
+
+    Example:
+        >>> from minidl import nn
+        >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module):
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        self.extend(items)
+
+    def __getitem__(self, index):
+        values = list(self._modules.values())
+        return ModuleList(values[index]) if isinstance(index, slice) else values[index]
+
+    def __setitem__(self, index, module):
+        setattr(self, str(range(len(self))[index]), module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered, in insertion order.
+
+    Example:
+        >>> from minidl import nn
+        >>> heads = nn.ModuleDict({'a': nn.Linear(4, 2), 'b': nn.Linear(4, 3)})
+        >>> list(heads.keys()), heads['b'].out_features
+        (['a', 'b'], 3)
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, 'items') else modules
+        for name, module in items:
+            self[name] = module
+
+    def __getitem__(self, name):
+        return self._modules[name]
+
+    def __setitem__(self, name, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {name!r} must be a Module, got {type(module).__name__}")
+        setattr(self, name, module)
+
+    def __delitem__(self, name):
+        del self._modules[name]
+
+    def __contains__(self, name):
+        return name in self._modules
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+
+class Identity(Module):
+    """y = x (a placeholder, e.g. to remove a layer from a model).
+
+    Example:
+        >>> import minidl
+        >>> from minidl import nn
+        >>> nn.Identity()(minidl.tensor([1.0, 2.0]))
+        tensor([1., 2.])
+    """
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """Merge the axes ``start_dim`` .. ``end_dim`` (default: all but the batch axis).
+
+    Example:
+        >>> import minidl
+        >>> from minidl import nn
+        >>> nn.Flatten()(minidl.zeros(8, 3, 4, 4)).shape
+        (8, 48)
+    """
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
