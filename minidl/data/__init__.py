@@ -1,1 +1,6 @@
 """Datasets, DataLoader, augmentation transforms, preprocessing."""
+from . import datasets
+from .dataloader import DataLoader
+from .dataset import Dataset, Subset, TensorDataset, default_collate, random_split
+from .datasets import (load_digits, load_mnist, load_mnist_5k, make_blobs, make_circles, make_moons,
+                       make_spirals, train_val_test_split)
