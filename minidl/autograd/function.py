@@ -81,7 +81,13 @@ class Function:
         arrays = [t.data for t in tensors]
         self.input_shapes = tuple(a.shape for a in arrays)
         self._to_save = ()
-        outputs = self.forward(*arrays)
+        try:
+            outputs = self.forward(*arrays)
+        except ValueError as error:            # NumPy's words, made to name the op and shapes
+            if 'broadcast' not in str(error):
+                raise
+            shapes = ' and '.join(str(shape) for shape in self.input_shapes)
+            raise ValueError(f"{self._name()}: shapes {shapes} cannot be broadcast together") from None
         single = not isinstance(outputs, tuple)
         raw_outputs = (outputs,) if single else outputs
         outputs = tuple(_as_array(y, arrays) for y in raw_outputs)
@@ -144,6 +150,12 @@ class Function:
         self.__dict__.clear()
         self._released = True
 
+    def _name(self):
+        """How error messages name this op, e.g. ``add (+)``."""
+        symbol = getattr(self, 'symbol', None)
+        name = type(self).__name__.lower()
+        return f"{name} ({symbol})" if symbol else name
+
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
 
@@ -156,11 +168,12 @@ def _as_tensors(inputs, op_name):
     becomes the default float dtype), as in PyTorch. All Tensors must be on one device.
     """
     reference = next((x for x in inputs if isinstance(x, Tensor)), None)
+    array_type = type(reference.data) if reference is not None else None
     device = reference.device if reference is not None else None
     tensors, float_scalar = [], False
     for x in inputs:
         if isinstance(x, Tensor):
-            if x.device != device:
+            if type(x.data) is not array_type and x.device != device:
                 raise RuntimeError(
                     f"{op_name}: expected all tensors on one device, but found tensors on "
                     f"{device} and {x.device}. Move them with .to('{device}') or .to('{x.device}').")

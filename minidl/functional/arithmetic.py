@@ -10,13 +10,8 @@ from .reduction import sum_to_shape
 
 
 class _Binary(Function):
-    """A broadcasting binary op: checks the shapes and names the op if they do not fit."""
-    symbol = '?'
-
-    def __call__(self, a, b):
-        shapes = [getattr(x, 'shape', ()) for x in (a, b)]
-        broadcast_shape(*shapes, op=f"{type(self).__name__.lower()} ({self.symbol})")
-        return super().__call__(a, b)
+    """A broadcasting binary op; ``symbol`` names it in error messages, e.g. ``add (+)``."""
+    symbol = None
 
 
 class Add(_Binary):
