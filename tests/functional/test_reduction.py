@@ -1,5 +1,8 @@
 import numpy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minidl
 from tests.gradcases import Case, check, t
@@ -74,3 +77,29 @@ def test_max_shares_gradient_among_ties():
 def test_bad_dim_names_the_op():
     with pytest.raises(IndexError, match='sum: dim 2 is out of range for a tensor with 2 dimensions'):
         minidl.ones(2, 3).sum(dim=2)
+
+
+@st.composite
+def _array_and_dims(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4))
+    dims = draw(st.lists(st.integers(0, len(shape) - 1), unique=True, min_size=1, max_size=len(shape)))
+    return shape, tuple(dims), draw(st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(_array_and_dims())
+def test_reductions_on_generated_shapes(case):
+    """sum/mean/amax match NumPy for any shape and set of dims; the gradient of the mean is
+    1/n at every element, where n is the number of elements reduced together."""
+    shape, dims, keepdim = case
+    x_np = numpy.random.default_rng(0).normal(size=shape)
+    x = minidl.tensor(x_np, requires_grad=True)
+    numpy.testing.assert_allclose(x.sum(dim=dims, keepdim=keepdim).numpy(),
+                                  x_np.sum(axis=dims, keepdims=keepdim), rtol=1e-12)
+    numpy.testing.assert_allclose(x.amax(dim=dims, keepdim=keepdim).numpy(),
+                                  x_np.max(axis=dims, keepdims=keepdim))
+    mean = x.mean(dim=dims, keepdim=keepdim)
+    numpy.testing.assert_allclose(mean.numpy(), x_np.mean(axis=dims, keepdims=keepdim), rtol=1e-12)
+    mean.sum().backward()
+    n = numpy.prod([shape[d] for d in dims])
+    numpy.testing.assert_allclose(x.grad.numpy(), numpy.full(shape, 1.0 / n))

@@ -1,5 +1,8 @@
 import numpy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minidl
 from tests.gradcases import Case, check, t
@@ -50,3 +53,17 @@ def test_shape_errors_are_clear():
         minidl.cat([x, minidl.ones(3, 3)], dim=1)
     with pytest.raises(ValueError, match='permute'):
         x.permute(0, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=4, max_side=4), data=st.data())
+def test_permute_and_reshape_on_generated_shapes(shape, data):
+    """A random permutation and its gradient: moving values around moves gradients back."""
+    dims = data.draw(st.permutations(range(len(shape))))
+    x_np = numpy.random.default_rng(0).normal(size=shape)
+    x = minidl.tensor(x_np, requires_grad=True)
+    y = x.permute(*dims).reshape(-1)
+    assert numpy.array_equal(y.numpy(), x_np.transpose(dims).reshape(-1))
+    weights = numpy.arange(y.shape[0], dtype=numpy.float64)
+    (y * minidl.tensor(weights)).sum().backward()
+    assert numpy.array_equal(x.grad.numpy().transpose(dims).reshape(-1), weights)
