@@ -1,0 +1,208 @@
+"""``Optimizer``: the base class of every update rule (SGD, Adam, ...).
+
+An optimizer holds the parameters it updates in *parameter groups*: a list of dicts, each
+with a ``'params'`` list and its own hyperparameters (``lr``, ``momentum``, ...), so that
+e.g. a pretrained body and a new head can learn at different rates. Hyperparameters a group
+does not name are filled in from the optimizer's defaults.
+
+Each step, for every parameter ``p`` that has a gradient, the subclass's :meth:`update`
+changes ``p.data`` *in place* from ``g = p.grad`` (or ``-p.grad`` with ``maximize=True``)
+and the parameter's per-parameter ``state`` (momentum buffers, moment estimates, step
+counts). The update works on raw xp arrays under ``no_grad``: it is not part of any graph.
+Afterwards the parameter's constraint, if it has one, projects it back
+(:func:`minidl.nn.apply_constraint`). Parameters whose ``grad`` is None are skipped.
+
+Example:
+    >>> import minidl
+    >>> from minidl.nn import Parameter
+    >>> body, head = Parameter(minidl.ones(2)), Parameter(minidl.ones(3))
+    >>> opt = minidl.optim.SGD([{'params': [body]}, {'params': [head], 'lr': 0.5}], lr=0.1)
+    >>> [group['lr'] for group in opt.param_groups]
+    [0.1, 0.5]
+    >>> (body.sum() + head.sum()).backward()
+    >>> opt.step()
+    >>> [round(v, 4) for v in body.tolist() + head.tolist()]
+    [0.9, 0.9, 0.5, 0.5, 0.5]
+"""
+import copy
+
+from .. import backend
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.tensor import Tensor
+from ..nn.parameter import apply_constraint
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, ``step``, ``zero_grad``, state dicts.
+
+    Subclasses pass their defaults to ``__init__`` and implement
+    ``update(param, grad, state, group)`` on raw arrays; they may extend
+    ``_check_hyperparameters(group)`` with checks of their own.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}                      # parameter -> dict of its state (buffers, step)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{self._name}: params must be an iterable of Tensors or of dicts "
+                            "(parameter groups), got a single Tensor; wrap it in a list")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{'params': groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {value}" for key, value in sorted(group.items()) if key != 'params']
+        return '\n'.join(lines + [')'])
+
+    # ------------------------------------------------------------------ parameter groups
+    def add_param_group(self, param_group):
+        """Add a group (a dict with ``'params'`` and optional hyperparameters) to optimize.
+
+        Missing hyperparameters are taken from the defaults. A parameter may belong to only
+        one group. On an invalid group nothing changes and a ValueError/TypeError says why.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{self._name}.add_param_group: expected a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get('params')
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(f"{self._name}: parameters must be given in a fixed order (a list), not a set")
+        elif params is None:
+            raise ValueError(f"{self._name}: a parameter group needs a 'params' entry")
+        else:
+            params = list(params)
+        index = len(self.param_groups)
+        if not params:
+            raise ValueError(f"{self._name}: got an empty parameter list (group {index})")
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{self._name}: can only optimize Tensors, but parameter {i} of "
+                                f"group {index} is a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor (parameter {i} of "
+                                 f"group {index} was computed by {p.grad_fn!r})")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{self._name}: a parameter appears twice in group {index}")
+        taken = {id(p) for g in self.param_groups for p in g['params']}
+        if any(id(p) in taken for p in params):
+            raise ValueError(f"{self._name}: a parameter of group {index} is already in another group; "
+                             "each parameter may belong to one group only")
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._check_hyperparameters(group)
+        group['params'] = params
+        self.param_groups.append(group)
+
+    def _check_hyperparameters(self, group):
+        """Raise a ValueError naming any hyperparameter outside its valid range."""
+        def require(ok, what):
+            if not ok:
+                raise ValueError(f"{self._name}: invalid {what}")
+        require(group['lr'] >= 0, f"learning rate lr={group['lr']}: it must be >= 0")
+        for name in ('eps', 'weight_decay', 'momentum'):
+            if name in group:
+                require(group[name] >= 0, f"{name}={group[name]}: it must be >= 0")
+        if 'betas' in group:
+            for i, beta in enumerate(group['betas']):
+                require(0 <= beta < 1, f"betas[{i}]={beta}: each beta must be in [0, 1)")
+
+    # ------------------------------------------------------------------ the step
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: set each ``p.grad`` to None (default) or fill it with zeros."""
+        for group in self.param_groups:
+            for p in group['params']:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()`` if one is given.
+
+        ``closure`` (optional) re-evaluates the model and returns the loss; it is called
+        with gradient recording on, before the update.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group['params']:
+                    if p.grad is None:
+                        continue
+                    grad = -p.grad.data if group.get('maximize') else p.grad.data
+                    self.update(p.data, grad, self.state.setdefault(p, {}), group)
+                    apply_constraint(p)
+        return loss
+
+    def update(self, param, grad, state, group):
+        """Change the array ``param`` in place from ``grad``; subclasses write the algorithm here.
+
+        ``grad`` must not be modified in place (it may be the parameter's ``.grad``).
+        """
+        raise NotImplementedError(f"{self._name} must implement update(param, grad, state, group)")
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self):
+        """A copy of the optimizer's state: ``{'state': {index: {...}}, 'param_groups': [...]}``.
+
+        Parameters are named by their index in the order of the groups (as PyTorch does), so
+        the dict can be loaded into a fresh optimizer built over the same model.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: copy.deepcopy(value) for key, value in group.items() if key != 'params'}
+            packed['params'] = [index.setdefault(id(p), len(index)) for p in group['params']]
+            groups.append(packed)
+        state = {index[id(p)]: {key: _copied(value) for key, value in s.items()}
+                 for group in self.param_groups for p in group['params']
+                 for s in [self.state.get(p)] if s}
+        return {'state': state, 'param_groups': groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore a state from :meth:`state_dict` (hyperparameters and per-parameter state).
+
+        The numbers of groups and of parameters in each must match; otherwise a ValueError
+        says where they differ and nothing is changed.
+        """
+        saved_groups = state_dict['param_groups']
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{self._name}.load_state_dict: the optimizer has {len(self.param_groups)} "
+                             f"parameter groups, the state dict has {len(saved_groups)}")
+        by_index = {}
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group['params']) != len(saved['params']):
+                raise ValueError(f"{self._name}.load_state_dict: group {i} has {len(group['params'])} "
+                                 f"parameters, the state dict's has {len(saved['params'])}")
+            by_index.update(zip(saved['params'], group['params']))
+        state = {}
+        for index, saved_state in state_dict['state'].items():
+            p = by_index[int(index)]
+            state[p] = {key: _copied(value, p) for key, value in saved_state.items()}
+        for group, saved in zip(self.param_groups, saved_groups):
+            group.update({key: copy.deepcopy(value) for key, value in saved.items() if key != 'params'})
+        self.state = state
+
+
+def _copied(value, like=None):
+    """A copy of a state entry; arrays are copied (onto ``like``'s device when given)."""
+    if hasattr(value, 'shape') and hasattr(value, 'dtype') and getattr(value, 'ndim', 0) > 0:
+        moved = value if like is None else backend.to_device(value, like.device)
+        return moved.copy() if moved is value else moved
+    return copy.deepcopy(value)
