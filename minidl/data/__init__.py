@@ -1,5 +1,5 @@
 """Datasets, DataLoader, augmentation transforms, preprocessing."""
-from . import datasets
+from . import datasets, transforms
 from .dataloader import DataLoader
 from .dataset import Dataset, Subset, TensorDataset, default_collate, random_split
 from .datasets import (load_digits, load_mnist, load_mnist_5k, make_blobs, make_circles, make_moons,

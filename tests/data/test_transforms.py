@@ -1,0 +1,199 @@
+"""Augmentation transforms: exact geometry on constructed images, dtype/shape/range, seeds."""
+import numpy
+import pytest
+
+import minidl
+from minidl import backend
+from minidl.data import DataLoader, TensorDataset
+from minidl.data import transforms as T
+from minidl.data.transforms import affine_inverse, warp_affine
+
+ALL = [T.RandomHorizontalFlip(), T.RandomVerticalFlip(), T.RandomRotation(30),
+       T.RandomAffine(20, translate=(0.1, 0.2), scale=(0.8, 1.2), shear=10), T.RandomCrop(6, padding=2),
+       T.CenterCrop(4), T.RandomResizedCrop(5), T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.GaussianNoise(0.1),
+       T.RandomErasing(p=1.0), T.Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.2])]
+SHAPES = {'CenterCrop': (4, 4), 'RandomCrop': (6, 6), 'RandomResizedCrop': (5, 5)}
+
+
+def _images(n=6, c=1, h=7, w=7, dtype=numpy.float32):
+    """Distinct pixel values in (0, 1], on the device under test."""
+    x = (numpy.arange(n * c * h * w).reshape(n, c, h, w) + 1) / (n * c * h * w)
+    return backend.xp_for().asarray(x.astype(dtype))
+
+
+def _np(t):
+    return t.numpy() if isinstance(t, minidl.Tensor) else backend.to_numpy(t)
+
+
+def _affine(x, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0), interpolation='bilinear', fill=0.0):
+    xp = backend.get_array_module(x)
+    n = len(x)
+    inverse = affine_inverse(xp.full(n, float(angle)), xp.tile(xp.asarray([translate], dtype=float), (n, 1)),
+                             xp.full(n, float(scale)), xp.tile(xp.asarray([shear], dtype=float), (n, 1)),
+                             x.shape[-2:])
+    return _np(warp_affine(x, inverse, None, interpolation, fill))
+
+
+# ----------------------------------------------------------------------------- exact geometry
+@pytest.mark.parametrize('flip, axis', [(T.RandomHorizontalFlip, -1), (T.RandomVerticalFlip, -2)])
+def test_flips(flip, axis):
+    x = _images()
+    once = flip(p=1.0)(x)
+    numpy.testing.assert_array_equal(_np(once), numpy.flip(_np(x), axis))
+    numpy.testing.assert_array_equal(_np(flip(p=1.0)(once)), _np(x))            # twice: identity
+    numpy.testing.assert_array_equal(_np(flip(p=0.0)(x)), _np(x))
+    half = _np(flip(p=0.5)(_images(n=64)))
+    flipped = [bool((half[k] != _np(_images(n=64))[k]).any()) for k in range(64)]
+    assert 15 < sum(flipped) < 49                                                # per-sample coin
+
+
+@pytest.mark.parametrize('interpolation', ['bilinear', 'nearest'])
+@pytest.mark.parametrize('shape', [(7, 7), (6, 6)])
+def test_rotation_90_is_rot90_counter_clockwise(interpolation, shape):
+    x = _images(h=shape[0], w=shape[1])
+    for angle, k in [(90, 1), (180, 2), (-90, -1), (270, 3)]:
+        out = _np(T.RandomRotation((angle, angle), interpolation=interpolation)(x))
+        numpy.testing.assert_array_equal(out, numpy.rot90(_np(x), k, axes=(2, 3)))
+    corner = numpy.zeros((1, 1, 3, 3), dtype=numpy.float32)
+    corner[0, 0, 0, 2] = 1.0                                                     # top right
+    out = _np(T.RandomRotation((90, 90))(backend.xp_for().asarray(corner)))
+    assert out[0, 0, 0, 0] == 1.0                                                # -> top left: CCW
+
+
+@pytest.mark.parametrize('interpolation', ['bilinear', 'nearest'])
+def test_integer_translation_is_shift_with_fill(interpolation):
+    x = _images(n=2, h=6, w=8)
+    out = _affine(x, translate=(3, -2), interpolation=interpolation, fill=-1.0)
+    expected = numpy.full(x.shape, -1.0, dtype=numpy.float32)
+    expected[:, :, :-2, 3:] = _np(x)[:, :, 2:, :-3]                              # right 3, up 2
+    numpy.testing.assert_array_equal(out, expected)
+
+
+def test_scale_2_about_centre():
+    x = _images(n=1, h=9, w=9)
+    out, xin = _affine(x, scale=2.0)[0, 0], _np(x)[0, 0]
+    # centre c = 4: output q reads input c + (q - c) / 2
+    for (i, j), (si, sj) in {(4, 4): (4, 4), (0, 0): (2, 2), (8, 8): (6, 6), (0, 8): (2, 6), (2, 6): (3, 5)}.items():
+        assert out[i, j] == xin[si, sj]
+    numpy.testing.assert_allclose(out[1, 4], (xin[2, 4] + xin[3, 4]) / 2, rtol=1e-6)    # 2.5: halfway
+    numpy.testing.assert_allclose(_affine(x, scale=2.0, interpolation='nearest')[0, 0, 1, 4], xin[3, 4])
+
+
+def test_bilinear_interpolates_linear_images_exactly():
+    ramp = numpy.tile(numpy.arange(9, dtype=numpy.float64), (9, 1))[None, None]     # value = x
+    out = _affine(backend.xp_for().asarray(ramp), translate=(0.25, 0.0), angle=0.0)
+    numpy.testing.assert_allclose(out[0, 0, :, 1:], ramp[0, 0, :, 1:] - 0.25, atol=1e-12)
+
+
+def test_shear_moves_rows_by_tan():
+    x = _images(n=1, h=5, w=9)
+    out = _affine(x, shear=(45.0, 0.0))[0, 0]                                    # x' = x + (y - 2)
+    numpy.testing.assert_array_equal(out[3, 1:], _np(x)[0, 0, 3, :-1])           # row below centre: +1
+    numpy.testing.assert_array_equal(out[0, :-2], _np(x)[0, 0, 0, 2:])           # top row: -2
+    numpy.testing.assert_array_equal(out[2], _np(x)[0, 0, 2])
+
+
+def test_random_crop_is_a_shift_with_fill():
+    x = _images(n=32, h=6, w=6)
+    out = _np(T.RandomCrop(6, padding=2, fill=-1.0)(x))
+    padded = numpy.pad(_np(x), ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=-1.0)
+    offsets = set()
+    for k in range(32):
+        matches = [(a, b) for a in range(5) for b in range(5)
+                   if numpy.array_equal(out[k], padded[k, :, a:a + 6, b:b + 6])]
+        assert matches
+        offsets.add(matches[0])
+    assert len(offsets) > 5                                                      # per-sample offsets
+
+
+def test_center_crop():
+    x = _images(h=7, w=8)
+    numpy.testing.assert_array_equal(_np(T.CenterCrop((3, 4))(x)), _np(x)[:, :, 2:5, 2:6])
+    with pytest.raises(ValueError, match=r'CenterCrop: crop \(9, 9\) is larger'):
+        T.CenterCrop(9)(x)
+
+
+def test_random_resized_crop_full_box_is_identity():
+    x = _images(h=6, w=6)
+    out = _np(T.RandomResizedCrop(6, scale=(1.0, 1.0), ratio=(1.0, 1.0))(x))
+    numpy.testing.assert_allclose(out, _np(x), rtol=1e-6)
+    small = _np(T.RandomResizedCrop((3, 5), scale=(0.2, 0.5))(x))
+    assert small.shape == (6, 1, 3, 5) and small.min() >= _np(x).min() - 1e-6 and small.max() <= _np(x).max() + 1e-6
+
+
+# ----------------------------------------------------------------------------- photometric
+def test_normalize_and_noise():
+    x = _images(c=3)
+    out = _np(T.Normalize([0.1, 0.2, 0.3], [0.5, 0.25, 2.0])(x))
+    numpy.testing.assert_allclose(out[:, 1], (_np(x)[:, 1] - 0.2) / 0.25, rtol=1e-5)
+    noise = _np(T.GaussianNoise(0.5)(backend.xp_for().zeros((64, 1, 16, 16), dtype='float32')))
+    assert abs(noise.std() - 0.5) < 0.01 and abs(noise.mean()) < 0.01
+
+
+def test_color_jitter():
+    x = _images(n=8, c=3)
+    out = _np(T.ColorJitter(brightness=(0.5, 0.5))(x))
+    numpy.testing.assert_allclose(out, _np(x) * 0.5, atol=1e-6)
+    grey = _np(T.ColorJitter(saturation=(0.0, 0.0))(x))                          # s = 0: all channels grey
+    numpy.testing.assert_allclose(grey[:, 0], grey[:, 2], rtol=1e-5)
+    flat = _np(T.ColorJitter(contrast=(0.0, 0.0))(_images(n=2, c=1)))           # k = 0: the mean
+    numpy.testing.assert_allclose(flat, _np(_images(n=2, c=1)).mean(axis=(2, 3), keepdims=True) + 0 * flat, rtol=1e-5)
+    no_turn = _np(T.ColorJitter(hue=(0.0, 0.0))(x))                             # YIQ round trip
+    numpy.testing.assert_allclose(no_turn, _np(x), atol=1e-6)
+    jittered = _np(T.ColorJitter(0.5, 0.5, 0.5, 0.2)(x))
+    assert jittered.min() >= 0 and jittered.max() <= 1
+    with pytest.raises(ValueError, match=r'ColorJitter: saturation and hue need RGB.*\(6, 1, 7, 7\)'):
+        T.ColorJitter(saturation=0.5)(_images())
+
+
+def test_random_erasing_rectangle():
+    x = backend.xp_for().ones((16, 2, 8, 8), dtype='float32')
+    out = _np(T.RandomErasing(p=1.0, scale=(0.25, 0.25), ratio=(1.0, 1.0), value=0.0)(x))
+    for img in out:
+        rows, cols = numpy.nonzero(img[0] == 0)
+        assert len(rows) == 16 and numpy.ptp(rows) == 3 and numpy.ptp(cols) == 3    # a 4x4 square
+        numpy.testing.assert_array_equal(img[0], img[1])                            # every channel
+    assert len({tuple(numpy.argwhere(img[0] == 0)[0]) for img in out}) > 3
+    numpy.testing.assert_array_equal(_np(T.RandomErasing(p=0.0)(x)), _np(x))
+
+
+# ----------------------------------------------------------------------------- contract
+@pytest.mark.parametrize('transform', ALL, ids=lambda t: type(t).__name__)
+def test_dtype_shape_seed_and_per_sample(transform):
+    name = type(transform).__name__
+    for dtype in (numpy.float32, numpy.float64):
+        x = _images(n=6, c=3, dtype=dtype)
+        minidl.manual_seed(7)
+        out = transform(minidl.Tensor(x))
+        assert isinstance(out, minidl.Tensor) and out.dtype == dtype and out.device == minidl.get_device()
+        assert out.shape == (6, 3) + SHAPES.get(name, (7, 7))
+        minidl.manual_seed(7)
+        numpy.testing.assert_array_equal(_np(transform(x)), _np(out))            # same seed, same result
+        if name not in ('Normalize', 'CenterCrop'):                              # per-sample parameters
+            change = _np(out) - _np(x) if out.shape == x.shape else _np(out)
+            assert any(not numpy.allclose(change[0], change[k]) for k in range(1, 6))
+    if name not in ('GaussianNoise', 'Normalize'):
+        assert 0 <= _np(out).min() and _np(out).max() <= 1                       # range kept
+    with pytest.raises(ValueError, match=rf'{name}: expected a batch of images of shape \(N, C, H, W\), got shape \(3, 7, 7\)'):
+        transform(x[0])
+    with pytest.raises(TypeError, match=f'{name}: expected floating images, got dtype uint8'):
+        transform(backend.xp_for().zeros((1, 3, 7, 7), dtype='uint8'))
+
+
+def test_loader_transform_keeps_labels():
+    x, y = numpy.random.default_rng(0).random((20, 1, 8, 8), dtype=numpy.float32), numpy.arange(20)
+    augment = T.Compose([T.RandomHorizontalFlip(), T.RandomAffine(15, translate=(0.1, 0.1)), T.RandomErasing()])
+    for (xb, yb), (xa, ya) in zip(DataLoader(TensorDataset(x, y), 6), DataLoader(TensorDataset(x, y), 6, transform=augment)):
+        numpy.testing.assert_array_equal(yb.numpy(), ya.numpy())
+        assert xa.shape == xb.shape and not numpy.array_equal(xa.numpy(), xb.numpy())
+
+
+def test_argument_errors():
+    with pytest.raises(ValueError, match='interpolation'):
+        T.RandomRotation(10, interpolation='cubic')
+    with pytest.raises(ValueError, match='p must be in'):
+        T.RandomHorizontalFlip(1.5)
+    with pytest.raises(ValueError, match='Normalize: 1 channel means'):
+        T.Normalize([0.5], [0.5])(_images(c=3))
+    with pytest.raises(ValueError, match='RandomCrop: crop'):
+        T.RandomCrop(12, padding=2)(_images())
