@@ -1,0 +1,154 @@
+"""Input preprocessing: feature scaling fitted on training data, image statistics, one-hot.
+
+Fit a scaler on the *training* split only, then transform every split with the statistics
+it learned; fitting on validation or test data leaks them into training.
+
+Scalers accept NumPy/CuPy arrays or Tensors of shape (N, ...) and return the same kind;
+statistics are taken over axis 0 (one per feature).
+
+Example:
+    >>> import numpy as np
+    >>> scaler = StandardScaler().fit(np.array([[0.0, 10.0], [2.0, 30.0]]))
+    >>> scaler.transform(np.array([[1.0, 40.0]])).tolist()
+    [[0.0, 2.0]]
+"""
+from .. import backend
+from ..autograd.tensor import Tensor
+from .dataloader import DataLoader
+from .dataset import Dataset
+
+
+def _unwrap(x):
+    """(raw array, function turning a raw result back into the kind of x)."""
+    if isinstance(x, Tensor):
+        return x.data, Tensor
+    return x, lambda array: array
+
+
+class _Scaler:
+    """fit / transform / inverse_transform / fit_transform around a per-feature affine map
+    x -> (x - shift) / spread, with ``shift`` and ``spread`` learned by ``_statistics``."""
+
+    def __init__(self):
+        self.shift_ = self.spread_ = None
+
+    def fit(self, x):
+        """Learn the per-feature statistics of ``x`` (N, ...); returns self."""
+        data, _ = _unwrap(x)
+        self.shift_, self.spread_ = self._statistics(data)
+        return self
+
+    def _checked(self, x, caller):
+        if self.shift_ is None:
+            raise RuntimeError(f"{type(self).__name__}.{caller}: call fit(x_train) first")
+        data, wrap = _unwrap(x)
+        if tuple(data.shape[1:]) != tuple(self.shift_.shape):
+            raise ValueError(f"{type(self).__name__}.{caller}: fitted on features of shape "
+                             f"{tuple(self.shift_.shape)}, got input of shape {tuple(data.shape)}")
+        return data, wrap
+
+    def transform(self, x):
+        data, wrap = self._checked(x, 'transform')
+        return wrap(((data - self.shift_) / self.spread_).astype(data.dtype, copy=False))
+
+    def inverse_transform(self, x):
+        data, wrap = self._checked(x, 'inverse_transform')
+        return wrap((data * self.spread_ + self.shift_).astype(data.dtype, copy=False))
+
+    def fit_transform(self, x):
+        return self.fit(x).transform(x)
+
+
+class StandardScaler(_Scaler):
+    """Standardize features: z = (x - mean) / std, mean and (population) std over the samples.
+
+    A constant feature (std = 0) is only centred (its std is taken as 1).
+
+    Example:
+        >>> import numpy as np
+        >>> StandardScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()
+        [-1.0, 1.0]
+    """
+
+    @staticmethod
+    def _statistics(data):
+        xp = backend.get_array_module(data)
+        mean, std = data.mean(axis=0), data.std(axis=0)
+        return mean, xp.where(std > 0, std, 1)
+
+
+class MinMaxScaler(_Scaler):
+    """Rescale features to ``feature_range`` (a, b): x' = a + (x - min) (b - a) / (max - min).
+
+    Example:
+        >>> import numpy as np
+        >>> MinMaxScaler((-1, 1)).fit_transform(np.array([[0.0], [5.0], [10.0]])).ravel().tolist()
+        [-1.0, 0.0, 1.0]
+    """
+
+    def __init__(self, feature_range=(0.0, 1.0)):
+        super().__init__()
+        low, high = feature_range
+        if not low < high:
+            raise ValueError(f"MinMaxScaler: feature_range must have low < high, got {feature_range}")
+        self.feature_range = (float(low), float(high))
+
+    def _statistics(self, data):
+        # x' = a + (x - min)(b - a)/(max - min) is (x - shift) / spread with
+        # spread = (max - min)/(b - a) and shift = min - a * spread
+        xp = backend.get_array_module(data)
+        low, high = self.feature_range
+        span = data.max(axis=0) - data.min(axis=0)
+        spread = xp.where(span > 0, span, 1) / (high - low)
+        return data.min(axis=0) - low * spread, spread
+
+
+def channel_mean_std(images, batch_size=1024):
+    """Per-channel mean and std of images (N, C, H, W), over all images and pixels.
+
+    ``images`` is an array, a Tensor, or a Dataset whose samples start with an image (read
+    in batches by a DataLoader). Sums run in float64: mean = S1 / M, std = sqrt(S2 / M - mean^2)
+    over M = N H W values per channel. Returns two float64 NumPy arrays of length C, ready for
+    :class:`~minidl.data.transforms.Normalize`. Compute them on the training split.
+
+    Example:
+        >>> import numpy as np
+        >>> mean, std = channel_mean_std(np.stack([np.zeros((2, 3, 3)), np.ones((2, 3, 3))]))
+        >>> mean.tolist(), std.tolist()
+        ([0.5, 0.5], [0.5, 0.5])
+    """
+    if isinstance(images, Dataset):
+        batches = (b[0] if isinstance(b, tuple) else b for b in DataLoader(images, batch_size=batch_size))
+    else:
+        batches = [images]
+    total = total_sq = count = 0
+    for batch in batches:
+        data = (batch.data if isinstance(batch, Tensor) else batch).astype('float64')
+        if data.ndim != 4:
+            raise ValueError(f"channel_mean_std: expected images of shape (N, C, H, W), got {tuple(data.shape)}")
+        total = total + backend.to_numpy(data.sum(axis=(0, 2, 3)))
+        total_sq = total_sq + backend.to_numpy((data * data).sum(axis=(0, 2, 3)))
+        count += data.shape[0] * data.shape[2] * data.shape[3]
+    mean = total / count
+    return mean, (total_sq / count - mean * mean).clip(0) ** 0.5
+
+
+def one_hot(labels, num_classes=None, dtype='float32'):
+    """One-hot rows: out[k, labels[k]] = 1, zeros elsewhere; shape (N, num_classes).
+
+    ``num_classes`` defaults to max(labels) + 1. A Tensor gives a Tensor, an array an array.
+
+    Example:
+        >>> import numpy as np
+        >>> one_hot(np.array([2, 0]), 3).tolist()
+        [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    data, wrap = _unwrap(labels)
+    xp = backend.get_array_module(data)
+    if data.dtype.kind not in 'iu':
+        raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
+    num_classes = int(data.max()) + 1 if num_classes is None else int(num_classes)
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got range "
+                         f"[{int(data.min())}, {int(data.max())}]")
+    return wrap((data[..., None] == xp.arange(num_classes)).astype(dtype))

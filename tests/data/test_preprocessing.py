@@ -1,0 +1,60 @@
+"""Scalers (fit on train only), channel statistics, one_hot."""
+import numpy
+import pytest
+
+import minidl
+from minidl.data import MinMaxScaler, StandardScaler, TensorDataset, channel_mean_std, one_hot
+
+
+@pytest.mark.parametrize('scaler', [StandardScaler(), MinMaxScaler(), MinMaxScaler((-2, 3))])
+def test_scalers_round_trip_and_fit_on_train_only(scaler):
+    rng = numpy.random.default_rng(0)
+    train = rng.normal(5, 3, (200, 4)) * [1, 10, 0.1, 1]
+    train[:, 3] = 7.0                                          # a constant feature
+    test = rng.normal(5, 3, (50, 4))
+    z = scaler.fit_transform(train)
+    if isinstance(scaler, StandardScaler):
+        numpy.testing.assert_allclose(z[:, :3].mean(0), 0, atol=1e-12)
+        numpy.testing.assert_allclose(z[:, :3].std(0), 1, rtol=1e-12)
+        numpy.testing.assert_allclose(z[:, 3], 0)
+    else:
+        numpy.testing.assert_allclose(z[:, :3].min(0), scaler.feature_range[0])
+        numpy.testing.assert_allclose(z[:, :3].max(0), scaler.feature_range[1])
+    numpy.testing.assert_allclose(scaler.inverse_transform(scaler.transform(test)), test, rtol=1e-12)
+    before = (scaler.shift_.copy(), scaler.spread_.copy())
+    scaler.transform(test)                                     # transforming never refits
+    numpy.testing.assert_array_equal(before[0], scaler.shift_)
+
+
+def test_scaler_errors_and_tensors():
+    with pytest.raises(RuntimeError, match=r'StandardScaler.transform: call fit\(x_train\) first'):
+        StandardScaler().transform(numpy.zeros((2, 2)))
+    scaler = StandardScaler().fit(minidl.tensor([[1.0, 2.0], [3.0, 6.0]]))
+    out = scaler.transform(minidl.tensor([[2.0, 4.0]]))
+    assert isinstance(out, minidl.Tensor) and out.dtype == numpy.float32
+    assert out.numpy().tolist() == [[0.0, 0.0]]
+    with pytest.raises(ValueError, match=r'fitted on features of shape \(2,\), got input of shape \(1, 3\)'):
+        scaler.transform(numpy.zeros((1, 3)))
+
+
+def test_channel_mean_std_array_and_dataset():
+    rng = numpy.random.default_rng(1)
+    x = rng.random((50, 3, 5, 5)).astype(numpy.float32) * [[[2]], [[1]], [[0.5]]]
+    mean, std = channel_mean_std(x)
+    numpy.testing.assert_allclose(mean, x.mean(axis=(0, 2, 3)), rtol=1e-6)
+    numpy.testing.assert_allclose(std, x.std(axis=(0, 2, 3)), rtol=1e-5)
+    mean2, std2 = channel_mean_std(TensorDataset(x, numpy.arange(50)), batch_size=7)
+    numpy.testing.assert_allclose(mean2, mean, rtol=1e-10)
+    numpy.testing.assert_allclose(std2, std, rtol=1e-8)
+    with pytest.raises(ValueError, match='channel_mean_std'):
+        channel_mean_std(x[0])
+
+
+def test_one_hot():
+    out = one_hot(minidl.tensor([1, 0, 3]), 4)
+    assert isinstance(out, minidl.Tensor) and out.numpy().tolist() == [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]]
+    assert one_hot(numpy.array([[0, 2]])).shape == (1, 2, 3)
+    with pytest.raises(ValueError, match=r'labels must lie in \[0, 2\)'):
+        one_hot(numpy.array([0, 2]), 2)
+    with pytest.raises(TypeError, match='integers'):
+        one_hot(numpy.array([0.5]))
