@@ -19,3 +19,6 @@ from .matmul import matmul
 from .reduction import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, std, sum,
                         sum_to_shape, var)
 from .shape import cat, expand, flatten, pad, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .activation import elu, gelu, hardtanh, leaky_relu, log_softmax, prelu, selu, silu, softmax, softplus
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
+                   mse_loss, nll_loss, smooth_l1_loss)

@@ -8,3 +8,7 @@ Example:
     tensor([0., 3.])
 """
 from ..functional.activation import relu, sigmoid, tanh  # noqa: F401
+from ..functional.activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, prelu, selu,  # noqa: F401
+                                     silu, softmax, softplus)
+from ..functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
+                               huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)

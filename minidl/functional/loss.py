@@ -1,0 +1,312 @@
+"""Loss functions: how far a prediction is from its target, as one number to minimize.
+
+    cross_entropy nll_loss                          classification (from logits / log-probabilities)
+    binary_cross_entropy(_with_logits)              two classes, or many independent labels
+    mse_loss l1_loss smooth_l1_loss huber_loss      regression
+
+Every loss computes one value per element and then reduces them: ``reduction='mean'``
+(the default), ``'sum'`` or ``'none'`` (the per-element losses). Most are built from
+differentiable ops (log_softmax, indexing, where, ...), so their gradients, and second
+derivatives, come from those ops; the two binary cross-entropies are Functions of their own
+because their stable forms need care at the extremes.
+"""
+import math
+
+import numpy
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import get_array_module
+from .activation import log_softmax
+from .arithmetic import where
+
+REDUCTIONS = ('mean', 'sum', 'none')
+
+
+def _reduce(loss, reduction, op):
+    if reduction == 'mean':
+        return loss.mean()
+    if reduction == 'sum':
+        return loss.sum()
+    if reduction == 'none':
+        return loss
+    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _check_same_shape(input, target, op):
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{op}: target must be a Tensor, got {type(target).__name__}")
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
+                         "differ; they must be equal (reshape one, e.g. target.reshape(input.shape), "
+                         "instead of relying on broadcasting)")
+    if target.dtype.kind != 'f':
+        raise TypeError(f"{op}: target must be a floating point tensor, got dtype {target.dtype} "
+                        "(convert it with target.float())")
+
+
+# ---------------------------------------------------------------------- regression
+def mse_loss(input, target, reduction='mean'):
+    """Mean squared error: l = (x - y)²;   dl/dx = 2 (x - y).
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.mse_loss(minidl.tensor([1.0, 2.0]), minidl.tensor([0.0, 4.0]))
+        tensor(2.5)
+    """
+    _check_same_shape(input, target, 'mse_loss')
+    d = input - target
+    return _reduce(d * d, reduction, 'mse_loss')
+
+
+def l1_loss(input, target, reduction='mean'):
+    """Mean absolute error: l = |x - y|;   dl/dx = sign(x - y).
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.l1_loss(minidl.tensor([1.0, 2.0]), minidl.tensor([0.0, 4.0]))
+        tensor(1.5)
+    """
+    _check_same_shape(input, target, 'l1_loss')
+    return _reduce((input - target).abs(), reduction, 'l1_loss')
+
+
+def _smooth_l1(d, beta):
+    """0.5 d² / β where |d| < β, |d| - 0.5 β elsewhere (beta = 0: |d|)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    size = d.abs()
+    if beta == 0:
+        return size
+    return where(size.data < beta, 0.5 * d * d / beta, size - 0.5 * beta)
+
+
+def smooth_l1_loss(input, target, reduction='mean', beta=1.0):
+    """l = 0.5 d²/β if |d| < β else |d| - β/2  (d = x - y);   dl/dx = d/β inside, sign(d) outside.
+
+    Quadratic near 0 (smooth), linear far away (robust to outliers, bounded gradient).
+    Reference: Girshick, "Fast R-CNN", ICCV 2015.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.smooth_l1_loss(minidl.tensor([0.5, 3.0]), minidl.zeros(2), reduction='none')
+        tensor([0.125, 2.5  ])
+    """
+    _check_same_shape(input, target, 'smooth_l1_loss')
+    return _reduce(_smooth_l1(input - target, beta), reduction, 'smooth_l1_loss')
+
+
+def huber_loss(input, target, reduction='mean', delta=1.0):
+    """l = 0.5 d² if |d| < δ else δ (|d| - δ/2);  dl/dx = d inside, δ sign(d) outside.
+
+    Equal to δ · smooth_l1_loss with β = δ.
+    Reference: Huber, "Robust Estimation of a Location Parameter", 1964.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.huber_loss(minidl.tensor([0.5, 3.0]), minidl.zeros(2), reduction='none', delta=2.0)
+        tensor([0.125, 4.   ])
+    """
+    _check_same_shape(input, target, 'huber_loss')
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    return _reduce(delta * _smooth_l1(input - target, delta), reduction, 'huber_loss')
+
+
+# ---------------------------------------------------------------------- binary classification
+class BinaryCrossEntropy(Function):
+    """l = -(y log p + (1 - y) log(1 - p)), each log clamped at -100 (as in PyTorch, so that
+    p = 0 or 1 gives a finite loss);
+
+    dl/dp = (p - y) / (p (1 - p))   (denominator clamped at 1e-12),
+    dl/dy = log(1 - p) - log p   (the clamped logs).
+    """
+
+    def forward(self, p, y):
+        xp = get_array_module(p)
+        if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+            raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got values "
+                             f"in [{float(p.min()):g}, {float(p.max()):g}]; for logits use "
+                             "binary_cross_entropy_with_logits")
+        with numpy.errstate(divide='ignore'):             # log(0) = -inf, clamped just below
+            log_p = xp.maximum(xp.log(p), -100)
+            log_q = xp.maximum(xp.log1p(-p), -100)
+        self.save_for_backward(p, y)
+        return -(y * log_p + (1 - y) * log_q)
+
+    def backward(self, gl):
+        p, y = self.saved_tensors
+        gp = gl * (p - y) / (p * (1 - p)).clamp(min=1e-12) if self.needs_input_grad[0] else None
+        gy = None
+        if self.needs_input_grad[1]:
+            gy = gl * ((1 - p).log().clamp(min=-100) - p.log().clamp(min=-100))
+        return gp, gy
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """l = -(y log σ(x) + (1 - y) log(1 - σ(x))), computed stably as
+    l = max(x, 0) - x y + log(1 + exp(-|x|))   (no exp overflows, no log of 0);
+
+    dl/dx = σ(x) - y,   dl/dy = -x.
+    """
+
+    def forward(self, x, y):
+        xp = get_array_module(x)
+        self.save_for_backward(x, y)
+        return xp.maximum(x, 0) - x * y + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, gl):
+        x, y = self.saved_tensors
+        gx = gl * (x.sigmoid() - y) if self.needs_input_grad[0] else None
+        gy = -gl * x if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+def _weighted(loss, weight):
+    return loss if weight is None else loss * weight
+
+
+def binary_cross_entropy(input, target, weight=None, reduction='mean'):
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p (e.g. after a sigmoid) and targets
+    y in [0, 1]; ``weight`` rescales each element. Prefer
+    :func:`binary_cross_entropy_with_logits`, which is stable for any logit.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.binary_cross_entropy(minidl.tensor([0.5, 1.0]), minidl.tensor([1.0, 0.0]), reduction='none')
+        tensor([  0.6931472, 100.       ])
+    """
+    _check_same_shape(input, target, 'binary_cross_entropy')
+    loss = _weighted(BinaryCrossEntropy()(input, target), weight)
+    return _reduce(loss, reduction, 'binary_cross_entropy')
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean'):
+    """Binary cross-entropy of σ(input) against ``target``, computed from the logits without
+    forming σ(x) (stable for any x; see :class:`BinaryCrossEntropyWithLogits`).
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.binary_cross_entropy_with_logits(minidl.tensor([-1e4, 0.0, 1e4]), minidl.ones(3),
+        ...                                    reduction='none').tolist()
+        [10000.0, 0.6931471824645996, 0.0]
+    """
+    _check_same_shape(input, target, 'binary_cross_entropy_with_logits')
+    loss = _weighted(BinaryCrossEntropyWithLogits()(input, target), weight)
+    return _reduce(loss, reduction, 'binary_cross_entropy_with_logits')
+
+
+# ---------------------------------------------------------------------- classification
+def _class_indices(input, target, ignore_index, op):
+    """Check an integer target against input (N, C, d1, ...) and return, per target
+    element, the flat index of its class's entry in input, and the mask of the kept ones."""
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{op}: target must be a Tensor of class indices, got {type(target).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if target.dtype.kind not in 'iu':
+        raise TypeError(f"{op}: expected integer class indices as target (shape {expected}), got dtype "
+                        f"{target.dtype}" + ("; cross_entropy also takes class probabilities of the "
+                                             "input's shape" if op == 'nll_loss' else ''))
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{op}: target has shape {tuple(target.shape)}, expected {expected} (the input "
+                         f"shape {tuple(input.shape)} without its class dimension 1)")
+    xp = get_array_module(input.data)
+    t = target.data
+    keep = t != ignore_index
+    classes = input.shape[1]
+    bad = keep & ((t < 0) | (t >= classes))
+    if bool(bad.any()):
+        raise IndexError(f"{op}: target holds class {int(t[bad][0])}, outside [0, {classes}) for input "
+                         f"of shape {tuple(input.shape)}")
+    t = xp.where(keep, t, 0)
+    # entry (n, t, rest) of input, with the class axis moved last and everything flattened
+    rest = math.prod(input.shape[2:])
+    positions = xp.arange(t.size).reshape(t.shape)
+    n, r = positions // rest, positions % rest
+    return (n * classes + t) * rest + r, keep
+
+
+def _pick(log_probs, target, ignore_index, op):
+    """(-log p[n, target_n], mask of kept elements), each of the target's shape."""
+    index, keep = _class_indices(log_probs, target, ignore_index, op)
+    picked = log_probs.reshape(-1)[index]
+    return -picked, keep
+
+
+def _reduce_kept(loss, keep, reduction, op):
+    """Like _reduce, but ignored elements count as 0 and the mean is over the kept ones."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    loss = where(keep, loss, loss * 0)
+    if reduction == 'mean':
+        return loss.sum() / int(keep.sum())
+    return _reduce(loss, reduction, op)
+
+
+def nll_loss(input, target, ignore_index=-100, reduction='mean'):
+    """Negative log-likelihood: l_n = -input[n, target_n] for log-probabilities ``input``
+    (N, C) or (N, C, d1, ...) and integer ``target`` (N,) or (N, d1, ...). Elements whose
+    target is ``ignore_index`` count as 0 and are left out of the mean.
+
+    dl_n/dinput[n, c] = -1 if c = target_n, 0 otherwise.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.nll_loss(minidl.tensor([[-0.5, -2.0], [-1.0, -0.25]]), minidl.tensor([0, 1]))
+        tensor(0.375)
+    """
+    loss, keep = _pick(input, target, ignore_index, 'nll_loss')
+    return _reduce_kept(loss, keep, reduction, 'nll_loss')
+
+
+def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoothing=0.0):
+    """Cross-entropy between the softmax of the logits ``input`` and the target classes:
+
+        l_n = -log softmax(x_n)[t_n] = logsumexp(x_n) - x_n[t_n]
+        dl_n/dx_n = softmax(x_n) - onehot(t_n)
+
+    computed as nll_loss(log_softmax(x)): through log-sum-exp, never a softmax followed by
+    a log (which underflows to log 0 for confident wrong predictions).
+
+    ``target`` is either integer classes, shape (N,) or (N, d1, ...), or class probabilities
+    q of the input's shape, giving l_n = -Σ_c q_c log softmax(x_n)_c. ``label_smoothing`` ε
+    mixes the target with the uniform distribution: q ← (1 - ε) q + ε / C (Szegedy et al.,
+    "Rethinking the Inception Architecture", CVPR 2016). ``ignore_index`` applies to integer
+    targets.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> logits = minidl.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+        >>> round(F.cross_entropy(logits, minidl.tensor([0, 2])).item(), 4)
+        0.6691
+        >>> F.cross_entropy(minidl.tensor([[1e4, -1e4]]), minidl.tensor([1]))
+        tensor(20000.)
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.ndim < 2:
+        raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got "
+                         f"{tuple(input.shape)}")
+    classes = input.shape[1]
+    log_probs = log_softmax(input, dim=1)
+    if isinstance(target, Tensor) and target.dtype.kind == 'f':
+        if tuple(target.shape) != tuple(input.shape):
+            raise ValueError(f"cross_entropy: class-probability target has shape {tuple(target.shape)}, "
+                             f"expected the input's shape {tuple(input.shape)}")
+        q = target * (1 - label_smoothing) + label_smoothing / classes if label_smoothing else target
+        return _reduce(-(q * log_probs).sum(dim=1), reduction, 'cross_entropy')
+    loss, keep = _pick(log_probs, target, ignore_index, 'cross_entropy')
+    if label_smoothing:
+        uniform = -log_probs.mean(dim=1)                 # -Σ_c (1/C) log p_c
+        loss = (1 - label_smoothing) * loss + label_smoothing * uniform
+    return _reduce_kept(loss, keep, reduction, 'cross_entropy')

@@ -1,0 +1,162 @@
+import math
+
+import numpy
+import pytest
+
+import minidl
+import minidl.nn.functional as F
+from tests.gradcases import Case, check, t
+
+
+def labels(*shape, classes=4, seed=0):
+    return minidl.tensor(numpy.random.default_rng(seed).integers(0, classes, size=shape))
+
+
+def probabilities(*shape, seed=0):
+    p = numpy.random.default_rng(seed).uniform(0.1, 1.0, size=shape)
+    return minidl.tensor(p / p.sum(axis=1, keepdims=True), dtype=minidl.float64)
+
+
+def targets01(*shape, seed=0):
+    return t(*shape, low=0.0, high=1.0, seed=seed)
+
+
+CASES = [
+    Case('cross_entropy', lambda x: F.cross_entropy(x, labels(5)), lambda: [t(5, 4)]),
+    Case('cross_entropy spatial sum', lambda x: F.cross_entropy(x, labels(2, 3, 2), reduction='sum'),
+         lambda: [t(2, 4, 3, 2)]),
+    Case('cross_entropy smoothing ignore', lambda x: F.cross_entropy(
+        x, minidl.tensor([1, -100, 3, 0, 2]), label_smoothing=0.2), lambda: [t(5, 4)]),
+    Case('cross_entropy probabilities', lambda x: F.cross_entropy(x, probabilities(3, 4), label_smoothing=0.1),
+         lambda: [t(3, 4)]),
+    Case('cross_entropy probabilities (target grad)', lambda x, q: F.cross_entropy(x, q, reduction='none'),
+         lambda: [t(3, 4), t(3, 4, low=0.0, high=1.0, seed=3)]),
+    Case('nll_loss', lambda x: F.nll_loss(x, labels(6), reduction='none'), lambda: [t(6, 4)]),
+    Case('mse_loss', F.mse_loss, lambda: [t(3, 4), t(3, 4, seed=1)]),
+    Case('l1_loss', lambda x, y: F.l1_loss(x, y, reduction='sum'), lambda: [t(3, 4), t(3, 4, seed=1) * 0 + 0.1]),
+    Case('smooth_l1_loss', lambda x: F.smooth_l1_loss(x, minidl.zeros(3, 4, dtype=minidl.float64), beta=0.5),
+         lambda: [t(3, 4, away_from=0.5)]),
+    Case('huber_loss', lambda x: F.huber_loss(x, minidl.zeros(3, 4, dtype=minidl.float64), delta=0.7,
+                                              reduction='none'), lambda: [t(3, 4, away_from=0.7)]),
+    Case('binary_cross_entropy', F.binary_cross_entropy,
+         lambda: [t(3, 4, low=0.05, high=0.95), targets01(3, 4, seed=2)]),
+    Case('binary_cross_entropy weighted', lambda p, y: F.binary_cross_entropy(
+        p, y, weight=minidl.tensor([1.0, 2.0, 0.5, 3.0], dtype=minidl.float64), reduction='sum'),
+        lambda: [t(3, 4, low=0.05, high=0.95), targets01(3, 4, seed=2)]),
+    Case('binary_cross_entropy_with_logits', F.binary_cross_entropy_with_logits,
+         lambda: [t(3, 4, low=-4, high=4), targets01(3, 4, seed=2)]),
+]
+
+
+@pytest.mark.parametrize('case', CASES, ids=repr)
+def test_gradients(case):
+    check(case)
+
+
+def test_cross_entropy_by_hand():
+    x = numpy.array([[2.0, 0.0, 0.0], [0.0, 1.0, -1.0]])
+    target = [0, 2]
+    lse = numpy.log(numpy.exp(x).sum(axis=1))
+    per = lse - x[[0, 1], target]
+    logits = minidl.tensor(x, dtype=minidl.float64)
+    labels_ = minidl.tensor(target)
+    numpy.testing.assert_allclose(F.cross_entropy(logits, labels_, reduction='none').numpy(), per, rtol=1e-12)
+    assert F.cross_entropy(logits, labels_).item() == pytest.approx(per.mean(), rel=1e-12)
+    assert F.cross_entropy(logits, labels_, reduction='sum').item() == pytest.approx(per.sum(), rel=1e-12)
+    # gradient: softmax - onehot, divided by N for the mean
+    logits.requires_grad_()
+    F.cross_entropy(logits, labels_).backward()
+    softmax = numpy.exp(x - lse[:, None])
+    numpy.testing.assert_allclose(logits.grad.numpy(), (softmax - numpy.eye(3)[target]) / 2, rtol=1e-12)
+    # label smoothing ε: (1 - ε) nll + ε · mean_c(-log p_c)
+    eps = 0.1
+    smooth = (1 - eps) * per + eps * -(x - lse[:, None]).mean(axis=1)
+    assert F.cross_entropy(logits, labels_, label_smoothing=eps).item() == pytest.approx(smooth.mean(), rel=1e-12)
+    # the same as probability targets
+    q = minidl.tensor(numpy.eye(3)[target], dtype=minidl.float64)
+    assert F.cross_entropy(logits, q, label_smoothing=eps).item() == pytest.approx(smooth.mean(), rel=1e-12)
+
+
+def test_cross_entropy_spatial_matches_flattened():
+    x = minidl.randn(2, 5, 3, 4)
+    target = labels(2, 3, 4, classes=5)
+    flat_x = x.permute(0, 2, 3, 1).reshape(-1, 5)
+    assert F.cross_entropy(x, target).item() == pytest.approx(F.cross_entropy(flat_x, target.reshape(-1)).item(),
+                                                               rel=1e-6)
+    assert F.cross_entropy(x, target, reduction='none').shape == (2, 3, 4)
+
+
+def test_ignore_index_leaves_elements_out_of_the_mean():
+    x = minidl.randn(4, 3)
+    full = F.cross_entropy(x, minidl.tensor([0, 1, 2, 1]), reduction='none').numpy()
+    masked = F.cross_entropy(x, minidl.tensor([0, -100, 2, -100]))
+    assert masked.item() == pytest.approx((full[0] + full[2]) / 2, rel=1e-6)
+    assert F.cross_entropy(x, minidl.tensor([0, 7, 2, 7]), ignore_index=7, reduction='none').tolist()[1] == 0.0
+
+
+def test_cross_entropy_is_finite_for_huge_logits_in_float32():
+    x = minidl.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]], requires_grad=True)
+    loss = F.cross_entropy(x, minidl.tensor([1, 2]))
+    assert loss.item() == pytest.approx(1e4, rel=1e-6)
+    loss.backward()
+    assert bool(minidl.isfinite(x.grad).all())
+    assert F.cross_entropy(x, F.softmax(x, dim=1).detach(), label_smoothing=0.1).item() < 1e4
+
+
+def test_nll_loss_by_hand():
+    logp = minidl.tensor([[-0.5, -2.0, -1.0], [-1.0, -0.25, -3.0]])
+    assert F.nll_loss(logp, minidl.tensor([2, 1]), reduction='none').tolist() == [1.0, 0.25]
+
+
+def test_regression_losses_by_hand():
+    x = minidl.tensor([0.0, 0.5, -2.0, 3.0], dtype=minidl.float64)
+    y = minidl.zeros(4, dtype=minidl.float64)
+    assert F.mse_loss(x, y).item() == pytest.approx((0.25 + 4 + 9) / 4)
+    assert F.l1_loss(x, y, reduction='sum').item() == pytest.approx(5.5)
+    assert F.smooth_l1_loss(x, y, reduction='none').tolist() == [0.0, 0.125, 1.5, 2.5]
+    assert F.smooth_l1_loss(x, y, reduction='none', beta=0.0).tolist() == [0.0, 0.5, 2.0, 3.0]
+    assert F.huber_loss(x, y, reduction='none', delta=2.0).tolist() == [0.0, 0.125, 2.0, 4.0]
+    for delta in (0.3, 1.0, 2.5):
+        numpy.testing.assert_allclose(F.huber_loss(x, y, reduction='none', delta=delta).numpy(),
+                                      delta * F.smooth_l1_loss(x, y, reduction='none', beta=delta).numpy())
+
+
+def test_binary_cross_entropies_by_hand_and_clamped():
+    p = minidl.tensor([0.5, 0.9, 0.0, 1.0])
+    y = minidl.tensor([1.0, 0.0, 1.0, 1.0])
+    expected = [math.log(2), -math.log(0.1), 100.0, 0.0]
+    numpy.testing.assert_allclose(F.binary_cross_entropy(p, y, reduction='none').numpy(), expected, rtol=1e-6)
+    logits = minidl.tensor([0.0, 2.0, -3.0, 1e4, -1e4], requires_grad=True)
+    y = minidl.tensor([1.0, 0.0, 1.0, 0.0, 0.0])
+    x_np = numpy.array([0.0, 2.0, -3.0])
+    sig = 1 / (1 + numpy.exp(-x_np))
+    ref = -(y.numpy()[:3] * numpy.log(sig) + (1 - y.numpy()[:3]) * numpy.log(1 - sig))
+    loss = F.binary_cross_entropy_with_logits(logits, y, reduction='none')
+    numpy.testing.assert_allclose(loss.numpy()[:3], ref, rtol=1e-6)
+    assert loss.tolist()[3:] == [1e4, 0.0]
+    loss.sum().backward()
+    assert bool(minidl.isfinite(logits.grad).all())
+    assert logits.grad.tolist()[3:] == [1.0, 0.0]
+
+
+def test_bce_rejects_non_probabilities():
+    with pytest.raises(ValueError, match='with_logits'):
+        F.binary_cross_entropy(minidl.tensor([1.5]), minidl.tensor([1.0]))
+
+
+def test_target_errors_are_explained():
+    x = minidl.randn(32, 10)
+    with pytest.raises(ValueError, match=r"target has shape \(32, 1\), expected \(32,\)"):
+        F.cross_entropy(x, labels(32, 1, classes=10))
+    with pytest.raises(IndexError, match=r"target holds class 10, outside \[0, 10\)"):
+        F.cross_entropy(x, minidl.full((32,), 10))
+    with pytest.raises(ValueError, match=r"class-probability target has shape \(32, 3\)"):
+        F.cross_entropy(x, minidl.zeros(32, 3))
+    with pytest.raises(TypeError, match='integer class indices'):
+        F.nll_loss(x, minidl.zeros(32))
+    with pytest.raises(ValueError, match=r"mse_loss: input shape \(32, 1\) and target shape \(32,\) differ"):
+        F.mse_loss(minidl.zeros(32, 1), minidl.zeros(32))
+    with pytest.raises(TypeError, match='floating point'):
+        F.mse_loss(minidl.zeros(3), minidl.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match='reduction'):
+        F.l1_loss(minidl.zeros(3), minidl.zeros(3), reduction='avg')
