@@ -47,6 +47,8 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params must be an iterable of Tensors or of dicts "
                             "(parameter groups), got a single Tensor; wrap it in a list")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{self._name}: parameters must be given in a fixed order (a list), not a set")
         groups = list(params)
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list")
