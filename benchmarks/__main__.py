@@ -1,0 +1,136 @@
+"""``python -m benchmarks [--suite cpu|gpu|all] [--quick] [--compare torch] [--out DIR]``.
+
+Benchmark minidl against the hand-written NumPy reference (and PyTorch with ``--compare torch``)
+and write JSON + a markdown table + a bar chart PNG named by machine to ``--out``
+(default ``benchmarks/results/``). ``--quick`` is a tiny smoke run (small sizes, few repeats):
+its numbers mean nothing, it checks that the harness works.
+
+Timing is sensitive to the environment: on some machines OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
+are set and slow a current numpy; benchmark with both unset for that command only::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks --compare torch
+
+The BLAS kernel that ran is recorded in the JSON (threadpoolctl) and under the table.
+"""
+import argparse
+import os
+import shlex
+import sys
+import time
+
+from . import harness, workloads
+
+FULL = dict(repeats=7, min_block_s=0.2, tiny_repeats=15, gemm_n=2048,
+            mlp_batches=(128, 1024), cnn_batches=(64, 256), gpu_mlp_batch=4096, gpu_cnn_batch=256,
+            sizes=dict(matmul=1024, conv=(32, 64, 32), ce=(1024, 1000), autograd_ops=200,
+                       mem_batch=128, mem_steps=100))
+QUICK = dict(repeats=3, min_block_s=0.01, tiny_repeats=3, gemm_n=256,
+             mlp_batches=(16,), cnn_batches=(4,), gpu_mlp_batch=64, gpu_cnn_batch=8,
+             sizes=dict(matmul=64, conv=(2, 8, 8), ce=(16, 10), autograd_ops=20,
+                        mem_batch=16, mem_steps=5))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog='python -m benchmarks', description=__doc__.split('\n\n')[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--suite', choices=('cpu', 'gpu', 'all'), default='cpu')
+    p.add_argument('--quick', action='store_true', help='tiny sizes and few repeats (smoke test)')
+    p.add_argument('--compare', choices=('torch',), action='append', default=[],
+                   help='add PyTorch as a column (skipped with a note when torch is not installed)')
+    p.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results'))
+    p.add_argument('--only', default=None, help='comma-separated substrings: run only matching workloads')
+    return p.parse_args(argv)
+
+
+def _selected(only, name):
+    return only is None or any(s.strip().lower() in name.lower() for s in only.split(','))
+
+
+def run_cpu(cfg, log):
+    jobs = [(f'MLP step b={b}', lambda b=b: workloads.mlp_step_workload(b, cfg)) for b in cfg['mlp_batches']]
+    jobs += [(f'CNN step b={b}', lambda b=b: workloads.cnn_step_workload(b, cfg)) for b in cfg['cnn_batches']]
+    jobs += [('matmul', lambda: workloads.op_matmul(cfg)), ('conv2d', lambda: workloads.op_conv2d(cfg)),
+             ('maxpool', lambda: workloads.op_maxpool(cfg)), ('batchnorm', lambda: workloads.op_batchnorm(cfg)),
+             ('cross entropy', lambda: workloads.op_cross_entropy(cfg)),
+             ('autograd overhead', lambda: workloads.autograd_overhead(cfg)),
+             ('input pipeline', lambda: workloads.input_pipeline(cfg))]
+    results = []
+    for name, job in jobs:
+        if _selected(cfg.get('only'), name):
+            r = job()
+            results.extend(r if isinstance(r, list) else [r])
+    return results
+
+
+def run_gpu(cfg, log):
+    return [workloads.gpu_step_workload('mlp', cfg['gpu_mlp_batch'], cfg),
+            workloads.gpu_step_workload('cnn', cfg['gpu_cnn_batch'], cfg)]
+
+
+def gpu_name():
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()
+    except Exception:
+        pass
+    try:
+        from . import reference_torch as tr
+        if tr.available() and tr.torch.cuda.is_available():
+            return tr.torch.cuda.get_device_name(0)
+    except Exception:
+        pass
+    return None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    cfg.update(quick=args.quick, torch='torch' in args.compare, only=args.only, log=print)
+    command = 'python -m benchmarks ' + ' '.join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    extra = {}
+    if cfg['torch']:
+        from . import reference_torch as tr
+        if tr.available():
+            extra['torch'] = tr.version()
+            extra['torch_threads'] = tr.torch.get_num_threads()
+        else:
+            cfg['torch'] = False
+            print('torch is not installed: the PyTorch column is skipped '
+                  "(pip install torch==2.13.0 for the CPU build)")
+            extra['skipped'] = [dict(name='PyTorch column', skipped='torch is not installed')]
+    t0 = time.perf_counter()
+    written = []
+    suites = ['cpu', 'gpu'] if args.suite == 'all' else [args.suite]
+    for suite in suites:
+        machine = harness.machine_info(suite, extra)
+        machine['blas_summary'] = harness.blas_summary(machine['blas'])
+        machine['quick'] = args.quick
+        machine['repeats'] = cfg['repeats']
+        if suite == 'gpu':
+            machine['gpu'] = gpu_name()
+            machine['name'] = harness.machine_name('gpu', machine['gpu']) if machine['gpu'] else \
+                harness.machine_name('cpu').replace('cpu-', 'gpu-none-', 1)
+        else:
+            machine['name'] = harness.machine_name('cpu')
+        if args.quick:
+            machine['name'] += '-quick'
+        print(f"[{suite}] {machine['name']}: {machine['cpu_model']}, BLAS {machine['blas_summary']}")
+        peak, t = harness.gemm_peak(cfg['gemm_n'], repeats=cfg['repeats'])
+        machine.update(gemm_n=cfg['gemm_n'], gemm_peak_gflops=peak, gemm_timing=t.as_dict())
+        print(f'  GEMM peak (numpy float32 {cfg["gemm_n"]}^3): {peak:.1f} GFLOP/s')
+        if suite == 'cpu':
+            results = run_cpu(cfg, print)
+            if _selected(cfg.get('only'), 'peak memory'):
+                machine['peak_memory'] = workloads.peak_memory(cfg)
+        else:
+            results = run_gpu(cfg, print)
+        for r in results:
+            if r.get('skipped'):
+                print(f"  {r['name']}: skipped ({r['skipped']})")
+        written += harness.write_results(args.out, machine, results, command)
+    print(f'wrote {", ".join(written)}  ({time.perf_counter() - t0:.0f} s)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,326 @@
+"""Timing, machine description and result files for ``python -m benchmarks``.
+
+How a comparison is timed (the lessons of the benchmarks issue):
+
+- the compared variants of one workload run **interleaved in one process**, A B C A B C ...,
+  so slow drift of the machine (turbo, the other core's load) hits all of them alike;
+- every variant is **warmed up** first (caches, allocator, lazy imports, cuDNN/cuBLAS plans);
+- each timed block runs the variant ``inner`` times (calibrated so that a block lasts at least
+  ``min_block_s``: tiny ops get many calls per block) and the reported time is the **median**
+  over ``repeats`` >= 5 blocks (more for tiny ops);
+- when the next block belongs to another *family* (NumPy-based vs PyTorch), the harness
+  **sleeps ~0.3 s and makes one untimed call** first: each library's worker threads spin on
+  after a call and steal the cores of the other one (lesson (a)).
+"""
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import sys
+import time
+
+import numpy as np
+
+SWITCH_SLEEP_S = 0.3
+
+
+class Variant:
+    """One implementation of a workload: ``fn()`` runs one iteration (a training step, an op).
+
+    family: 'numpy' (minidl on NumPy, the NumPy reference), 'torch', 'cupy', 'torch-cuda';
+    sync: called after a timed block (GPU: wait for the device) so the clock sees the work.
+    """
+
+    def __init__(self, name, fn, family='numpy', sync=None):
+        self.name, self.fn, self.family, self.sync = name, fn, family, sync
+
+
+class Timing:
+    def __init__(self, samples, inner):
+        self.samples, self.inner = sorted(samples), inner
+
+    @property
+    def median(self):
+        return statistics.median(self.samples)
+
+    def as_dict(self):
+        s = self.samples
+        q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0]] * 3
+        return dict(median_s=self.median, min_s=s[0], q1_s=q[0], q3_s=q[2], repeats=len(s),
+                    inner=self.inner, samples_s=s)
+
+
+def _block(v, inner):
+    fn = v.fn
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    if v.sync is not None:
+        v.sync()
+    return time.perf_counter() - t0
+
+
+def time_variants(variants, repeats=7, min_block_s=0.2, warmup=2, tiny_s=1e-3, tiny_repeats=15,
+                  log=None):
+    """Median seconds per call of each variant, timed interleaved; returns {name: Timing}.
+
+    Variants whose call takes under ``tiny_s`` get ``tiny_repeats`` blocks instead of ``repeats``.
+    """
+    inner = {}
+    last_family = None
+    for v in variants:                                   # warm-up and calibration
+        if last_family is not None and v.family != last_family:
+            time.sleep(SWITCH_SLEEP_S)
+        for _ in range(warmup):
+            v.fn()
+        if v.sync is not None:
+            v.sync()
+        one = max(_block(v, 1), 1e-7)
+        n = max(1, int(min_block_s / one))
+        if n > 1:                                        # re-measure with a few calls: one is noisy
+            per = max(_block(v, min(n, 10)) / min(n, 10), 1e-7)
+            n = max(1, int(min_block_s / per))
+        inner[v.name] = n
+        last_family = v.family
+    per_call = {}
+    n_rep = repeats
+    for v in variants:
+        per_call[v.name] = min_block_s / inner[v.name] if inner[v.name] > 1 else None
+    if any(p is not None and p < tiny_s for p in per_call.values()):
+        n_rep = max(repeats, tiny_repeats)
+    samples = {v.name: [] for v in variants}
+    for _ in range(n_rep):
+        for v in variants:
+            if last_family is not None and v.family != last_family:
+                time.sleep(SWITCH_SLEEP_S)
+                v.fn()                                   # one untimed call after the switch
+                if v.sync is not None:
+                    v.sync()
+            samples[v.name].append(_block(v, inner[v.name]) / inner[v.name])
+            last_family = v.family
+    return {name: Timing(s, inner[name]) for name, s in samples.items()}
+
+
+# ----------------------------------------------------------------------------- machine
+def cpu_model():
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_flags():
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('flags'):
+                    flags = line.split(':', 1)[1].split()
+                    return [f for f in flags if f.startswith(('avx', 'fma', 'amx'))]
+    except OSError:
+        pass
+    return []
+
+
+def n_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _slug(text, limit=40):
+    text = re.sub(r'\(r\)|\(tm\)|cpu|@.*$|processor', '', text, flags=re.I)
+    return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')[:limit] or 'unknown'
+
+
+def machine_name(suite='cpu', gpu_name=None):
+    """``cpu-<cpu-model>-<n>cores`` (or ``gpu-<gpu-model>``): the results' file names."""
+    if suite == 'gpu' and gpu_name:
+        return f'gpu-{_slug(gpu_name)}'
+    return f'cpu-{_slug(cpu_model())}-{n_cores()}cores'
+
+
+def blas_info():
+    """Which BLAS (and which kernel: OpenBLAS's 'architecture') numpy runs, and its threads."""
+    info = {'env': {k: os.environ.get(k) for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE',
+                                                     'OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS',
+                                                     'MKL_NUM_THREADS')}}
+    try:
+        from threadpoolctl import threadpool_info
+        info['threadpools'] = [{k: d.get(k) for k in ('user_api', 'internal_api', 'version',
+                                                       'architecture', 'num_threads', 'filepath')}
+                               for d in threadpool_info()]
+    except Exception as e:                               # not installed: numpy's own words
+        import contextlib
+        import io
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            np.show_config()
+        info['threadpools'] = None
+        info['numpy_show_config'] = buf.getvalue()[-2000:]
+        info['threadpoolctl_error'] = repr(e)
+    return info
+
+
+def blas_summary(info):
+    pools = info.get('threadpools') or []
+    blas = [p for p in pools if p.get('user_api') == 'blas' and 'numpy' in (p.get('filepath') or '')]
+    blas = blas or [p for p in pools if p.get('user_api') == 'blas']
+    if blas:
+        p = blas[0]
+        return f"{p['internal_api']} {p['version']} kernel={p['architecture']} threads={p['num_threads']}"
+    return 'unknown (threadpoolctl not installed; see numpy_show_config in the JSON)'
+
+
+def gemm_peak(n=2048, repeats=5):
+    """The machine's measured float32 GEMM rate (GFLOP/s): numpy ``a @ b`` on n×n matrices."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty((n, n), dtype=np.float32)
+    t = time_variants([Variant('gemm', lambda: np.matmul(a, b, out=out))], repeats=repeats,
+                      min_block_s=0.3)['gemm']
+    return 2.0 * n ** 3 / t.median / 1e9, t
+
+
+def machine_info(suite, extra=None):
+    info = dict(hostname=socket.gethostname(), cpu_model=cpu_model(), cpu_flags=cpu_flags(),
+                cores=n_cores(), python=sys.version.split()[0], numpy=np.__version__,
+                platform=platform.platform(), blas=blas_info(), suite=suite)
+    info.update(extra or {})
+    return info
+
+
+# ----------------------------------------------------------------------------- results
+def _fmt_time(s):
+    if s is None:
+        return '—'
+    if s < 1e-3:
+        return f'{s * 1e6:.1f} µs'
+    if s < 1:
+        return f'{s * 1e3:.2f} ms'
+    return f'{s:.2f} s'
+
+
+def _fmt_ratio(a, b):
+    return f'{a / b:.2f}x' if a is not None and b else '—'
+
+
+def markdown_table(results, machine, command):
+    """The results as a markdown table: one row per workload, one column per variant, ratios."""
+    lines = [f"### {machine['name']}", '',
+             f"{machine['cpu_model']}, {machine['cores']} cores; numpy {machine['numpy']}, "
+             f"BLAS: {machine.get('blas_summary', '?')}"
+             + (f"; torch {machine['torch']}" if machine.get('torch') else '')
+             + (f"; GPU {machine['gpu']}" if machine.get('gpu') else ''), '',
+             f"Measured GEMM peak (numpy float32 {machine.get('gemm_n', '?')}³): "
+             f"**{machine.get('gemm_peak_gflops', float('nan')):.0f} GFLOP/s**. "
+             f"Median of >= {machine.get('repeats', '?')} interleaved repeats.", '',
+             f"Command: `{command}`", '']
+    cols = []
+    for r in results:
+        for v in r['variants']:
+            if v not in cols:
+                cols.append(v)
+    head = ['workload'] + cols + [f'{c} / {b}' for c, b in r_ratio_pairs(cols)] + ['GFLOP/s (minidl)', 'note']
+    lines.append('| ' + ' | '.join(head) + ' |')
+    lines.append('|' + '---|' * len(head))
+    for r in results:
+        v = r['variants']
+        row = [r['name']]
+        for c in cols:
+            t = v.get(c)
+            if t is None:
+                row.append('—')
+            elif r.get('unit') == 'us_per_op':
+                row.append(f"{t['median_s'] * 1e6:.2f} µs/op")
+            elif r.get('unit') == 'images_per_s':
+                row.append(f"{t['images_per_s']:.0f} img/s")
+            else:
+                row.append(_fmt_time(t['median_s']))
+        for a, b in r_ratio_pairs(cols):
+            ta, tb = v.get(a), v.get(b)
+            row.append(_fmt_ratio(ta and ta['median_s'], tb and tb['median_s']))
+        g = v.get('minidl', {}).get('gflops') if v.get('minidl') else None
+        row.append(f'{g:.1f}' if g else '—')
+        row.append(r.get('note', ''))
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+RATIO_PAIRS = (('minidl', 'numpy_ref'), ('minidl', 'torch'), ('minidl_cupy', 'minidl'),
+               ('minidl_cupy', 'torch_cuda'))
+
+
+def r_ratio_pairs(cols):
+    """The time ratios shown: minidl against each reference present (< 1: minidl is faster)."""
+    return [(a, b) for a, b in RATIO_PAIRS if a in cols and b in cols]
+
+
+def bar_chart(results, path, title):
+    """Grouped bars: each workload's variant times relative to the first variant (log scale)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = [r for r in results if r['variants'] and r.get('unit', 's') == 's']
+    if not rows:
+        return None
+    cols = []
+    for r in rows:
+        for v in r['variants']:
+            if v not in cols:
+                cols.append(v)
+    fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(rows) + 3), 4.8))
+    width = 0.8 / len(cols)
+    for j, c in enumerate(cols):
+        xs, hs = [], []
+        for i, r in enumerate(rows):
+            base = next(iter(r['variants'].values()))['median_s']
+            if c in r['variants']:
+                xs.append(i + (j - (len(cols) - 1) / 2) * width)
+                hs.append(r['variants'][c]['median_s'] / base)
+        ax.bar(xs, hs, width, label=c)
+    ax.axhline(1.0, color='k', lw=0.6)
+    ax.set_yscale('log')
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([r['name'] for r in rows], rotation=30, ha='right', fontsize=8)
+    ax.set_ylabel('time relative to minidl (lower is faster)')
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_results(out_dir, machine, results, command):
+    """JSON, markdown and PNG named by machine under ``out_dir``; returns their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    base = os.path.join(out_dir, machine['name'])
+    with open(base + '.json', 'w') as f:
+        json.dump(dict(machine=machine, command=command, results=results), f, indent=1, default=str)
+    md = markdown_table(results, machine, command)
+    mem = machine.get('peak_memory')
+    if mem:
+        md += '\nPeak memory, 100 MLP training steps (batch %s), fresh process per variant:\n\n' % mem.get('batch')
+        md += '| variant | peak RSS (ru_maxrss) | RSS growth over setup | tracemalloc peak of the loop |\n|---|---|---|---|\n'
+        for name, m in mem['variants'].items():
+            if 'error' in m:
+                md += f"| {name} | error: {m['error'][:80]} | | |\n"
+            else:
+                md += (f"| {name} | {m['maxrss_mb']:.1f} MB | {m['rss_growth_mb']:.1f} MB | "
+                       f"{m['tracemalloc_peak_mb']:.1f} MB |\n")
+    skipped = [r for r in results if r.get('skipped')] + machine.get('skipped', [])
+    if skipped:
+        md += '\nSkipped:\n\n' + ''.join(f"- {s['name']}: {s['skipped']}\n" for s in skipped
+                                         if isinstance(s, dict) and s.get('skipped'))
+    with open(base + '.md', 'w') as f:
+        f.write(md)
+    png = bar_chart(results, base + '.png', machine['name'])
+    return [base + '.json', base + '.md'] + ([png] if png else [])

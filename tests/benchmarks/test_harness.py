@@ -1,0 +1,182 @@
+"""The benchmark harness runs, and its references compute the same math as minidl.
+
+No timing is asserted anywhere: timing is for benchmarks, never for tests. PyTorch and the
+GPU are optional: their checks skip when torch (or a GPU) is not there.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minidl
+from benchmarks import reference_numpy as ref
+from benchmarks import workloads as W
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HAS_CONV = all(getattr(minidl.nn, n, None) is not None for n in ('Conv2d', 'MaxPool2d', 'Flatten'))
+
+try:
+    import torch  # noqa: F401
+    HAS_TORCH = True
+except Exception:
+    HAS_TORCH = False
+
+
+def _run_quick(tmp_path, *extra):
+    cmd = [sys.executable, '-m', 'benchmarks', '--quick', '--out', str(tmp_path), *extra]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    return p
+
+
+def _load_results(tmp_path):
+    files = sorted(os.listdir(tmp_path))
+    jsons = [f for f in files if f.endswith('.json')]
+    assert len(jsons) == 1, files
+    stem = jsons[0][:-5]
+    assert stem.startswith('cpu-') and stem.endswith('cores-quick'), stem
+    assert stem + '.md' in files and stem + '.png' in files, files
+    with open(tmp_path / jsons[0]) as f:
+        data = json.load(f)
+    return data, (tmp_path / (stem + '.md')).read_text()
+
+
+def test_quick_run_writes_json_markdown_and_chart(tmp_path):
+    _run_quick(tmp_path)
+    data, md = _load_results(tmp_path)
+    machine, results = data['machine'], {r['name']: r for r in data['results']}
+    assert machine['cores'] >= 1 and machine['gemm_peak_gflops'] > 0
+    assert 'env' in machine['blas']                         # OPENBLAS_* recorded, set or not
+    mlp = next(r for name, r in results.items() if name.startswith('MLP step'))
+    assert set(mlp['variants']) >= {'minidl', 'numpy_ref'}
+    for v in mlp['variants'].values():
+        assert v['median_s'] > 0 and v['repeats'] >= 3 and len(v['samples_s']) == v['repeats']
+        assert v['gflops'] > 0
+    assert 'torch' not in mlp['variants']                   # not asked for
+    assert any(name.startswith('autograd overhead') for name in results)
+    for r in data['results']:                                # every row either ran or says why not
+        assert r['variants'] or r.get('skipped'), r
+    mem = machine['peak_memory']['variants']
+    for name in ('minidl', 'numpy_ref'):
+        assert mem[name].get('maxrss_mb', 0) > 0, mem[name]
+    assert '| MLP step' in md and 'minidl / numpy_ref' in md
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason='torch is not installed (optional comparison)')
+def test_quick_run_with_torch_column(tmp_path):
+    _run_quick(tmp_path, '--compare', 'torch', '--only', 'MLP')
+    data, md = _load_results(tmp_path)
+    mlp = data['results'][0]
+    assert set(mlp['variants']) == {'minidl', 'numpy_ref', 'torch'}
+    assert 'minidl / torch' in md
+
+
+def test_gpu_suite_skips_cleanly_without_a_gpu(tmp_path):
+    if minidl.cuda_is_available():
+        pytest.skip('a GPU is present: the GPU suite is run by hand (python -m benchmarks --suite gpu)')
+    p = _run_quick(tmp_path, '--suite', 'gpu')
+    assert 'skipped' in p.stdout
+
+
+# ----------------------------------------------------------------------------- same math
+def _step_minidl(model, x, y, lr):
+    step, _ = W.minidl_step(model, x, y, lr)
+    return float(step().item())
+
+
+def _assert_same_step(params, model, ref_step, x, y, lr=0.1):
+    p_ref = {k: v.copy() for k, v in params.items()}
+    loss_ref = ref_step(p_ref, x, y, lr)
+    loss_minidl = _step_minidl(model, x, y, lr)
+    assert loss_minidl == pytest.approx(loss_ref, rel=1e-5, abs=1e-6)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, p_ref[name], rtol=1e-4, atol=1e-6, err_msg=name)
+        assert not np.allclose(p_ref[name], params[name]), f'{name} was not updated'
+
+
+def test_numpy_reference_mlp_step_equals_minidl():
+    params = ref.init_mlp(np.random.default_rng(0))
+    x, y = W._data(32, (784,))
+    _assert_same_step(params, W.minidl_mlp(params), ref.mlp_step, x, y)
+
+
+@pytest.mark.skipif(not HAS_CONV, reason='minidl.nn has no Conv2d/MaxPool2d yet')
+def test_numpy_reference_cnn_step_equals_minidl():
+    params = ref.init_cnn(np.random.default_rng(0))
+    x, y = W._data(8, (1, 28, 28))
+    _assert_same_step(params, W.minidl_cnn(params), ref.cnn_step, x, y)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason='torch is not installed (optional comparison)')
+@pytest.mark.parametrize('kind', ['mlp', 'cnn'])
+def test_torch_reference_step_equals_numpy_reference(kind):
+    from benchmarks import reference_torch as tr
+    init, build, step, shape = ((ref.init_mlp, tr.build_mlp, ref.mlp_step, (784,)) if kind == 'mlp'
+                                else (ref.init_cnn, tr.build_cnn, ref.cnn_step, (1, 28, 28)))
+    params = init(np.random.default_rng(0))
+    x, y = W._data(8, shape)
+    model = build(params)
+    loss_t = tr.make_step(model, x, y, 0.1)().item()
+    p_ref = {k: v.copy() for k, v in params.items()}
+    loss_r = step(p_ref, x, y, 0.1)
+    assert loss_t == pytest.approx(loss_r, rel=1e-5)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.detach().numpy(), p_ref[name], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_numpy_reference_cnn_gradients_match_finite_differences():
+    """The hand-written CNN backward (im2col, col2im, strided max pool) in float64."""
+    rng = np.random.default_rng(3)
+    params = {k: v.astype(np.float64) for k, v in ref.init_cnn(rng).items()}
+    x = rng.standard_normal((2, 1, 28, 28))
+    y = np.array([3, 7])
+    _, grads = ref.cnn_step(params, x, y, update=False)
+    eps = 1e-6
+    for name in params:
+        flat = params[name].reshape(-1)
+        for i in rng.choice(flat.size, size=3, replace=False):
+            old = flat[i]
+            flat[i] = old + eps
+            lp, _ = ref.cnn_step(params, x, y, update=False)
+            flat[i] = old - eps
+            lm, _ = ref.cnn_step(params, x, y, update=False)
+            flat[i] = old
+            assert grads[name].reshape(-1)[i] == pytest.approx((lp - lm) / (2 * eps), rel=1e-4, abs=1e-8), name
+
+
+def test_reference_ops_match_direct_definitions():
+    """im2col convolution against a direct sum; strided max pool and BatchNorm against plain NumPy."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 5, 5))
+    w = rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    direct = np.zeros((2, 4, 5, 5))
+    for i in range(3):
+        for j in range(3):
+            direct += np.einsum('nchw,oc->nohw', xp[:, :, i:i + 5, j:j + 5], w[:, :, i, j])
+    direct += b[None, :, None, None]
+    gy = rng.standard_normal((2, 4, 5, 5))
+    y, dx, dw, db = ref.conv2d_fwd_bwd(x, w, b, gy, 1)
+    np.testing.assert_allclose(y, direct, rtol=1e-10)
+    # adjointness: <conv(x), gy> is linear in x and w, so its gradients are dx and dw
+    np.testing.assert_allclose(np.sum((y - b[None, :, None, None]) * gy), np.sum(dx * x), rtol=1e-10)
+    np.testing.assert_allclose(np.sum((y - b[None, :, None, None]) * gy), np.sum(dw * w), rtol=1e-10)
+    np.testing.assert_allclose(db, gy.sum(axis=(0, 2, 3)))
+
+    x = rng.standard_normal((2, 3, 6, 6))
+    pooled = ref.maxpool_forward(x, 2)
+    np.testing.assert_array_equal(pooled, x.reshape(2, 3, 3, 2, 3, 2).max(axis=(3, 5)))
+    g = rng.standard_normal(pooled.shape)
+    dx = ref.maxpool_backward(g, x, pooled, 2)
+    assert dx.sum() == pytest.approx(g.sum()) and np.count_nonzero(dx) == g.size
+
+    gamma, beta = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
+    y, dx, dgamma, dbeta = ref.batchnorm_fwd_bwd(x, gamma, beta, g.repeat(2, 2).repeat(2, 3))
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), beta, atol=1e-10)
+    np.testing.assert_allclose(y.std(axis=(0, 2, 3)), gamma * np.sqrt(1 / (1 + 1e-5 / x.var(axis=(0, 2, 3)))),
+                               rtol=1e-6)
+    np.testing.assert_allclose(dx.sum(axis=(0, 2, 3)), 0, atol=1e-10)   # shifting x changes nothing
