@@ -40,3 +40,4 @@ def allclose(a, b, rtol=1e-5, atol=1e-8):
     b = b.numpy() if isinstance(b, Tensor) else backend.to_numpy(b)
     return bool(_numpy.allclose(a, b, rtol=rtol, atol=atol))
 from .serialization import load, save  # noqa: E402,F401  (checkpoints: .npz + JSON, no pickle)
+from . import constraints, regularizers  # noqa: E402,F401  (Keras-style weight penalties and projections)

@@ -22,3 +22,5 @@ from .shape import cat, expand, flatten, pad, permute, reshape, squeeze, stack, 
 from .activation import elu, gelu, hardtanh, leaky_relu, log_softmax, prelu, selu, silu, softmax, softplus
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                    mse_loss, nll_loss, smooth_l1_loss)
+from .dropout import dropout, dropout2d
+from .normalization import batch_norm, group_norm, layer_norm

@@ -16,3 +16,5 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Lo
                    SmoothL1Loss)
 from .module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter, apply_constraint
+from .dropout import Dropout, Dropout2d
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm

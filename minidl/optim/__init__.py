@@ -7,3 +7,4 @@ from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .clip import clip_grad_norm_, clip_grad_value_

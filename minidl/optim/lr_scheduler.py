@@ -249,10 +249,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         """(T_cur, T_i): the epochs since the last restart and the length of the current cycle."""
         if self.T_mult == 1:
             return epoch % self.T_0, self.T_0
-        # cycle n starts at T_0 (T_mult^n - 1) / (T_mult - 1); solve for the n that holds epoch
-        n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
-        start = self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
-        return epoch - start, self.T_0 * self.T_mult ** n
+        T_cur, T_i = epoch, self.T_0
+        while T_cur >= T_i:                       # skip whole cycles: T_0, T_0 T_mult, T_0 T_mult², ...
+            T_cur, T_i = T_cur - T_i, T_i * self.T_mult
+        return T_cur, T_i
 
     def get_lr(self):
         T_cur, T_i = self.cycle_position(self.last_epoch)
