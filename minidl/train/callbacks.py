@@ -1,0 +1,136 @@
+"""Callbacks: code that :func:`~minidl.train.fit` runs at fixed points of training.
+
+A callback subclasses :class:`Callback` and overrides any of its hooks. Each hook gets the
+``run`` (a :class:`~minidl.train.fit.Run`: ``run.model``, ``run.optimizer``,
+``run.scheduler``, ``run.history``, ``run.train_loader``, ``run.config``) and may set
+``run.stop_training = True`` to end training after the current epoch. Epoch indices passed to
+hooks count from 0; messages print them from 1.
+
+- :class:`EarlyStopping` stops when a monitored value has not improved for ``patience``
+  epochs, and can put back the best weights seen;
+- :class:`ModelCheckpoint` writes a full checkpoint (model, optimizer, scheduler, RNG) every
+  epoch or only when the monitored value improves.
+
+(The NaN/inf guard is built into ``fit``: it stops before a non-finite loss reaches the
+weights; see :class:`~minidl.train.fit.NonFiniteLossError`.)
+
+Example:
+    >>> stop = EarlyStopping(monitor='val_loss', patience=1)
+    >>> stop.mode, EarlyStopping(monitor='val_accuracy').mode
+    ('min', 'max')
+"""
+from .checkpoint import save_checkpoint
+
+
+class Callback:
+    """Base class: every hook does nothing. Override the ones you need."""
+
+    def on_train_begin(self, run):
+        """Before the first epoch (also after ``fit(resume_from=...)`` has restored the run)."""
+
+    def on_epoch_begin(self, run, epoch):
+        """At the start of epoch ``epoch`` (0-based)."""
+
+    def on_batch_end(self, run, batch, logs):
+        """After the optimizer step of batch ``batch``; ``logs`` holds the batch ``loss``."""
+
+    def on_epoch_end(self, run, epoch, logs):
+        """After epoch ``epoch``'s validation; ``logs`` holds its losses, metrics, lr, seconds."""
+
+    def on_train_end(self, run):
+        """After the last epoch (or an early stop)."""
+
+
+class _MonitorMixin:
+    """The shared logic of 'is this value better than the best so far?'."""
+
+    def _init_monitor(self, monitor, mode, min_delta):
+        if mode not in ('auto', 'min', 'max'):
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        self.mode = ('min' if 'loss' in monitor else 'max') if mode == 'auto' else mode
+        self.min_delta = abs(float(min_delta))
+        self.best = None
+
+    def _value(self, logs):
+        if self.monitor not in logs:
+            raise KeyError(f"{type(self).__name__}: monitor {self.monitor!r} is not among the logged "
+                           f"values {sorted(logs)} (did you pass a val_loader?)")
+        return logs[self.monitor]
+
+    def _improved(self, value):
+        if self.best is None:
+            return True
+        if self.mode == 'min':
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(Callback, _MonitorMixin):
+    """Stop training when ``monitor`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs. ``mode='auto'`` minimizes names containing 'loss', maximizes others.
+
+    With ``restore_best_weights=True`` the model gets back, at the end of training, the
+    weights of its best epoch (of this call: after a resume, epochs before it are counted for
+    patience but their weights are not known).
+    """
+
+    def __init__(self, monitor='val_loss', patience=5, min_delta=0.0, mode='auto',
+                 restore_best_weights=False):
+        self._init_monitor(monitor, mode, min_delta)
+        self.patience = int(patience)
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, run):
+        self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, None
+        for value in run.history.history.get(self.monitor, []):
+            self._record(value)
+
+    def _record(self, value):
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            return True
+        self.wait += 1
+        return False
+
+    def on_epoch_end(self, run, epoch, logs):
+        if self._record(self._value(logs)):
+            if self.restore_best_weights:
+                self.best_weights = run.model.state_dict()
+        elif self.wait >= self.patience:
+            run.stop_training = True
+            self.stopped_epoch = epoch
+            run.log(f"EarlyStopping: {self.monitor} has not improved on {self.best:.4g} for "
+                    f"{self.wait} epochs; stopping after epoch {epoch + 1}")
+
+    def on_train_end(self, run):
+        if self.restore_best_weights and self.best_weights is not None:
+            run.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback, _MonitorMixin):
+    """Save a full checkpoint (see :func:`~minidl.train.save_checkpoint`) to ``path`` after
+    every epoch, or with ``save_best_only=True`` only when ``monitor`` improves. ``path`` may
+    contain ``{epoch}`` and logged names, e.g. ``'ckpt-{epoch:03d}.npz'``."""
+
+    def __init__(self, path, monitor='val_loss', save_best_only=False, mode='auto'):
+        self._init_monitor(monitor, mode, 0.0)
+        self.path = path
+        self.save_best_only = save_best_only
+        self.last_saved = None
+
+    def on_train_begin(self, run):
+        self.best = None
+        for value in run.history.history.get(self.monitor, []):
+            if self._improved(value):
+                self.best = value
+
+    def on_epoch_end(self, run, epoch, logs):
+        if self.save_best_only:
+            value = self._value(logs)
+            if not self._improved(value):
+                return
+            self.best = value
+        self.last_saved = self.path.format(epoch=epoch + 1, **logs)
+        save_checkpoint(self.last_saved, run.model, run.optimizer, run.scheduler, epoch + 1,
+                        run.history, loader=run.train_loader, config=run.config)

@@ -1,0 +1,52 @@
+"""EarlyStopping and ModelCheckpoint."""
+import numpy as np
+import pytest
+
+from minidl.train import Callback, EarlyStopping, ModelCheckpoint, fit, load_checkpoint
+
+
+class _Scripted(Callback):
+    """Overwrites the logged val_loss with a scripted sequence (put it before the callback under test)."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def on_epoch_end(self, run, epoch, logs):
+        logs['val_loss'] = self.values[epoch]
+
+
+def test_early_stopping_waits_patience_epochs_after_the_best(run):
+    stop = EarlyStopping(monitor='val_loss', patience=2, min_delta=0.05)
+    history = fit(**run, epochs=10, callbacks=[_Scripted([1.0, 0.8, 0.79, 0.78, 0.5, 0.6])] + [stop], verbose=0)
+    assert history.epochs == 4 and stop.stopped_epoch == 3 and stop.best == 0.8
+
+
+def test_early_stopping_restores_the_best_weights(run):
+    class Remember(Callback):
+        weights = []
+
+        def on_epoch_end(self, run_, epoch, logs):
+            self.weights.append(run_.model.state_dict())
+    remember = Remember()
+    stop = EarlyStopping(monitor='val_loss', patience=1, restore_best_weights=True)
+    fit(**run, epochs=10, callbacks=[_Scripted([1.0, 0.5, 0.7, 0.9]), remember, stop], verbose=0)
+    assert len(remember.weights) == 3
+    for key, value in run['model'].state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), remember.weights[1][key].numpy())
+
+
+def test_early_stopping_modes_and_errors(run):
+    assert EarlyStopping(monitor='val_accuracy').mode == 'max'
+    with pytest.raises(ValueError, match='mode'):
+        EarlyStopping(mode='up')
+    with pytest.raises(KeyError, match='did you pass a val_loader'):
+        fit(**{**run, 'val_loader': None}, epochs=1, callbacks=[EarlyStopping()], verbose=0)
+
+
+def test_model_checkpoint_best_only_and_every_epoch(run, tmp_path):
+    best = ModelCheckpoint(str(tmp_path / 'best.npz'), monitor='val_loss', save_best_only=True)
+    every = ModelCheckpoint(str(tmp_path / 'e{epoch:02d}.npz'))
+    fit(**run, epochs=4, callbacks=[_Scripted([1.0, 0.5, 0.7, 0.6]), best, every], verbose=0)
+    assert load_checkpoint(tmp_path / 'best.npz', restore_rng=False)['epoch'] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['best.npz', 'e01.npz', 'e02.npz', 'e03.npz', 'e04.npz']
+    assert best.best == 0.5 and every.last_saved.endswith('e04.npz')
