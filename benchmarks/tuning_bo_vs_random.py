@@ -2,7 +2,7 @@
 
 Branin (2-D, minimum 0.397887) and Hartmann-3 (3-D, minimum -3.86278), each minimized with
 a budget of 30 evaluations, over 10 seeds. Prints the median best value of each method
-(lower is better). Run: ``python benchmarks/tuning_bo_vs_random.py``.
+(lower is better). Run from the repository root: ``python -m benchmarks.tuning_bo_vs_random``.
 
 Test functions: Dixon & Szegő (1978); the definitions follow the Virtual Library of
 Simulation Experiments (Surjanovic & Bingham).

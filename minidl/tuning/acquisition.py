@@ -20,6 +20,9 @@ where phi(z) = exp(-z^2 / 2) / sqrt(2 pi) is the standard normal density and
 Phi(z) = (1 + erf(z / sqrt 2)) / 2 its distribution function. NumPy has no erf, so
 ``normal_cdf`` applies ``math.erf`` elementwise (exact to double precision).
 
+The three share one signature ``(mu, sigma, f_best, xi, kappa)`` so the search can call
+whichever was chosen; each ignores the arguments it has no use for.
+
     >>> import numpy as np
     >>> round(float(expected_improvement(np.array([0.0]), np.array([1.0]), 0.0)[0]), 6)
     0.398942

@@ -114,13 +114,11 @@ class GaussianProcess:
         b = np.array(rows)
         return b[:, 0], b[:, 1]
 
-    def log_marginal_likelihood(self, theta, X=None, y=None, with_grad=True):
-        """log p(y | X, theta) and its gradient with respect to theta (see the module doc).
-
-        Uses the fitted X and standardized y unless others are given.
-        """
-        X = self.X if X is None else X
-        y = self.y if y is None else y
+    def log_marginal_likelihood(self, theta, with_grad=True):
+        """log p(y | X, theta) of the fitted X and standardized y, and (``with_grad``) its
+        gradient with respect to theta = log(l_1..l_D, s2[, noise]) (see the module doc).
+        An ill-conditioned theta (Cholesky fails) gets -inf."""
+        X, y = self.X, self.y
         length_scales, s2, noise = self._unpack(theta)
         n, D = X.shape
         K, dK_dlogl = matern52_grads(X, length_scales, s2)

@@ -88,6 +88,7 @@ class Search:
     (trial number, params) to start now (empty when they have nothing more to start).
     ``finished`` is the list of finished ``Trial`` s, ``pending`` the list of
     (number, params) still running. ``seed`` seeds ``numpy.random.default_rng``.
+    During ``run``, ``self.direction`` holds the direction being optimized.
     """
 
     def __init__(self, seed=None):
@@ -115,7 +116,11 @@ class Search:
 
         def record(future):
             number, params = running.pop(future)
-            trial = Trial(number, params, *future.result())
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 -- e.g. an objective that cannot be pickled
+                outcome = (math.nan, 0.0, 'failed', f"{type(exc).__name__}: {exc}")
+            trial = Trial(number, params, *outcome)
             finished.append(trial)
             if csv_path:
                 append_trial(csv_path, trial, space)

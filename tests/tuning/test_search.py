@@ -152,3 +152,9 @@ def test_bayesian_with_executor_runs_batches():
             quadratic, SPACE, executor=executor)
     assert len(result) == 12 and result.n_failed == 0
     assert len({tuple(sorted(t.params.items())) for t in result.trials}) == 12
+
+
+def test_an_objective_a_process_pool_cannot_pickle_fails_its_trials_clearly():
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1) as executor:
+        result = RandomSearch(2, seed=0).run(lambda p: 0.0, SPACE, executor=executor)
+    assert result.n_failed == 2 and 'pickle' in result.trials[0].error.lower()
