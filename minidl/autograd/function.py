@@ -88,14 +88,13 @@ class Function:
                 raise
             shapes = ' and '.join(str(shape) for shape in self.input_shapes)
             raise ValueError(f"{self._name()}: shapes {shapes} cannot be broadcast together") from None
-        single = not isinstance(outputs, tuple)
+        single = type(outputs) is not tuple
         raw_outputs = (outputs,) if single else outputs
         outputs = tuple(_as_array(y, arrays) for y in raw_outputs)
         if anomaly.check_forward():
             for i, y in enumerate(outputs):
                 anomaly.check_finite(y, self, f"forward output {i}")
-        record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
-        if record:
+        if grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors):
             self._record(tensors, arrays, raw_outputs, outputs)
             results = tuple(Tensor(y, requires_grad=y.dtype.kind == 'f', grad_fn=self, output_index=i)
                             for i, y in enumerate(outputs))
@@ -169,11 +168,11 @@ def _as_tensors(inputs, op_name):
     """
     reference = next((x for x in inputs if isinstance(x, Tensor)), None)
     array_type = type(reference.data) if reference is not None else None
-    device = reference.device if reference is not None else None
     tensors, float_scalar = [], False
     for x in inputs:
         if isinstance(x, Tensor):
-            if type(x.data) is not array_type and x.device != device:
+            if type(x.data) is not array_type and x.device != reference.device:
+                device = reference.device
                 raise RuntimeError(
                     f"{op_name}: expected all tensors on one device, but found tensors on "
                     f"{device} and {x.device}. Move them with .to('{device}') or .to('{x.device}').")
@@ -182,10 +181,10 @@ def _as_tensors(inputs, op_name):
             tensors.append(Tensor(_scalar_array(x, reference)))
             float_scalar |= isinstance(x, (float, numpy.floating))
         elif hasattr(x, 'dtype') and hasattr(x, 'shape'):
-            if backend.device_of(x) != (device or backend.device_of(x)):
+            if reference is not None and backend.device_of(x) != reference.device:
                 raise RuntimeError(
-                    f"{op_name}: got an array on {backend.device_of(x)} and a tensor on {device}; "
-                    "move one of them first.")
+                    f"{op_name}: got an array on {backend.device_of(x)} and a tensor on "
+                    f"{reference.device}; move one of them first.")
             tensors.append(Tensor(x))
         else:
             raise TypeError(f"{op_name}: expected Tensors, numbers or arrays, got {type(x).__name__}")
@@ -206,7 +205,7 @@ def _scalar_array(value, reference):
         dtype = ref if ref.kind in 'iuf' else numpy.dtype(numpy.int64)
     else:
         dtype = ref if ref.kind == 'f' else backend.get_default_dtype()
-    return backend.xp_for(reference.device).asarray(value, dtype=dtype)
+    return backend.get_array_module(reference.data).asarray(value, dtype=dtype)
 
 
 def _default_scalar_dtype(value):
@@ -219,6 +218,8 @@ def _default_scalar_dtype(value):
 
 def _as_array(y, inputs):
     """NumPy reductions return scalars, not 0-d arrays: wrap them back."""
+    if type(y) is numpy.ndarray:
+        return y
     if isinstance(y, numpy.generic):
         return numpy.asarray(y)
     if not hasattr(y, 'shape'):

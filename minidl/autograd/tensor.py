@@ -39,7 +39,8 @@ class Tensor:
     __array_ufunc__ = None          # ... instead of numpy treating the Tensor as an array
 
     def __init__(self, data, requires_grad=False, grad_fn=None, output_index=0):
-        if not (hasattr(data, 'dtype') and hasattr(data, 'shape')) or isinstance(data, numpy.generic):
+        if type(data) is not numpy.ndarray and (not (hasattr(data, 'dtype') and hasattr(data, 'shape'))
+                                                or isinstance(data, numpy.generic)):
             data = _array_from_python(data, None, backend.get_device())
         self.data = data
         self.grad = None
