@@ -24,3 +24,5 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
                    mse_loss, nll_loss, smooth_l1_loss)
 from .dropout import dropout, dropout2d
 from .normalization import batch_norm, group_norm, layer_norm
+from .conv import col2im, conv2d, im2col
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d

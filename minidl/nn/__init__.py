@@ -11,10 +11,10 @@
 from . import functional, init
 from .activation import (ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, SiLU,
                          Softmax, Softplus, Tanh)
+from .conv import Conv2d
 from .linear import Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter, apply_constraint
-from .dropout import Dropout, Dropout2d
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

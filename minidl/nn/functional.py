@@ -12,3 +12,5 @@ from ..functional.activation import (elu, gelu, hardtanh, leaky_relu, log_softma
                                      silu, softmax, softplus)
 from ..functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
                                huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from ..functional.conv import conv2d  # noqa: F401
+from ..functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401

@@ -1,0 +1,219 @@
+"""2-D convolution as im2col + one matrix product.
+
+The definition (NCHW; what the tests compute with plain loops as the reference):
+
+    y[n, o, p, q] = b[o] + Σ_c Σ_i Σ_j  w[o, c, i, j] · x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]
+
+for an input x of shape (N, C, H, W) zero-padded by (p_h, p_w), a weight w of shape
+(O, C, k_h, k_w), stride (s_h, s_w) and dilation (d_h, d_w). The output has
+H_out = ⌊(H + 2p_h - d_h (k_h - 1) - 1) / s_h⌋ + 1 rows (W_out likewise).
+
+Six nested loops in Python would take minutes on a real batch. The trick (im2col) is to
+copy, once, every input value each output position sees into the columns of a matrix
+
+    cols[(c, i, j), (n, p, q)] = x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]      (C·k_h·k_w, N·H_out·W_out)
+
+after which the whole convolution is ONE matrix product, which BLAS does fast:
+
+    y = w.reshape(O, C·k_h·k_w) @ cols          (O, N·H_out·W_out), then reshaped to NCHW
+
+``cols`` is filled with k_h·k_w strided slices (one per kernel offset (i, j)), not one
+value at a time. Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy;
+im2col is linear, so dL/dx is its adjoint, col2im, applied to dL/dcols: every column entry
+is added back to the pixel it was copied from (k_h·k_w strided slice-adds, overlapping
+windows accumulate). Im2Col and Col2Im are each other's backward, so conv2d can be
+differentiated any number of times.
+"""
+import math
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+def pair(value, name):
+    """``3 -> (3, 3)``; a pair stays a pair; anything else is an error naming the argument."""
+    if isinstance(value, int):
+        value = (value, value)
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return value
+
+
+class SlidingWindow:
+    """Where a k_h × k_w window with stride, zero padding and dilation lands on an image.
+
+    Example:
+        >>> from minidl.functional.conv import SlidingWindow
+        >>> SlidingWindow(3, stride=2, padding=1).output_size(28, 27)
+        (14, 14)
+    """
+
+    def __init__(self, kernel_size, stride=1, padding=0, dilation=1):
+        self.kernel = pair(kernel_size, 'kernel_size')
+        self.stride = pair(stride, 'stride')
+        self.padding = pair(padding, 'padding')
+        self.dilation = pair(dilation, 'dilation')
+        if min(self.kernel + self.stride + self.dilation) < 1 or min(self.padding) < 0:
+            raise ValueError(f"kernel_size, stride and dilation must be >= 1 and padding >= 0, got {self}")
+
+    def __repr__(self):
+        return (f"kernel_size={self.kernel}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}")
+
+    def output_size(self, height, width, op='conv2d'):
+        """(H_out, W_out) = ⌊(H + 2p - d (k - 1) - 1) / s⌋ + 1 along each axis."""
+        sizes = []
+        for n, k, s, p, d in zip((height, width), self.kernel, self.stride, self.padding, self.dilation):
+            sizes.append((n + 2 * p - d * (k - 1) - 1) // s + 1)
+        if min(sizes) < 1:
+            raise ValueError(f"{op}: the window ({self}) does not fit an input of size {height}x{width}: "
+                             "the output would be empty")
+        return tuple(sizes)
+
+    def offsets(self, out_h, out_w):
+        """(i, j, index) per kernel offset: ``x_pad[index]`` is, for every output position
+        (p, q), the pixel x_pad[..., p·s_h + i·d_h, q·s_w + j·d_w] that the offset sees."""
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (out_h - 1) + 1, sh)
+                cols = slice(j * dw, j * dw + sw * (out_w - 1) + 1, sw)
+                yield i, j, (Ellipsis, rows, cols)
+
+    def pad(self, x, value=0.0):
+        """x with the padding added around its last two axes."""
+        ph, pw = self.padding
+        if not ph and not pw:
+            return x
+        pads = ((0, 0),) * (x.ndim - 2) + ((ph, ph), (pw, pw))
+        return get_array_module(x).pad(x, pads, mode='constant', constant_values=value)
+
+    def zeros_padded(self, image_shape, like):
+        """A zero array of the padded image's shape, with the dtype and device of ``like``."""
+        ph, pw = self.padding
+        shape = tuple(image_shape[:-2]) + (image_shape[-2] + 2 * ph, image_shape[-1] + 2 * pw)
+        return get_array_module(like).zeros(shape, dtype=like.dtype)
+
+    def crop(self, x_pad):
+        """The padding cut off again."""
+        ph, pw = self.padding
+        return x_pad[..., ph:x_pad.shape[-2] - ph, pw:x_pad.shape[-1] - pw]
+
+
+def check_image(x, op):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a batch of images of shape (N, C, H, W), got shape {tuple(x.shape)}")
+
+
+class Im2Col(Function):
+    """cols[(c, i, j), (n, p, q)] = x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w];
+
+    dL/dx = Col2Im(dL/dcols): each column entry added back to the pixel it came from.
+    """
+
+    def __init__(self, window):
+        self.window = window
+
+    def forward(self, x):
+        check_image(x, 'im2col')
+        n, c, h, w = x.shape
+        kh, kw = self.window.kernel
+        out_h, out_w = self.window.output_size(h, w, 'im2col')
+        x_pad = self.window.pad(x)
+        cols = get_array_module(x).empty((c, kh, kw, n, out_h, out_w), dtype=x.dtype)
+        for i, j, index in self.window.offsets(out_h, out_w):
+            cols[:, i, j] = x_pad[index].transpose(1, 0, 2, 3)
+        return cols.reshape(c * kh * kw, n * out_h * out_w)
+
+    def backward(self, gcols):
+        return Col2Im(self.window, self.input_shapes[0])(gcols)
+
+
+class Col2Im(Function):
+    """The adjoint of im2col: x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w] += cols[(c, i, j), (n, p, q)]
+    for every entry (overlapping windows accumulate), then the padding is cropped;
+
+    dL/dcols = Im2Col(dL/dx).
+    """
+
+    def __init__(self, window, image_shape):
+        self.window, self.image_shape = window, tuple(image_shape)
+
+    def forward(self, cols):
+        n, c, h, w = self.image_shape
+        kh, kw = self.window.kernel
+        out_h, out_w = self.window.output_size(h, w, 'col2im')
+        expected = (c * kh * kw, n * out_h * out_w)
+        if cols.shape != expected:
+            raise ValueError(f"col2im: columns of shape {cols.shape} do not fit an image of shape "
+                             f"{self.image_shape} with {self.window}; expected {expected}")
+        cols = cols.reshape(c, kh, kw, n, out_h, out_w)
+        x_pad = self.window.zeros_padded(self.image_shape, cols)
+        for i, j, index in self.window.offsets(out_h, out_w):
+            x_pad[index] += cols[:, i, j].transpose(1, 0, 2, 3)
+        return self.window.crop(x_pad)
+
+    def backward(self, gx):
+        return Im2Col(self.window)(gx)
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """The (C·k_h·k_w, N·H_out·W_out) matrix of the windows of x (channel-major layout).
+
+    Example:
+        >>> import minidl
+        >>> from minidl.functional import im2col
+        >>> x = minidl.arange(9.0).reshape(1, 1, 3, 3)
+        >>> im2col(x, 2)
+        tensor([[0., 1., 3., 4.],
+                [1., 2., 4., 5.],
+                [3., 4., 6., 7.],
+                [4., 5., 7., 8.]])
+    """
+    return Im2Col(SlidingWindow(kernel_size, stride, padding, dilation))(x)
+
+
+def col2im(cols, image_shape, kernel_size, stride=1, padding=0, dilation=1):
+    """Sum the columns back into an image of ``image_shape`` (N, C, H, W): im2col's adjoint.
+
+    Example:
+        >>> import minidl
+        >>> from minidl.functional import col2im
+        >>> col2im(minidl.ones(4, 4), (1, 1, 3, 3), 2)      # how many windows cover each pixel
+        tensor([[[[1., 2., 1.],
+                  [2., 4., 2.],
+                  [1., 2., 1.]]]])
+    """
+    return Col2Im(SlidingWindow(kernel_size, stride, padding, dilation), image_shape)(cols)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D convolution (cross-correlation, as in every framework) of NCHW ``input`` with
+    ``weight`` (O, C, k_h, k_w) and optional ``bias`` (O,): im2col, one matrix product, and
+    a reshape to (N, O, H_out, W_out). See the module docstring for the formula.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> x = minidl.arange(16.0).reshape(1, 1, 4, 4)
+        >>> F.conv2d(x, minidl.ones(1, 1, 2, 2), stride=2)        # sums of 2x2 blocks
+        tensor([[[[10., 18.],
+                  [42., 50.]]]])
+    """
+    check_image(input, 'conv2d')
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected a weight of shape (O, C, kh, kw), got {tuple(weight.shape)}")
+    n, channels, h, w = input.shape
+    out_channels = weight.shape[0]
+    if channels != weight.shape[1]:
+        raise ValueError(f"conv2d: input of shape {tuple(input.shape)} has {channels} channels, but the weight "
+                         f"of shape {tuple(weight.shape)} expects {weight.shape[1]}")
+    window = SlidingWindow(weight.shape[2:], stride, padding, dilation)
+    out_h, out_w = window.output_size(h, w)
+    cols = Im2Col(window)(input)                                     # (C·kh·kw, N·H_out·W_out)
+    y = weight.reshape(out_channels, math.prod(weight.shape[1:])) @ cols
+    y = y.reshape(out_channels, n, out_h, out_w).permute(1, 0, 2, 3)
+    if bias is not None:
+        y = y + bias.reshape(1, out_channels, 1, 1)
+    return y

@@ -1,0 +1,163 @@
+"""Pooling: max and average over sliding windows, and adaptive (global) average pooling.
+
+The plain definitions (NCHW, window geometry as in ``conv.py``):
+
+    max_pool2d:  y[n, c, p, q] = max_{i,j} x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]   (pad = -inf)
+    avg_pool2d:  y[n, c, p, q] = 1/(k_h k_w) Σ_{i,j} x_pad[n, c, p·s_h + i, q·s_w + j]  (pad = 0)
+
+Both run as k_h·k_w strided slices of the whole batch (one per kernel offset (i, j)) instead
+of loops over pixels. Both are built on one pair of linear maps, each the other's adjoint:
+
+    WindowSum      y = Σ_k w_k ⊙ x_pad[offset k]             (a weighted sum over the window)
+    WindowScatter  x_pad[offset k] += w_k ⊙ g, then crop      (its transpose)
+
+Average pooling is WindowSum with w_k = 1/(k_h k_w). Max pooling's backward is WindowScatter
+with w_k = [offset k held the maximum] (the first one on ties, as in PyTorch): the gradient
+goes to the argmax. Since the pair is closed under backward, pooling can be differentiated
+any number of times.
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module
+from .conv import SlidingWindow, check_image
+from .shape import stack
+
+
+class WindowSum(Function):
+    """y[..., p, q] = Σ_k w_k[..., p, q] · x_pad[..., p·s_h + i_k·d_h, q·s_w + j_k·d_w]
+    (k runs over the kernel offsets (i, j); each w_k is a constant array or number);
+
+    dL/dx = WindowScatter(w)(dL/dy).
+    """
+
+    def __init__(self, window, weights):
+        self.window, self.weights = window, weights
+
+    def forward(self, x):
+        out_h, out_w = self.window.output_size(*x.shape[-2:], op='window_sum')
+        x_pad = self.window.pad(x)
+        y = 0
+        for (_, _, index), w in zip(self.window.offsets(out_h, out_w), self.weights):
+            y = y + w * x_pad[index]
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return WindowScatter(self.window, self.weights, self.input_shapes[0])(gy)
+
+
+class WindowScatter(Function):
+    """The adjoint of WindowSum: x_pad[..., p·s_h + i_k·d_h, q·s_w + j_k·d_w] += w_k · g[..., p, q]
+    for every offset k (overlapping windows accumulate), then the padding is cropped;
+
+    dL/dg = WindowSum(w)(dL/dx).
+    """
+
+    def __init__(self, window, weights, image_shape):
+        self.window, self.weights, self.image_shape = window, weights, tuple(image_shape)
+
+    def forward(self, g):
+        out_h, out_w = self.window.output_size(*self.image_shape[-2:], op='window_scatter')
+        if g.shape[-2:] != (out_h, out_w):
+            raise ValueError(f"window_scatter: got shape {g.shape}, expected (..., {out_h}, {out_w}) for an "
+                             f"image of shape {self.image_shape} with {self.window}")
+        x_pad = self.window.zeros_padded(self.image_shape, g)
+        for (_, _, index), w in zip(self.window.offsets(out_h, out_w), self.weights):
+            x_pad[index] += w * g
+        return self.window.crop(x_pad)
+
+    def backward(self, gx):
+        return WindowSum(self.window, self.weights)(gx)
+
+
+class MaxPool2d(Function):
+    """y = the maximum over each window (padding counts as -inf);
+
+    dL/dx = dL/dy routed to the position of each window's maximum (the first one, in
+    row-major order, on ties), accumulated where windows overlap: WindowScatter with
+    w_k = [offset k is the argmax].
+    """
+
+    def __init__(self, window):
+        self.window = window
+
+    def forward(self, x):
+        check_image(x, 'max_pool2d')
+        xp = get_array_module(x)
+        out_h, out_w = self.window.output_size(*x.shape[-2:], op='max_pool2d')
+        x_pad = self.window.pad(x, value=-xp.inf)
+        best = argmax = None
+        for k, (_, _, index) in enumerate(self.window.offsets(out_h, out_w)):
+            candidate = x_pad[index]
+            if best is None:
+                best, argmax = candidate.copy(), xp.zeros(candidate.shape, dtype=xp.int32)
+                continue
+            better = candidate > best                   # strict: the first maximum wins ties
+            best = xp.where(better, candidate, best)
+            argmax = xp.where(better, k, argmax)
+        self.weights = [argmax == k for k in range(self.window.kernel[0] * self.window.kernel[1])]
+        return best
+
+    def backward(self, gy):
+        return WindowScatter(self.window, self.weights, self.input_shapes[0])(gy)
+
+
+def _pool_window(kernel_size, stride, padding, dilation, op):
+    window = SlidingWindow(kernel_size, kernel_size if stride is None else stride, padding, dilation)
+    if any(2 * p > k for p, k in zip(window.padding, window.kernel)):
+        raise ValueError(f"{op}: padding {window.padding} must be at most half the kernel size {window.kernel}")
+    return window
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
+    """The maximum of each window (stride defaults to kernel_size).
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.max_pool2d(minidl.arange(16.0).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    return MaxPool2d(_pool_window(kernel_size, stride, padding, dilation, 'max_pool2d'))(input)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0):
+    """The mean of each window (stride defaults to kernel_size; padded zeros count in the
+    mean, PyTorch's default ``count_include_pad=True``).
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.avg_pool2d(minidl.arange(16.0).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 2.5,  4.5],
+                  [10.5, 12.5]]]])
+    """
+    check_image(input, 'avg_pool2d')
+    window = _pool_window(kernel_size, stride, padding, 1, 'avg_pool2d')
+    kh, kw = window.kernel
+    return WindowSum(window, [1.0 / (kh * kw)] * (kh * kw))(input)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (H_out, W_out), whatever the input size: output
+    cell (p, q) averages rows ⌊p·H/H_out⌋ .. ⌈(p+1)·H/H_out⌉ - 1 (columns likewise), as in
+    PyTorch. ``output_size=1`` is global average pooling, the mean over H and W.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> F.adaptive_avg_pool2d(minidl.arange(8.0).reshape(1, 2, 2, 2), 1)
+        tensor([[[[1.5]],
+        <BLANKLINE>
+                 [[5.5]]]])
+    """
+    check_image(input, 'adaptive_avg_pool2d')
+    out_h, out_w = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if min(out_h, out_w) < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+    h, w = input.shape[-2:]
+    if (out_h, out_w) == (1, 1):
+        return input.mean(dim=(2, 3), keepdim=True)
+    rows = [(p * h // out_h, -(-(p + 1) * h // out_h)) for p in range(out_h)]
+    cols = [(q * w // out_w, -(-(q + 1) * w // out_w)) for q in range(out_w)]
+    cells = [input[:, :, r0:r1, c0:c1].mean(dim=(2, 3)) for r0, r1 in rows for c0, c1 in cols]
+    return stack(cells, dim=-1).reshape(input.shape[0], input.shape[1], out_h, out_w)

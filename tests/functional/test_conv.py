@@ -1,0 +1,105 @@
+import numpy
+import pytest
+
+import minidl
+import minidl.nn.functional as F
+from minidl.functional import col2im, im2col
+from tests.gradcases import Case, check, t
+
+
+def conv2d_reference(x, w, b, stride, padding, dilation):
+    """The definition, as plain loops: y[n,o,p,q] = b[o] + Σ_c Σ_i Σ_j w[o,c,i,j] x_pad[n,c,p·s+i·d,q·s+j·d]."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n_batch, channels, height, width = x.shape
+    out_channels, _, kh, kw = w.shape
+    x_pad = numpy.zeros((n_batch, channels, height + 2 * ph, width + 2 * pw))
+    x_pad[:, :, ph:ph + height, pw:pw + width] = x
+    out_h = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    out_w = (width + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    y = numpy.zeros((n_batch, out_channels, out_h, out_w))
+    for n in range(n_batch):
+        for o in range(out_channels):
+            for p in range(out_h):
+                for q in range(out_w):
+                    total = 0.0 if b is None else b[o]
+                    for c in range(channels):
+                        for i in range(kh):
+                            for j in range(kw):
+                                total += w[o, c, i, j] * x_pad[n, c, p * sh + i * dh, q * sw + j * dw]
+                    y[n, o, p, q] = total
+    return y
+
+
+# (N, C, H, W), (O, kh, kw), stride, padding, dilation
+GRID = [
+    ((2, 3, 5, 5), (4, 3, 3), (1, 1), (0, 0), (1, 1)),
+    ((1, 2, 7, 6), (3, 3, 2), (2, 1), (1, 0), (1, 1)),       # non-square kernel, odd input, mixed stride
+    ((2, 1, 9, 8), (2, 3, 3), (2, 2), (1, 1), (2, 2)),       # dilation
+    ((1, 2, 6, 7), (2, 1, 4), (1, 3), (0, 2), (1, 1)),
+    ((3, 2, 4, 4), (5, 4, 4), (1, 1), (0, 0), (1, 1)),       # kernel = input: one output pixel
+    ((1, 1, 8, 8), (1, 2, 2), (3, 3), (2, 1), (3, 2)),
+    ((2, 3, 11, 5), (2, 5, 3), (2, 1), (2, 1), (1, 2)),
+    ((1, 4, 3, 3), (2, 1, 1), (1, 1), (1, 1), (1, 1)),       # 1x1 conv with padding
+]
+
+
+@pytest.mark.parametrize('x_shape,w_shape,stride,padding,dilation', GRID)
+def test_conv2d_matches_nested_loop_reference(x_shape, w_shape, stride, padding, dilation):
+    rng = numpy.random.default_rng(0)
+    x = rng.normal(size=x_shape)
+    w = rng.normal(size=(w_shape[0], x_shape[1]) + w_shape[1:])
+    b = rng.normal(size=w_shape[0])
+    ours = F.conv2d(minidl.tensor(x), minidl.tensor(w), minidl.tensor(b), stride, padding, dilation)
+    numpy.testing.assert_allclose(ours.numpy(), conv2d_reference(x, w, b, stride, padding, dilation),
+                                  rtol=1e-10, atol=1e-12)
+    no_bias = F.conv2d(minidl.tensor(x), minidl.tensor(w), None, stride, padding, dilation)
+    numpy.testing.assert_allclose(no_bias.numpy(), conv2d_reference(x, w, None, stride, padding, dilation),
+                                  rtol=1e-10, atol=1e-12)
+
+
+def test_conv2d_float32_stays_float32():
+    x, w = minidl.randn(2, 3, 6, 6), minidl.randn(4, 3, 3, 3)
+    y = F.conv2d(x, w, padding=1)
+    assert y.dtype == numpy.float32 and y.shape == (2, 4, 6, 6)
+    ref = conv2d_reference(x.numpy().astype(float), w.numpy().astype(float), None, (1, 1), (1, 1), (1, 1))
+    numpy.testing.assert_allclose(y.numpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+def conv(stride=1, padding=0, dilation=1):
+    return lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation)
+
+
+CASES = [
+    Case('conv2d', conv(), lambda: [t(2, 2, 5, 5), t(3, 2, 3, 3, seed=1), t(3, seed=2)]),
+    Case('conv2d stride padding', conv(2, 1), lambda: [t(2, 2, 5, 5), t(2, 2, 3, 2, seed=1), t(2, seed=2)]),
+    Case('conv2d dilation', conv((1, 2), (1, 0), 2), lambda: [t(1, 2, 6, 5), t(2, 2, 2, 2, seed=1), t(2, seed=2)]),
+    Case('im2col', lambda x: im2col(x, (2, 3), stride=(1, 2), padding=1), lambda: [t(2, 2, 4, 5)]),
+    Case('col2im', lambda c: col2im(c, (2, 1, 4, 4), 2, stride=1, padding=1), lambda: [t(4, 50)]),
+]
+
+
+@pytest.mark.parametrize('case', CASES, ids=repr)
+def test_gradients(case):
+    check(case)
+
+
+def test_col2im_is_the_adjoint_of_im2col():
+    """<im2col(x), c> = <x, col2im(c)> for every x and c: the defining property of the adjoint."""
+    rng = numpy.random.default_rng(1)
+    x = rng.normal(size=(2, 3, 7, 6))
+    cols = im2col(minidl.tensor(x), (3, 2), stride=2, padding=1, dilation=(1, 2))
+    c = rng.normal(size=cols.shape)
+    back = col2im(minidl.tensor(c), x.shape, (3, 2), stride=2, padding=1, dilation=(1, 2))
+    assert float((cols.numpy() * c).sum()) == pytest.approx(float((x * back.numpy()).sum()), rel=1e-12)
+
+
+def test_conv2d_errors_name_the_shapes():
+    with pytest.raises(ValueError, match=r"input of shape \(8, 1, 28, 28\) has 1 channels, but the weight of "
+                                         r"shape \(16, 3, 3, 3\) expects 3"):
+        F.conv2d(minidl.zeros(8, 1, 28, 28), minidl.zeros(16, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\), got shape \(28, 28\)"):
+        F.conv2d(minidl.zeros(28, 28), minidl.zeros(16, 3, 3, 3))
+    with pytest.raises(ValueError, match='does not fit an input of size 2x2'):
+        F.conv2d(minidl.zeros(1, 1, 2, 2), minidl.zeros(1, 1, 3, 3))
+    with pytest.raises(ValueError, match='stride must be an int or a pair'):
+        F.conv2d(minidl.zeros(1, 1, 4, 4), minidl.zeros(1, 1, 3, 3), stride=(1, 2, 3))

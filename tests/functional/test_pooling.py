@@ -1,0 +1,115 @@
+import numpy
+import pytest
+
+import minidl
+import minidl.nn.functional as F
+from minidl.functional.conv import SlidingWindow
+from minidl.functional.pooling import WindowScatter, WindowSum
+from tests.gradcases import Case, check, t
+
+
+def pool_reference(x, kernel, stride, padding, reduce, pad_value, dilation=(1, 1)):
+    """The definition as loops: reduce over x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w], (i, j) in the kernel."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n_batch, channels, height, width = x.shape
+    x_pad = numpy.full((n_batch, channels, height + 2 * ph, width + 2 * pw), pad_value)
+    x_pad[:, :, ph:ph + height, pw:pw + width] = x
+    out_h = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    out_w = (width + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    y = numpy.zeros((n_batch, channels, out_h, out_w))
+    for n in range(n_batch):
+        for c in range(channels):
+            for p in range(out_h):
+                for q in range(out_w):
+                    window = [x_pad[n, c, p * sh + i * dh, q * sw + j * dw] for i in range(kh) for j in range(kw)]
+                    y[n, c, p, q] = reduce(window)
+    return y
+
+
+# (N, C, H, W), kernel, stride, padding
+GRID = [
+    ((2, 3, 4, 4), (2, 2), (2, 2), (0, 0)),
+    ((1, 2, 7, 5), (3, 3), (2, 2), (1, 1)),          # odd input, overlapping windows, padding
+    ((2, 1, 6, 7), (2, 3), (1, 2), (1, 1)),          # non-square kernel
+    ((1, 2, 9, 9), (3, 2), (3, 1), (0, 1)),
+    ((1, 1, 5, 5), (5, 5), (1, 1), (2, 2)),
+]
+
+
+@pytest.mark.parametrize('shape,kernel,stride,padding', GRID)
+def test_max_and_avg_pool_match_nested_loop_reference(shape, kernel, stride, padding):
+    x = numpy.random.default_rng(0).normal(size=shape)
+    ours = F.max_pool2d(minidl.tensor(x), kernel, stride, padding)
+    numpy.testing.assert_array_equal(ours.numpy(), pool_reference(x, kernel, stride, padding, max, -numpy.inf))
+    ours = F.avg_pool2d(minidl.tensor(x), kernel, stride, padding)
+    numpy.testing.assert_allclose(ours.numpy(), pool_reference(x, kernel, stride, padding, numpy.mean, 0.0),
+                                  rtol=1e-12)
+
+
+def test_max_pool_dilation_and_default_stride():
+    x = numpy.random.default_rng(1).normal(size=(2, 2, 9, 8))
+    ours = F.max_pool2d(minidl.tensor(x), 2, stride=2, dilation=(2, 3))
+    numpy.testing.assert_array_equal(ours.numpy(), pool_reference(x, (2, 2), (2, 2), (0, 0), max, -numpy.inf,
+                                                                  (2, 3)))
+    assert F.max_pool2d(minidl.tensor(x), 3).shape == (2, 2, 3, 2)
+
+
+def test_max_pool_gradient_goes_to_the_first_maximum():
+    x = minidl.tensor([[[[1.0, 3.0, 3.0, 0.0],
+                         [3.0, 2.0, 0.0, 5.0],
+                         [7.0, 7.0, 1.0, 1.0],
+                         [7.0, 7.0, 1.0, 1.0]]]], requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    assert y.tolist() == [[[[3.0, 5.0], [7.0, 1.0]]]]
+    y.sum().backward()
+    assert x.grad.tolist() == [[[[0.0, 1.0, 0.0, 0.0],
+                                 [0.0, 0.0, 0.0, 1.0],
+                                 [1.0, 0.0, 1.0, 0.0],
+                                 [0.0, 0.0, 0.0, 0.0]]]]
+
+
+def test_overlapping_max_pool_accumulates_gradient():
+    x = minidl.tensor([[[[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]], requires_grad=True)
+    F.max_pool2d(x, 2, stride=1).sum().backward()
+    assert x.grad.tolist()[0][0][1][1] == 4.0
+
+
+def test_adaptive_avg_pool_global_and_general():
+    x = numpy.random.default_rng(2).normal(size=(2, 3, 7, 5))
+    numpy.testing.assert_allclose(F.adaptive_avg_pool2d(minidl.tensor(x), 1).numpy(),
+                                  x.mean(axis=(2, 3), keepdims=True), rtol=1e-12)
+    ours = F.adaptive_avg_pool2d(minidl.tensor(x), (3, 2)).numpy()
+    for p, (r0, r1) in enumerate([(0, 3), (2, 5), (4, 7)]):         # PyTorch's floor/ceil windows
+        for q, (c0, c1) in enumerate([(0, 3), (2, 5)]):
+            numpy.testing.assert_allclose(ours[:, :, p, q], x[:, :, r0:r1, c0:c1].mean(axis=(2, 3)), rtol=1e-12)
+    # an evenly divisible size is plain average pooling
+    numpy.testing.assert_allclose(F.adaptive_avg_pool2d(minidl.tensor(x[:, :, :6, :4]), (3, 2)).numpy(),
+                                  F.avg_pool2d(minidl.tensor(x[:, :, :6, :4]), 2).numpy(), rtol=1e-12)
+
+
+def test_pooling_errors():
+    with pytest.raises(ValueError, match='at most half the kernel size'):
+        F.max_pool2d(minidl.zeros(1, 1, 4, 4), 2, padding=2)
+    with pytest.raises(ValueError, match=r"max_pool2d: expected a batch of images"):
+        F.max_pool2d(minidl.zeros(4, 4), 2)
+    with pytest.raises(ValueError, match='does not fit'):
+        F.avg_pool2d(minidl.zeros(1, 1, 2, 2), 3)
+
+
+WINDOW = SlidingWindow((2, 3), stride=(1, 2), padding=1)
+WEIGHTS = [0.5, -1.0, 2.0, 0.25, 1.5, -0.75]
+
+CASES = [
+    Case('max_pool2d', lambda x: F.max_pool2d(x, 2), lambda: [t(2, 2, 4, 4)]),
+    Case('max_pool2d overlap padding', lambda x: F.max_pool2d(x, 3, stride=2, padding=1), lambda: [t(2, 2, 5, 5)]),
+    Case('avg_pool2d', lambda x: F.avg_pool2d(x, (2, 3), stride=(1, 2), padding=1), lambda: [t(2, 2, 5, 5)]),
+    Case('adaptive_avg_pool2d', lambda x: F.adaptive_avg_pool2d(x, (2, 3)), lambda: [t(2, 2, 5, 4)]),
+    Case('global average pooling', lambda x: F.adaptive_avg_pool2d(x, 1), lambda: [t(2, 3, 3, 3)]),
+    Case('window sum', lambda x: WindowSum(WINDOW, WEIGHTS)(x), lambda: [t(2, 1, 4, 5)]),
+    Case('window scatter', lambda g: WindowScatter(WINDOW, WEIGHTS, (2, 1, 4, 5))(g), lambda: [t(2, 1, 5, 3)]),
+]
+
+
+@pytest.mark.parametrize('case', CASES, ids=repr)
+def test_gradients(case):
+    check(case)
