@@ -18,3 +18,5 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Lo
 from .module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter, apply_constraint
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .dropout import Dropout, Dropout2d
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
