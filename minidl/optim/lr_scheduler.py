@@ -89,9 +89,8 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self):
-        """Everything but the optimizer (and functions, which cannot be saved portably)."""
-        return {key: value for key, value in self.__dict__.items()
-                if key != 'optimizer' and not callable(value) and key != 'lr_lambdas'}
+        """Everything but the optimizer (and LambdaLR's functions, which cannot be saved portably)."""
+        return {key: value for key, value in self.__dict__.items() if key not in ('optimizer', 'lr_lambdas')}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
@@ -515,6 +514,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def __init__(self, optimizer, mode='min', factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode='rel', cooldown=0, min_lr=0, eps=1e-8):
+        # no get_lr() here: the rate changes only in step(metric), so the base __init__ is not used
         if not 0 <= factor < 1:
             raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor}")
         if mode not in ('min', 'max'):

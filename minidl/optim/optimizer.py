@@ -172,9 +172,11 @@ class Optimizer:
             packed = {key: copy.deepcopy(value) for key, value in group.items() if key != 'params'}
             packed['params'] = [index.setdefault(id(p), len(index)) for p in group['params']]
             groups.append(packed)
-        state = {index[id(p)]: {key: _copied(value) for key, value in s.items()}
-                 for group in self.param_groups for p in group['params']
-                 for s in [self.state.get(p)] if s}
+        state = {}
+        for group in self.param_groups:
+            for p in group['params']:
+                if self.state.get(p):
+                    state[index[id(p)]] = {key: _copied(value) for key, value in self.state[p].items()}
         return {'state': state, 'param_groups': groups}
 
     def load_state_dict(self, state_dict):
