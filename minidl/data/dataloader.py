@@ -56,7 +56,7 @@ class DataLoader:
 
     def __iter__(self):
         n = len(self.dataset)
-        order = self.generator.permutation(n) if self.shuffle else range(n)
+        order = self.generator.permutation(n) if self.shuffle else numpy.arange(n)
         for k in range(len(self)):
             yield self._batch(order[k * self.batch_size:(k + 1) * self.batch_size])
 

@@ -14,8 +14,9 @@ Example:
     >>> import numpy as np
     >>> from minidl.data import TensorDataset, random_split
     >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.array([0, 1, 0, 1, 1]))
-    >>> len(ds), ds[1]
-    (5, (array([2., 3.]), np.int64(1)))
+    >>> x1, y1 = ds[1]
+    >>> len(ds), x1.tolist(), int(y1)
+    (5, [2.0, 3.0], 1)
     >>> train, val = random_split(ds, [0.6, 0.4], seed=0)
     >>> len(train), len(val)
     (3, 2)
@@ -109,8 +110,8 @@ class Subset(Dataset):
     Example:
         >>> import numpy as np
         >>> sub = Subset(TensorDataset(np.arange(5) * 10), [4, 1])
-        >>> len(sub), sub[0]
-        (2, (np.int64(40),))
+        >>> len(sub), int(sub[0][0])
+        (2, 40)
     """
 
     def __init__(self, dataset, indices):

@@ -61,8 +61,8 @@ def load_mnist_5k():
 
     Example:
         >>> x, y = load_mnist_5k()
-        >>> x.shape, y[0], y[-1]
-        ((5000, 1, 28, 28), np.int64(0), np.int64(9))
+        >>> x.shape, int(y[0]), int(y[-1])
+        ((5000, 1, 28, 28), 0, 9)
     """
     return _load_embedded('mnist_5k', 255)
 

@@ -31,8 +31,8 @@ class ColorJitter(Transform):
     Example:
         >>> import numpy as np
         >>> x = np.full((2, 1, 2, 2), 0.5, dtype=np.float32)
-        >>> ColorJitter(brightness=(2.0, 2.0))(x).numpy().max()        # 0.5 * 2, clipped to 1
-        np.float32(1.0)
+        >>> ColorJitter(brightness=(2.0, 2.0))(x).numpy().max().item()   # 0.5 * 2, clipped to 1
+        1.0
     """
 
     def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, hue=0.0):

@@ -75,7 +75,10 @@ class RandomAffine(Transform):
         if self.scale[0] <= 0:
             raise ValueError(f"{name}: scale must be positive, got {scale}")
         shear = 0.0 if shear is None else shear
-        shear = (shear, 0.0) if not hasattr(shear, '__len__') or len(shear) == 2 else ((shear[0], shear[1]), (shear[2], shear[3]))
+        if hasattr(shear, '__len__') and len(shear) == 4:          # ranges of phi_x and phi_y
+            shear = ((shear[0], shear[1]), (shear[2], shear[3]))
+        else:                                                      # phi_x only
+            shear = (shear, 0.0)
         self.shear = tuple(symmetric_range(v, f'{name}(shear)') for v in shear)
         if interpolation not in ('bilinear', 'nearest'):
             raise ValueError(f"{name}: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
@@ -169,8 +172,8 @@ class RandomResizedCrop(Transform):
 
     Example:
         >>> import numpy as np
-        >>> RandomResizedCrop(4)(np.ones((2, 3, 8, 8), dtype=np.float32)).numpy().min()
-        np.float32(1.0)
+        >>> RandomResizedCrop(4)(np.ones((2, 3, 8, 8), dtype=np.float32)).numpy().min().item()
+        1.0
     """
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), interpolation='bilinear'):
