@@ -136,8 +136,8 @@ class RandomCrop(Transform):
                              f"({height + 2 * p}, {width + 2 * p}) from shape {images.shape}")
         top = integers_upto(xp.full(n, height + 2 * p - h), images) - p
         left = integers_upto(xp.full(n, width + 2 * p - w), images) - p
-        rows = (top[:, None, None] + xp.arange(h)[None, :, None]) + xp.zeros((1, 1, w), dtype=xp.int64)
-        cols = (left[:, None, None] + xp.arange(w)[None, None, :]) + xp.zeros((1, h, 1), dtype=xp.int64)
+        rows = top[:, None, None] + xp.arange(h)[None, :, None]             # (N, h, 1)
+        cols = left[:, None, None] + xp.arange(w)[None, None, :]            # (N, 1, w)
         return sample(images, rows, cols, self.fill)
 
 

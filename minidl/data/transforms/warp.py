@@ -16,7 +16,7 @@ from ... import backend
 
 
 def sample(images, rows, cols, fill):
-    """``images[n, c, rows[n], cols[n]]`` for integer-valued float arrays rows, cols of shape
+    """``images[n, c, rows[n], cols[n]]`` for integer-valued arrays rows, cols broadcasting to
     (N, Ho, Wo); positions outside the image read ``fill``. One flat gather for the batch."""
     xp = backend.get_array_module(images)
     n_images, channels, height, width = images.shape
