@@ -4,7 +4,8 @@ Fit a scaler on the *training* split only, then transform every split with the s
 it learned; fitting on validation or test data leaks them into training.
 
 Scalers accept NumPy/CuPy arrays or Tensors of shape (N, ...) and return the same kind;
-statistics are taken over axis 0 (one per feature).
+statistics are taken over axis 0 (one per feature). Integer input is scaled as floats of
+the default dtype (float32).
 
 Example:
     >>> import numpy as np
@@ -45,6 +46,8 @@ class _Scaler:
         if tuple(data.shape[1:]) != tuple(self.shift_.shape):
             raise ValueError(f"{type(self).__name__}.{caller}: fitted on features of shape "
                              f"{tuple(self.shift_.shape)}, got input of shape {tuple(data.shape)}")
+        if data.dtype.kind != 'f':                          # integer pixels or counts: scale as floats
+            data = data.astype(backend.get_default_dtype())
         return data, wrap
 
     def transform(self, x):

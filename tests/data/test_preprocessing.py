@@ -35,6 +35,8 @@ def test_scaler_errors_and_tensors():
     assert out.numpy().tolist() == [[0.0, 0.0]]
     with pytest.raises(ValueError, match=r'fitted on features of shape \(2,\), got input of shape \(1, 3\)'):
         scaler.transform(numpy.zeros((1, 3)))
+    ints = MinMaxScaler().fit(numpy.array([[0], [255]]))
+    assert ints.transform(numpy.array([[51]])).tolist() == [[numpy.float32(0.2)]]
 
 
 def test_channel_mean_std_array_and_dataset():
