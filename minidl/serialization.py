@@ -108,6 +108,7 @@ def save(state, path):
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
     try:
+        os.chmod(tmp, 0o666 & ~_umask())                 # mkstemp makes it private (0600)
         with os.fdopen(fd, 'wb') as f:
             numpy.savez(f, **arrays)
             f.flush()
@@ -118,6 +119,12 @@ def save(state, path):
             os.remove(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_directory(directory):

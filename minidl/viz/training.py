@@ -14,6 +14,7 @@ import os
 
 import numpy
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _finish(fig, path):
@@ -37,6 +38,7 @@ def plot_history(history, path=None):
                 if key in logs:
                     ax.plot(range(1, len(logs[key]) + 1), logs[key], style, marker='.', label=key)
         ax.set_xlabel('epoch')
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title('Loss' if names == 'loss' else 'Metrics')
         ax.grid(alpha=0.3)
         ax.legend()
@@ -86,6 +88,7 @@ def plot_grad_norms(history, path=None):
         ax.plot(epochs, [v for v in norms if v is not None], marker='.', label=name)
     ax.set_yscale('log')
     ax.set_xlabel('epoch')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel('gradient L2 norm')
     ax.set_title('Per-layer gradient norms')
     ax.grid(alpha=0.3)

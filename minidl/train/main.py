@@ -1,0 +1,255 @@
+"""The main job: ``minidl train`` and ``minidl evaluate CHECKPOINT``.
+
+``train(config)`` loads a dataset, splits it 70/15/15 (train/validation/test, stratified,
+always with split seed 0 so every run is tested on the same images), builds the model
+(:mod:`~minidl.train.models`), trains it with AdamW, a linear warm-up then cosine decay of
+the learning rate (per optimizer step), weight decay, gradient clipping and augmentation, keeps
+the checkpoint with the best validation accuracy, tests it, and writes into ``config['out']``:
+
+- ``metrics.json``: test loss/accuracy, best validation accuracy and epoch, times, the config;
+- ``history.csv``: one row per epoch (losses, accuracies, lr, seconds, gradient norms);
+- ``best.npz`` (best validation accuracy) and ``last.npz`` (after every epoch, for ``--resume``);
+- PNG plots: ``curves.png``, ``lr_schedule.png``, ``confusion_matrix.png``,
+  ``grad_norms.png`` and, for images, ``augmentations.png``.
+
+Example (the settings, without running anything):
+    >>> config = resolve_config({'epochs': 3}, None)
+    >>> config['dataset'], config['model'], config['epochs'], config['optimizer']
+    ('digits', 'cnn', 3, 'adamw')
+"""
+import json
+import os
+import sys
+import time
+
+from .. import backend, nn, optim
+from ..data import DataLoader, TensorDataset, datasets, transforms
+from .callbacks import ModelCheckpoint
+from .checkpoint import load_checkpoint
+from .fit import evaluate, fit
+from .metrics import confusion_matrix
+from .models import build_model
+
+DEFAULTS = {
+    'dataset': 'digits',        # digits | mnist5k | spirals
+    'model': None,              # cnn | mlp; None: cnn for images, mlp for points
+    'epochs': 15,
+    'batch_size': 64,
+    'optimizer': 'adamw',
+    'lr': 3e-3,
+    'weight_decay': 0.05,       # decoupled for adamw, L2 in the gradient for the others
+    'warmup_epochs': 2,
+    'clip_grad_norm': 5.0,
+    'augment': True,            # small random rotations and shifts of training images
+    'device': 'cpu',
+    'seed': 0,
+    'limit': None,              # use at most this many training samples (quick checks)
+    'out': None,                # default runs/<dataset>-<model>-seed<seed>
+    'resume': None,
+}
+CHOICES = {'dataset': ('digits', 'mnist5k', 'spirals'), 'model': ('cnn', 'mlp', None),
+           'device': backend.DEVICES,
+           'optimizer': ('adamw', 'adam', 'sgd', 'rmsprop', 'nadam', 'radam', 'adagrad')}
+SPLIT_SEED = 0
+
+
+class ConfigError(ValueError):
+    """A bad setting (on the command line or in a config file)."""
+
+
+# ----------------------------------------------------------------------------- settings
+def load_config_file(path):
+    """The settings in a JSON file, or a TOML one (Python >= 3.11), as a dict."""
+    try:
+        with open(path, 'rb') as f:
+            raw = f.read()
+    except OSError as error:
+        raise ConfigError(f"cannot read the config file {path}: {error.strerror}") from None
+    try:
+        if path.endswith('.toml'):
+            try:
+                import tomllib
+            except ImportError:
+                raise ConfigError("TOML config files need Python >= 3.11; use JSON") from None
+            return tomllib.loads(raw.decode('utf-8'))
+        return json.loads(raw)
+    except ValueError as error:
+        raise ConfigError(f"the config file {path} is not valid {'TOML' if path.endswith('.toml') else 'JSON'}: "
+                          f"{error}") from None
+
+
+def resolve_config(overrides, config_file):
+    """DEFAULTS, updated by the config file, updated by the command line's ``overrides``."""
+    config = dict(DEFAULTS)
+    for source in ([load_config_file(config_file)] if config_file else []) + [overrides]:
+        for key, value in source.items():
+            key = key.replace('-', '_')
+            if key not in DEFAULTS:
+                raise ConfigError(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
+            config[key] = value
+    for key, allowed in CHOICES.items():
+        if config[key] not in allowed:
+            raise ConfigError(f"{key} must be one of {[a for a in allowed if a]}, got {config[key]!r}")
+    for key in ('epochs', 'batch_size'):
+        if not isinstance(config[key], int) or config[key] < 1:
+            raise ConfigError(f"{key} must be a positive integer, got {config[key]!r}")
+    if not isinstance(config['lr'], (int, float)) or config['lr'] <= 0:
+        raise ConfigError(f"lr must be a positive number, got {config['lr']!r}")
+    if config['model'] is None:
+        config['model'] = 'mlp' if config['dataset'] == 'spirals' else 'cnn'
+    if config['model'] == 'cnn' and config['dataset'] == 'spirals':
+        raise ConfigError("the cnn model needs images; spirals are 2-D points: use --model mlp")
+    return config
+
+
+# ----------------------------------------------------------------------------- building
+def load_splits(config):
+    """{'train': (x, y), 'val': ..., 'test': ...} NumPy arrays of the configured dataset."""
+    if config['dataset'] == 'digits':
+        x, y = datasets.load_digits()
+    elif config['dataset'] == 'mnist5k':
+        x, y = datasets.load_mnist_5k()
+    else:
+        x, y = datasets.make_spirals(n_samples=900, n_classes=3, seed=SPLIT_SEED)
+    parts = dict(zip(('train', 'val', 'test'), datasets.train_val_test_split(x, y, seed=SPLIT_SEED)))
+    if config['limit']:
+        parts['train'] = tuple(a[:config['limit']] for a in parts['train'])
+    return parts
+
+
+def augmentation(config, input_shape):
+    """Small random rotations (±10°) and shifts (±10%) of images, or None."""
+    if not config['augment'] or len(input_shape) != 3:
+        return None
+    return transforms.RandomAffine(degrees=10, translate=(0.1, 0.1))
+
+
+def build_optimizer(config, model):
+    """The configured optimizer; ``weight_decay`` is AdamW's decoupled decay, or L2 otherwise."""
+    name = config['optimizer']
+    cls = {'adamw': optim.AdamW, 'adam': optim.Adam, 'sgd': optim.SGD, 'rmsprop': optim.RMSprop,
+           'nadam': optim.NAdam, 'radam': optim.RAdam, 'adagrad': optim.Adagrad}[name]
+    extra = {'momentum': 0.9, 'nesterov': True} if name == 'sgd' else {}
+    return cls(model.parameters(), lr=config['lr'], weight_decay=config['weight_decay'], **extra)
+
+
+def build_scheduler(config, optimizer, steps_per_epoch):
+    """Linear warm-up from lr/10 over ``warmup_epochs``, then cosine decay to 0, per step."""
+    lr_scheduler = optim.lr_scheduler
+    total = config['epochs'] * steps_per_epoch
+    warmup = min(config['warmup_epochs'] * steps_per_epoch, total - 1)
+    cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(total - warmup, 1))
+    if warmup <= 0:
+        return cosine
+    linear = lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=warmup)
+    return lr_scheduler.SequentialLR(optimizer, [linear, cosine], milestones=[warmup])
+
+
+def build(config):
+    """Everything a run needs: splits, loaders, model, loss, optimizer, scheduler."""
+    backend.manual_seed(config['seed'])
+    parts = load_splits(config)
+    x_train, y_train = parts['train']
+    input_shape, num_classes = x_train.shape[1:], int(max(y.max() for _, y in parts.values()) + 1)
+    model = build_model(config['model'], input_shape, num_classes)
+    optimizer = build_optimizer(config, model)
+    transform = augmentation(config, input_shape)
+    loaders = {name: DataLoader(TensorDataset(*arrays), batch_size=config['batch_size'],
+                                shuffle=name == 'train', seed=config['seed'],
+                                transform=transform if name == 'train' else None)
+               for name, arrays in parts.items()}
+    scheduler = build_scheduler(config, optimizer, len(loaders['train']))
+    return {'parts': parts, 'loaders': loaders, 'model': model, 'loss_fn': nn.CrossEntropyLoss(),
+            'optimizer': optimizer, 'scheduler': scheduler, 'transform': transform,
+            'num_classes': num_classes}
+
+
+# ----------------------------------------------------------------------------- jobs
+def train(config):
+    """Run the main job with a resolved ``config`` (see :func:`resolve_config`); returns the
+    dict written to ``metrics.json``."""
+    started = time.perf_counter()
+    backend.set_device(config['device'])
+    out = config['out'] or os.path.join('runs', f"{config['dataset']}-{config['model']}-seed{config['seed']}")
+    os.makedirs(out, exist_ok=True)
+    run = build(config)
+    saved_config = {k: v for k, v in config.items() if k not in ('out', 'resume', 'device')}
+    best = os.path.join(out, 'best.npz')
+    history = fit(run['model'], run['loss_fn'], run['optimizer'], run['loaders']['train'], config['epochs'],
+                  val_loader=run['loaders']['val'], scheduler=run['scheduler'], scheduler_interval='batch',
+                  callbacks=[ModelCheckpoint(best, monitor='val_accuracy', save_best_only=True)],
+                  metrics=('accuracy',), clip_grad_norm=config['clip_grad_norm'], verbose=1,
+                  resume_from=config['resume'], checkpoint_path=os.path.join(out, 'last.npz'),
+                  config=saved_config)
+    train_seconds = time.perf_counter() - started
+    load_checkpoint(best, run['model'], restore_rng=False)
+    test, cm = _test(run)
+    val_accuracy = history['val_accuracy']
+    metrics = {'test_loss': test['loss'], 'test_accuracy': test['accuracy'],
+               'test_top3_accuracy': test['top3_accuracy'],
+               'best_val_accuracy': max(val_accuracy), 'best_epoch': val_accuracy.index(max(val_accuracy)) + 1,
+               'epochs': history.epochs, 'train_seconds': round(train_seconds, 2),
+               'parameters': run['model'].num_parameters(), 'config': saved_config}
+    history.to_csv(os.path.join(out, 'history.csv'))
+    _plots(out, history, cm, run)
+    metrics['total_seconds'] = round(time.perf_counter() - started, 2)
+    with open(os.path.join(out, 'metrics.json'), 'w') as f:
+        json.dump(metrics, f, indent=2)
+    print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) with the best "
+          f"checkpoint (epoch {metrics['best_epoch']}); {metrics['total_seconds']:.1f}s in all; "
+          f"files in {out}/")
+    return metrics
+
+
+def _test(run):
+    test = evaluate(run['model'], run['loaders']['test'], run['loss_fn'],
+                    metrics=('accuracy', 'top3_accuracy', 'confusion_matrix'))
+    return test, test.pop('confusion_matrix')
+
+
+def _plots(out, history, cm, run):
+    from ..viz import training as plots
+    history.plot(os.path.join(out, 'curves.png'))
+    plots.plot_lr_schedule(history.step_lr, os.path.join(out, 'lr_schedule.png'))
+    plots.plot_confusion_matrix(cm, path=os.path.join(out, 'confusion_matrix.png'))
+    plots.plot_grad_norms(history, os.path.join(out, 'grad_norms.png'))
+    if run['transform'] is not None:
+        from ..viz import show_augmentations
+        fig = show_augmentations(run['transform'], run['parts']['train'][0][:8])
+        fig.savefig(os.path.join(out, 'augmentations.png'), dpi=110)
+
+
+def evaluate_checkpoint(path, device='cpu'):
+    """Rebuild the model and test split recorded in a ``minidl train`` checkpoint, load its
+    weights and return (and print) the test metrics."""
+    backend.set_device(device)
+    from ..serialization import load
+    state = load(path)
+    config = state.get('config') if isinstance(state, dict) else None
+    if not config:
+        raise ConfigError(f"{path} does not record how it was trained (no config); "
+                          f"only checkpoints written by `minidl train` can be evaluated")
+    run = build(resolve_config(config, None))
+    load_checkpoint(path, run['model'], restore_rng=False)
+    test, cm = _test(run)
+    print(f"{config['dataset']} test set ({int(cm.sum())} images), {config['model']} from {path} "
+          f"(epoch {state['epoch']}): accuracy {100 * test['accuracy']:.2f}%, "
+          f"top-3 {100 * test['top3_accuracy']:.2f}%, loss {test['loss']:.4f}")
+    return test
+
+
+def main_exit_code(job, *args):
+    """Run ``job(*args)``; print expected failures as one line on stderr (exit 2 for bad
+    settings, 1 otherwise) instead of a traceback."""
+    from ..serialization import CheckpointError
+    from .fit import NonFiniteLossError
+    try:
+        job(*args)
+        return 0
+    except ConfigError as error:
+        print(f"minidl: error: {error}", file=sys.stderr)
+        return 2
+    except (CheckpointError, OSError, NonFiniteLossError, RuntimeError) as error:
+        print(f"minidl: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
+

@@ -1,0 +1,81 @@
+"""`minidl train` / `minidl evaluate` end to end on a very short run, and their errors."""
+import json
+
+import pytest
+
+from minidl.cli import main
+
+from .test_plots import assert_real_png
+
+PLOTS = ('curves.png', 'lr_schedule.png', 'confusion_matrix.png', 'grad_norms.png', 'augmentations.png')
+
+
+@pytest.fixture(scope='module')
+def short_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('run')
+    code = main(['train', '--epochs', '2', '--limit', '256', '--batch-size', '64', '--out', str(out)])
+    return code, out
+
+
+def test_train_writes_metrics_history_checkpoints_and_plots(short_run):
+    code, out = short_run
+    assert code == 0
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert 0.0 <= metrics['test_accuracy'] <= 1.0 and metrics['epochs'] == 2
+    assert metrics['config']['dataset'] == 'digits' and metrics['config']['model'] == 'cnn'
+    assert len((out / 'history.csv').read_text().strip().splitlines()) == 3
+    assert (out / 'best.npz').exists() and (out / 'last.npz').exists()
+    for name in PLOTS:
+        assert_real_png(out / name)
+
+
+def test_evaluate_rebuilds_the_model_and_test_split(short_run, capsys):
+    code, out = short_run
+    capsys.readouterr()
+    assert main(['evaluate', str(out / 'best.npz')]) == 0
+    printed = capsys.readouterr().out
+    accuracy = json.loads((out / 'metrics.json').read_text())['test_accuracy']
+    assert f'accuracy {100 * accuracy:.2f}%' in printed and '270 images' in printed
+
+
+def test_resume_continues_from_the_last_checkpoint(short_run, tmp_path, capsys):
+    code, out = short_run
+    assert main(['train', '--resume', str(out / 'last.npz'), '--epochs', '3', '--out', str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / 'metrics.json').read_text())
+    assert metrics['epochs'] == 3 and metrics['config']['limit'] == 256
+    assert 'epoch 3/3' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['train', '--epochs', '0'], 'epochs must be a positive integer'),
+    (['train', '--dataset', 'cifar'], "invalid choice: 'cifar'"),
+    (['train', '--dataset', 'spirals', '--model', 'cnn'], 'use --model mlp'),
+    (['train', '--lr', 'fast'], "invalid float value: 'fast'"),
+    (['train', '--config', 'missing.json'], 'cannot read the config file'),
+])
+def test_bad_options_give_one_line_and_exit_code_2(argv, message, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:                 # argparse's own checks exit directly
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count('\n') == 1 and 'Traceback' not in err
+
+
+def test_config_files_json_and_toml_and_unknown_keys(tmp_path, capsys):
+    from minidl.train.main import resolve_config
+    (tmp_path / 'c.json').write_text('{"epochs": 7, "batch-size": 16, "dataset": "spirals"}')
+    (tmp_path / 'c.toml').write_text('epochs = 5\noptimizer = "sgd"\n')
+    config = resolve_config({'epochs': 9}, str(tmp_path / 'c.json'))
+    assert (config['epochs'], config['batch_size'], config['model']) == (9, 16, 'mlp')
+    assert resolve_config({}, str(tmp_path / 'c.toml'))['optimizer'] == 'sgd'
+    (tmp_path / 'bad.json').write_text('{"epochz": 3}')
+    assert main(['train', '--config', str(tmp_path / 'bad.json')]) == 2
+    assert "unknown setting 'epochz'" in capsys.readouterr().err
+
+
+def test_evaluate_of_a_damaged_file_is_one_line(tmp_path, capsys):
+    (tmp_path / 'x.npz').write_bytes(b'garbage')
+    assert main(['evaluate', str(tmp_path / 'x.npz')]) == 1
+    err = capsys.readouterr().err
+    assert 'truncated, corrupt' in err and err.count('\n') == 1
