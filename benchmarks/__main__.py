@@ -38,6 +38,9 @@ def parse_args(argv=None):
     p.add_argument('--compare', choices=('torch',), action='append', default=[],
                    help='add PyTorch as a column (skipped with a note when torch is not installed)')
     p.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results'))
+    p.add_argument('--threads', type=int, default=None,
+                   help='limit BLAS (threadpoolctl) and PyTorch to N threads (default: as installed); '
+                        'on a machine loaded by other processes, 1 gives steadier ratios')
     p.add_argument('--only', default=None, help='comma-separated substrings: run only matching workloads')
     return p.parse_args(argv)
 
@@ -98,11 +101,23 @@ def main(argv=None):
             print('torch is not installed: the PyTorch column is skipped '
                   "(pip install torch==2.13.0 for the CPU build)")
             extra['skipped'] = [dict(name='PyTorch column', skipped='torch is not installed')]
+    if args.threads:
+        try:
+            from threadpoolctl import threadpool_limits
+            extra['_limits'] = threadpool_limits(limits=args.threads)     # kept alive for the run
+        except ImportError:
+            os.environ['OPENBLAS_NUM_THREADS'] = str(args.threads)       # too late for a loaded BLAS
+            print('threadpoolctl is not installed: --threads may not reach the BLAS')
+        if cfg['torch']:
+            from . import reference_torch as tr
+            tr.torch.set_num_threads(args.threads)
+            extra['torch_threads'] = args.threads
+        extra['threads'] = args.threads
     t0 = time.perf_counter()
     written = []
     suites = ['cpu', 'gpu'] if args.suite == 'all' else [args.suite]
     for suite in suites:
-        machine = harness.machine_info(suite, extra)
+        machine = harness.machine_info(suite, {k: v for k, v in extra.items() if not k.startswith('_')})
         machine['blas_summary'] = harness.blas_summary(machine['blas'])
         machine['quick'] = args.quick
         machine['repeats'] = cfg['repeats']
@@ -112,6 +127,8 @@ def main(argv=None):
                 harness.machine_name('cpu').replace('cpu-', 'gpu-none-', 1)
         else:
             machine['name'] = harness.machine_name('cpu')
+        if args.threads:
+            machine['name'] += f'-{args.threads}thread'
         if args.quick:
             machine['name'] += '-quick'
         print(f"[{suite}] {machine['name']}: {machine['cpu_model']}, BLAS {machine['blas_summary']}")

@@ -192,7 +192,8 @@ def gemm_peak(n=2048, repeats=5):
 def machine_info(suite, extra=None):
     info = dict(hostname=socket.gethostname(), cpu_model=cpu_model(), cpu_flags=cpu_flags(),
                 cores=n_cores(), python=sys.version.split()[0], numpy=np.__version__,
-                platform=platform.platform(), blas=blas_info(), suite=suite)
+                platform=platform.platform(), blas=blas_info(), suite=suite,
+                loadavg_at_start=os.getloadavg())
     info.update(extra or {})
     return info
 
@@ -221,7 +222,9 @@ def markdown_table(results, machine, command):
              + (f"; GPU {machine['gpu']}" if machine.get('gpu') else ''), '',
              f"Measured GEMM peak (numpy float32 {machine.get('gemm_n', '?')}³): "
              f"**{machine.get('gemm_peak_gflops', float('nan')):.0f} GFLOP/s**. "
-             f"Median of >= {machine.get('repeats', '?')} interleaved repeats.", '',
+             f"Median of >= {machine.get('repeats', '?')} interleaved repeats. Load average (1 min) "
+             f"at start/end: {machine.get('loadavg_at_start', ['?'])[0]:.2f} / "
+             f"{machine.get('loadavg_at_end', ['?'])[0]:.2f} (other processes on the machine).", '',
              f"Command: `{command}`", '']
     cols = []
     for r in results:
@@ -302,6 +305,7 @@ def bar_chart(results, path, title):
 def write_results(out_dir, machine, results, command):
     """JSON, markdown and PNG named by machine under ``out_dir``; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
+    machine['loadavg_at_end'] = os.getloadavg()
     base = os.path.join(out_dir, machine['name'])
     with open(base + '.json', 'w') as f:
         json.dump(dict(machine=machine, command=command, results=results), f, indent=1, default=str)
@@ -309,7 +313,7 @@ def write_results(out_dir, machine, results, command):
     mem = machine.get('peak_memory')
     if mem:
         md += '\nPeak memory, 100 MLP training steps (batch %s), fresh process per variant:\n\n' % mem.get('batch')
-        md += '| variant | peak RSS (ru_maxrss) | RSS growth over setup | tracemalloc peak of the loop |\n|---|---|---|---|\n'
+        md += '| variant | peak RSS during the steps (VmHWM) | growth over RSS after setup | tracemalloc peak of the loop |\n|---|---|---|---|\n'
         for name, m in mem['variants'].items():
             if 'error' in m:
                 md += f"| {name} | error: {m['error'][:80]} | | |\n"

@@ -487,30 +487,50 @@ if variant == 'minidl':
 else:
     step = lambda: ref.mlp_step(params, x, y, W.LR)
 step()                                        # first step: lazy allocations, gradients
-kb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-setup = kb()
+
+def status_mb(key):
+    """VmRSS / VmHWM of *this* process image (Linux); ru_maxrss as a fallback."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+setup_rss = status_mb('VmRSS')
+try:                                          # reset the high-water mark to the current RSS
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+    reset = True
+except OSError:
+    reset = False
 for _ in range(steps):
     step()
-peak = kb()
+peak = status_mb('VmHWM')
 tracemalloc.start()
 for _ in range(steps):
     step()
 _, tm_peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
-print(json.dumps(dict(maxrss_mb=peak / 1024, setup_maxrss_mb=setup / 1024,
-                      rss_growth_mb=(peak - setup) / 1024, tracemalloc_peak_mb=tm_peak / 2**20)))
+print(json.dumps(dict(maxrss_mb=peak, setup_rss_mb=setup_rss, rss_growth_mb=peak - setup_rss,
+                      hwm_reset=reset, tracemalloc_peak_mb=tm_peak / 2**20)))
 '''
 
 
 def peak_memory(cfg):
     """Peak resident memory of ``steps`` MLP training steps, minidl vs the NumPy reference.
 
-    Each variant runs in a **fresh subprocess** and reads ``ru_maxrss`` (the kernel's
-    high-water mark of resident memory): it counts everything the step touches (NumPy's data
-    buffers, Python objects, the allocator's retained arenas, page-cache of nothing) and no
-    other variant's history pollutes it. ``rss_growth`` subtracts the high-water mark after
-    the setup and one warm-up step (imports, weights, data), isolating what the training loop
-    itself holds at its worst, e.g. a graph not freed between steps would grow it.
+    Each variant runs in a **fresh subprocess** and reads the kernel's high-water mark of
+    resident memory, which counts everything the step touches (NumPy's data buffers, Python
+    objects, the allocator's retained arenas), with no other variant's history in it. Not
+    ``ru_maxrss``: Linux carries it over from the forking parent (the benchmark process, with
+    torch loaded) into the child, so every child would report the parent's size; the child's
+    own ``VmHWM`` (/proc/self/status) starts afresh at exec. After setup and one warm-up step
+    the high-water mark is reset to the current RSS (``clear_refs`` 5), so ``maxrss_mb`` is the
+    peak *during* the 100 steps and ``rss_growth`` = peak - RSS after setup is what the training
+    loop itself adds at its worst (a graph not freed between steps would grow it).
     tracemalloc (numpy reports its data allocations to it) gives the loop's peak of live
     Python-heap + array bytes as a second, allocator-independent view.
     """
