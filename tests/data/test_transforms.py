@@ -171,7 +171,8 @@ def test_dtype_shape_seed_and_range(transform):
         numpy.testing.assert_array_equal(_np(transform(x)), _np(out))            # same seed, same result
     if name not in ('GaussianNoise', 'Normalize'):
         assert 0 <= _np(out).min() and _np(out).max() <= 1                       # range kept
-    with pytest.raises(ValueError, match=rf'{name}: expected a batch of images of shape \(N, C, H, W\), got shape \(3, 7, 7\)'):
+    expected = rf'{name}: expected a batch of images of shape \(N, C, H, W\), got shape \(3, 7, 7\)'
+    with pytest.raises(ValueError, match=expected):
         transform(x[0])
     with pytest.raises(TypeError, match=f'{name}: expected floating images, got dtype uint8'):
         transform(backend.xp_for().zeros((1, 3, 7, 7), dtype='uint8'))
@@ -188,7 +189,8 @@ def test_each_sample_draws_its_own_parameters(transform):
 def test_loader_transform_keeps_labels():
     x, y = numpy.random.default_rng(0).random((20, 1, 8, 8), dtype=numpy.float32), numpy.arange(20)
     augment = T.Compose([T.RandomHorizontalFlip(), T.RandomAffine(15, translate=(0.1, 0.1)), T.RandomErasing()])
-    for (xb, yb), (xa, ya) in zip(DataLoader(TensorDataset(x, y), 6), DataLoader(TensorDataset(x, y), 6, transform=augment)):
+    plain, augmented = DataLoader(TensorDataset(x, y), 6), DataLoader(TensorDataset(x, y), 6, transform=augment)
+    for (xb, yb), (xa, ya) in zip(plain, augmented):
         numpy.testing.assert_array_equal(yb.numpy(), ya.numpy())
         assert xa.shape == xb.shape and not numpy.array_equal(xa.numpy(), xb.numpy())
 

@@ -94,12 +94,17 @@ def affine_inverse(angle, translate, scale, shear, size):
     theta = xp.deg2rad(angle)
     tan_x, tan_y = xp.tan(xp.deg2rad(shear[:, 0])), xp.tan(xp.deg2rad(shear[:, 1]))
     cos, sin = xp.cos(theta), xp.sin(theta)
-    shear_matrix = xp.stack([xp.stack([1 + tan_x * tan_y, tan_x], -1), xp.stack([tan_y, xp.ones_like(tan_y)], -1)], -2)
-    rotation = xp.stack([xp.stack([cos, sin], -1), xp.stack([-sin, cos], -1)], -2)
-    a = scale[:, None, None] * (rotation @ shear_matrix)
-    det = a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0]
-    inv = xp.stack([xp.stack([a[:, 1, 1], -a[:, 0, 1]], -1), xp.stack([-a[:, 1, 0], a[:, 0, 0]], -1)], -2) / det[:, None, None]
+    shear_matrix = _matrices(1 + tan_x * tan_y, tan_x, tan_y, xp.ones_like(tan_y))
+    a = scale[:, None, None] * (_matrices(cos, sin, -sin, cos) @ shear_matrix)
+    det = (a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0])[:, None, None]
+    inv = _matrices(a[:, 1, 1], -a[:, 0, 1], -a[:, 1, 0], a[:, 0, 0]) / det        # 2x2 inverse
     height, width = size
     centre = xp.asarray([(width - 1) / 2.0, (height - 1) / 2.0])
     offset = centre - (inv @ (centre + translate)[:, :, None])[:, :, 0]
     return xp.concatenate([inv, offset[:, :, None]], axis=2)
+
+
+def _matrices(a, b, c, d):
+    """The batch of 2x2 matrices [[a, b], [c, d]] from arrays of shape (N,): shape (N, 2, 2)."""
+    xp = backend.get_array_module(a)
+    return xp.stack([xp.stack([a, b], -1), xp.stack([c, d], -1)], -2)
