@@ -196,6 +196,9 @@ def test_loader_transform_keeps_labels():
 
 
 def test_argument_errors():
+    assert T.RandomAffine(scale=0.25).scale == (0.75, 1.25) and T.RandomAffine(scale=(0.5, 2)).scale == (0.5, 2.0)
+    with pytest.raises(ValueError, match='RandomAffine: scale must be positive'):
+        T.RandomAffine(scale=(0.0, 1.0))
     with pytest.raises(ValueError, match='interpolation'):
         T.RandomRotation(10, interpolation='cubic')
     with pytest.raises(ValueError, match='p must be in'):

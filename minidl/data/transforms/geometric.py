@@ -51,7 +51,7 @@ class RandomAffine(Transform):
 
     Per image: angle theta ~ U(degrees) (number d: U(-d, d)), counter-clockwise on screen;
     shift t = (tx, ty) with tx ~ U(-a W, a W), ty ~ U(-b H, b H) for ``translate=(a, b)``;
-    zoom s ~ U(scale); shear (phi_x, phi_y) ~ U(shear) (a number or pair: phi_x only; four
+    zoom s ~ U(scale) (a number z: U(1 - z, 1 + z)); shear (phi_x, phi_y) ~ U(shear) (a number or pair: phi_x only; four
     numbers: ranges of phi_x then phi_y). Forward map p_out = c + t + s R(theta) Sh (p_in - c);
     each output pixel reads the input at p_in = c + (s R Sh)^-1 (p_out - c - t) with
     ``interpolation`` 'bilinear' or 'nearest'; points outside the input read ``fill``.
@@ -71,7 +71,7 @@ class RandomAffine(Transform):
         self.translate = (0.0, 0.0) if translate is None else tuple(float(v) for v in translate)
         if not all(0 <= v <= 1 for v in self.translate) or len(self.translate) != 2:
             raise ValueError(f"{name}: translate must be two fractions in [0, 1], got {translate}")
-        self.scale = (1.0, 1.0) if scale is None else symmetric_range(scale, f'{name}(scale)')
+        self.scale = (1.0, 1.0) if scale is None else symmetric_range(scale, f'{name}(scale)', 1.0)
         if self.scale[0] <= 0:
             raise ValueError(f"{name}: scale must be positive, got {scale}")
         shear = 0.0 if shear is None else shear
