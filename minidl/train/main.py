@@ -250,6 +250,7 @@ def main_exit_code(job, *args):
         print(f"minidl: error: {error}", file=sys.stderr)
         return 2
     except (CheckpointError, OSError, NonFiniteLossError, RuntimeError) as error:
-        print(f"minidl: error: {' '.join(str(error).split())}", file=sys.stderr)
+        message = ' '.join(str(error).split())
+        print(f"minidl: error: {message.removeprefix('minidl: ')}", file=sys.stderr)
         return 1
 
