@@ -6,7 +6,7 @@ output pixel to the input point it reads. Every image of a batch gets its own pa
 """
 from ... import backend
 from .base import Transform, coin, integers_upto, log_uniform, pair, symmetric_range, uniform
-from .warp import affine_inverse, sample, warp_affine
+from .warp import affine_inverse, warp_affine
 
 
 class _RandomFlip(Transform):
@@ -115,8 +115,10 @@ class RandomCrop(Transform):
     """A random (h, w) window of the image padded by ``padding`` pixels of ``fill`` on each side.
 
     Per image, offsets top ~ U{0..H + 2p - h}, left ~ U{0..W + 2p - w}; then
-    out[n, c, i, j] = in[n, c, top - p + i, left - p + j], reading ``fill`` outside the input
-    (so with size (H, W) it is a random integer shift by up to p pixels, filling the gap).
+    out[n, c, i, j] = padded[n, c, top + i, left + j] = in[n, c, top - p + i, left - p + j],
+    reading ``fill`` outside the input (so with size (H, W) it is a random integer shift by up
+    to p pixels, filling the gap). The windows are read as one fancy index into a strided view
+    of all windows (``sliding_window_view``), equal to slicing each image in a loop.
 
     Example:
         >>> import numpy as np
@@ -134,11 +136,11 @@ class RandomCrop(Transform):
         if h > height + 2 * p or w > width + 2 * p:
             raise ValueError(f"RandomCrop: crop {self.size} is larger than the padded images "
                              f"({height + 2 * p}, {width + 2 * p}) from shape {images.shape}")
-        top = integers_upto(xp.full(n, height + 2 * p - h), images) - p
-        left = integers_upto(xp.full(n, width + 2 * p - w), images) - p
-        rows = top[:, None, None] + xp.arange(h)[None, :, None]             # (N, h, 1)
-        cols = left[:, None, None] + xp.arange(w)[None, None, :]            # (N, 1, w)
-        return sample(images, rows, cols, self.fill)
+        padded = xp.pad(images, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.fill) if p else images
+        windows = xp.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(2, 3))  # (N, C, ., ., h, w)
+        top = integers_upto(xp.full(n, height + 2 * p - h), images)
+        left = integers_upto(xp.full(n, width + 2 * p - w), images)
+        return windows[xp.arange(n), :, top, left]
 
 
 class CenterCrop(Transform):
