@@ -41,12 +41,27 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     retain_graph = create_graph if retain_graph is None else retain_graph
     only = None if inputs is None else {id(t) for t in _as_list(inputs)}
     leaf_grads, _ = _run(roots, root_grads, retain_graph, create_graph, capture=())
+    handed_out = {id(g.data) for g in root_grads}      # arrays someone else may hold
     for leaf, grad in leaf_grads.values():
         if only is not None and id(leaf) not in only:
             continue
-        if not create_graph:           # a .grad owns its memory: ops like Add pass one array on
-            grad = Tensor(grad.data.copy())
+        if not create_graph:
+            grad = Tensor(_owned(grad.data, handed_out))
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def _owned(array, handed_out):
+    """``array``, or a copy of it if it may share memory with another gradient.
+
+    A ``.grad`` must own its memory (optimizers and clipping update it in place), but a
+    backward may pass one array on unchanged: Add gives ``gy`` to both inputs, Reshape gives a
+    view of it. A view (``array.base`` set) or an array already handed out is copied; a fresh
+    result, such as a matrix product, is kept as it is.
+    """
+    if array.base is not None or id(array) in handed_out:
+        array = array.copy()
+    handed_out.add(id(array))
+    return array
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -152,12 +167,15 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
             grads = node_grads.pop(id(node), None)
             if grads is None:        # reachable, but no gradient flowed into it
                 continue
-            grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
-            for i, g in enumerate(grads):
-                if (id(node), i) in wanted:
-                    captured[wanted[(id(node), i)]] = g
-            for i, t in node.__dict__.get('_retained', {}).items():
-                t.grad = grads[i] if create_graph else grads[i].detach()
+            if any(g is None for g in grads):
+                grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
+            if wanted:
+                for i, g in enumerate(grads):
+                    if (id(node), i) in wanted:
+                        captured[wanted[(id(node), i)]] = g
+            if '_retained' in node.__dict__:
+                for i, t in node._retained.items():
+                    t.grad = grads[i] if create_graph else Tensor(grads[i].data.copy())
             if check:
                 with anomaly.inside_backward():
                     input_grads = node.backward(*grads)

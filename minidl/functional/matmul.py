@@ -37,12 +37,15 @@ class MatMul(Function):
         a2 = a.reshape(1, -1) if a.ndim == 1 else a        # a row
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b        # a column
         batch = broadcast_shape(a2.shape[:-2], b2.shape[:-2])
-        gy2 = gy.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        shape = batch + (a2.shape[-2], b2.shape[-1])
+        gy2 = gy if gy.shape == shape else gy.reshape(shape)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy2 @ b2.transpose(-1, -2), a2.shape).reshape(a.shape)
+            ga = sum_to_shape(gy2 @ b2.transpose(-1, -2), a2.shape)
+            ga = ga.reshape(a.shape) if a.ndim == 1 else ga
         if self.needs_input_grad[1]:
-            gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape).reshape(b.shape)
+            gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)
+            gb = gb.reshape(b.shape) if b.ndim == 1 else gb
         return ga, gb
 
 
