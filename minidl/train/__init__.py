@@ -7,6 +7,6 @@ Example:
 """
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import load_checkpoint, save_checkpoint
-from .fit import NonFiniteLossError, evaluate, fit
+from .loop import NonFiniteLossError, evaluate, fit
 from .history import History
 from .metrics import accuracy, confusion_matrix, get_metric, top_k_accuracy

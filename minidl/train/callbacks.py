@@ -1,7 +1,7 @@
 """Callbacks: code that :func:`~minidl.train.fit` runs at fixed points of training.
 
 A callback subclasses :class:`Callback` and overrides any of its hooks. Each hook gets the
-``run`` (a :class:`~minidl.train.fit.Run`: ``run.model``, ``run.optimizer``,
+``run`` (a :class:`~minidl.train.loop.Run`: ``run.model``, ``run.optimizer``,
 ``run.scheduler``, ``run.history``, ``run.train_loader``, ``run.config``) and may set
 ``run.stop_training = True`` to end training after the current epoch. Epoch indices passed to
 hooks count from 0; messages print them from 1.
@@ -12,7 +12,7 @@ hooks count from 0; messages print them from 1.
   epoch or only when the monitored value improves.
 
 (The NaN/inf guard is built into ``fit``: it stops before a non-finite loss reaches the
-weights; see :class:`~minidl.train.fit.NonFiniteLossError`.)
+weights; see :class:`~minidl.train.loop.NonFiniteLossError`.)
 
 Example:
     >>> stop = EarlyStopping(monitor='val_loss', patience=1)

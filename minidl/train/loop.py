@@ -1,4 +1,4 @@
-"""``fit``: the training loop; ``evaluate``: loss and metrics of a model on a loader.
+"""The training loop: ``fit`` trains a model and ``evaluate`` measures it on a loader.
 
 One epoch of :func:`fit` is, for every mini-batch ``(x, y)`` of ``train_loader``::
 

@@ -26,7 +26,7 @@ from .. import backend, nn, optim
 from ..data import DataLoader, TensorDataset, datasets, transforms
 from .callbacks import ModelCheckpoint
 from .checkpoint import load_checkpoint
-from .fit import evaluate, fit
+from .loop import evaluate, fit
 from .metrics import confusion_matrix
 from .models import build_model
 
@@ -242,7 +242,7 @@ def main_exit_code(job, *args):
     """Run ``job(*args)``; print expected failures as one line on stderr (exit 2 for bad
     settings, 1 otherwise) instead of a traceback."""
     from ..serialization import CheckpointError
-    from .fit import NonFiniteLossError
+    from .loop import NonFiniteLossError
     try:
         job(*args)
         return 0

@@ -130,3 +130,12 @@ def test_verbose_prints_one_line_per_epoch_without_a_terminal(run, capsys):
     assert len(lines) == 2 and lines[1].startswith('epoch 2/2') and 'val_accuracy' in lines[1]
     fit(**run, epochs=1, verbose=0)
     assert capsys.readouterr().out == ''
+
+
+def test_progress_bar_on_a_terminal_shows_live_loss(run, capsys, monkeypatch):
+    from minidl.train import loop
+    monkeypatch.setattr(loop, '_use_progress_bar', lambda verbose: verbose == 1)   # as on a TTY
+    fit(**run, epochs=1, verbose=1)
+    err = capsys.readouterr().err
+    assert '| 0/4 [' in err and 'loss=' in err and 'accuracy=' in err
+    assert err.rstrip().split('\r')[-1].startswith('epoch 1/1  loss')
