@@ -126,11 +126,10 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, dtype=None, device=None):
         super().__init__()
-        self.num_parameters = num_parameters
         self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype, device=device))
 
     def forward(self, x):
         return F.prelu(x, self.weight)
 
     def extra_repr(self):
-        return f"num_parameters={self.num_parameters}"
+        return f"num_parameters={self.weight.shape[0]}"

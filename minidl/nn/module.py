@@ -335,7 +335,7 @@ class Module:
         return sum(p.numel() for p in self.parameters())
 
     def __repr__(self):
-        count = self.num_parameters()
+        count = Module.num_parameters(self)
         note = f"  # {count:,} parameters" if count else ''
         children = list(self.named_children())
         if not children:
