@@ -33,7 +33,15 @@ class _Loss(Module):
 
 
 class CrossEntropyLoss(_Loss):
-    """Cross-entropy from logits (see ``F.cross_entropy``): integer or probability targets."""
+    """Cross-entropy from logits (see ``F.cross_entropy``): integer or probability targets.
+
+    Example:
+        >>> import minidl
+        >>> from minidl import nn
+        >>> criterion = nn.CrossEntropyLoss()
+        >>> round(criterion(minidl.zeros(4, 10), minidl.tensor([0, 1, 2, 3])).item(), 4)   # log 10
+        2.3026
+    """
     function = staticmethod(F.cross_entropy)
 
     def __init__(self, ignore_index=-100, reduction='mean', label_smoothing=0.0):
@@ -83,7 +91,14 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy from logits, stable (see ``F.binary_cross_entropy_with_logits``)."""
+    """Binary cross-entropy from logits, stable (see ``F.binary_cross_entropy_with_logits``).
+
+    Example:
+        >>> import minidl
+        >>> from minidl import nn
+        >>> nn.BCEWithLogitsLoss(reduction='sum')(minidl.tensor([1e4, -1e4]), minidl.tensor([0.0, 0.0]))
+        tensor(10000.)
+    """
     function = staticmethod(F.binary_cross_entropy_with_logits)
 
     def __init__(self, weight=None, reduction='mean'):

@@ -241,7 +241,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor(p.grad.data * 0)
+                p.grad = Tensor(backend.get_array_module(p.grad.data).zeros_like(p.grad.data))
 
     def regularization_loss(self):
         """Σ p.regularizer(p) over the parameters that have a regularizer (Keras-style
@@ -293,8 +293,19 @@ class Module:
 
         Everything is checked before anything is written: keys missing from ``state_dict``,
         keys this module does not have (both only with ``strict=True``) and shape mismatches
-        (always) raise one KeyError/ValueError listing them all, and the module is unchanged.
+        (always) raise one ValueError listing them all, and the module is left unchanged.
         Returns (missing_keys, unexpected_keys).
+
+        Example:
+            >>> from minidl import nn
+            >>> a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+            >>> b.load_state_dict(a.state_dict())
+            IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+            >>> nn.Linear(4, 2).load_state_dict(a.state_dict())
+            Traceback (most recent call last):
+            ...
+            ValueError: load_state_dict for Linear failed, nothing was loaded:
+              shape mismatches: weight: checkpoint (2, 3) vs model (2, 4)
         """
         own = {}
         for prefix, module in self.named_modules():

@@ -12,7 +12,15 @@ from .module import Module
 
 
 class MaxPool2d(Module):
-    """The maximum of each ``kernel_size`` window (stride defaults to kernel_size)."""
+    """The maximum of each ``kernel_size`` window (stride defaults to kernel_size); the
+    gradient goes to each window's (first) maximum.
+
+    Example:
+        >>> import minidl
+        >>> from minidl import nn
+        >>> nn.MaxPool2d(3, stride=2, padding=1)(minidl.randn(1, 4, 28, 28)).shape
+        (1, 4, 14, 14)
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
         super().__init__()
@@ -27,7 +35,15 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """The mean of each ``kernel_size`` window (stride defaults to kernel_size)."""
+    """The mean of each ``kernel_size`` window (stride defaults to kernel_size).
+
+    Example:
+        >>> import minidl
+        >>> from minidl import nn
+        >>> nn.AvgPool2d(2)(minidl.ones(1, 1, 4, 4))
+        tensor([[[[1., 1.],
+                  [1., 1.]]]])
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()

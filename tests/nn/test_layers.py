@@ -118,3 +118,25 @@ def test_cnn_repr_shows_the_tree_with_parameter_counts():
     assert text.splitlines()[0] == 'Sequential(  # 15,770 parameters'
     assert '  (0): Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))  # 80 parameters' in text
     assert model(minidl.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_float32_in_float32_out_and_gradients():
+    x = minidl.randn(2, 3, 4, 4, requires_grad=True)
+    y, labels = minidl.rand(2, 3, 4, 4), minidl.tensor([0, 1])
+    ops = {
+        'leaky_relu': lambda: F.leaky_relu(x), 'prelu': lambda: F.prelu(x, minidl.tensor([0.2, 0.3, 0.1])),
+        'elu': lambda: F.elu(x), 'selu': lambda: F.selu(x), 'gelu': lambda: F.gelu(x),
+        'gelu tanh': lambda: F.gelu(x, 'tanh'), 'silu': lambda: F.silu(x), 'softplus': lambda: F.softplus(x),
+        'softmax': lambda: F.softmax(x, 1), 'log_softmax': lambda: F.log_softmax(x, 1),
+        'cross_entropy': lambda: F.cross_entropy(x.reshape(2, -1), labels),
+        'bce': lambda: F.binary_cross_entropy(x.sigmoid(), y),
+        'bce logits': lambda: F.binary_cross_entropy_with_logits(x, y), 'huber': lambda: F.huber_loss(x, y),
+        'conv2d': lambda: F.conv2d(x, minidl.randn(2, 3, 3, 3), minidl.randn(2)),
+        'max_pool2d': lambda: F.max_pool2d(x, 2), 'avg_pool2d': lambda: F.avg_pool2d(x, 2),
+        'adaptive_avg_pool2d': lambda: F.adaptive_avg_pool2d(x, (3, 2)),
+    }
+    for name, op in ops.items():
+        x.grad = None
+        out = op()
+        out.sum().backward()
+        assert out.dtype == numpy.float32 and x.grad.dtype == numpy.float32, name

@@ -1,3 +1,5 @@
+import copy
+
 import numpy
 import pytest
 
@@ -103,6 +105,7 @@ def test_zero_grad_and_grad_norms():
     assert set(norms) == {'fc1.weight', 'fc1.bias', 'fc2.weight'}
     g = net.fc2.weight.grad.numpy()
     assert norms['fc2.weight'] == pytest.approx(float(numpy.sqrt((g * g).sum())))
+    net.fc1.weight.grad.data[0, 0] = float('nan')
     net.zero_grad(set_to_none=False)
     assert float(net.fc1.weight.grad.abs().sum()) == 0.0
     net.zero_grad()
@@ -189,3 +192,12 @@ def test_forgetting_super_init_is_explained():
 
 def test_parameters_are_parameters():
     assert all(isinstance(p, Parameter) for p in Net().parameters())
+
+
+def test_deepcopy_gives_independent_parameters():
+    net = Net()
+    twin = copy.deepcopy(net)
+    assert twin.fc1.weight is not net.fc1.weight
+    numpy.testing.assert_array_equal(twin.fc1.weight.numpy(), net.fc1.weight.numpy())
+    twin.fc1.weight.data += 1
+    assert not numpy.allclose(twin.fc1.weight.numpy(), net.fc1.weight.numpy())
