@@ -1,0 +1,325 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Tutorial 13 — Frameworks and hardware
+#
+# minidl is written in Python, an interpreted language in which one multiplication costs
+# about as much time as a modern CPU core needs for a thousand. It trains networks at a
+# reasonable speed anyway, for the same reason PyTorch does: **Python only decides what to
+# compute; the arithmetic happens in large compiled operations** (BLAS matrix products on the
+# CPU, CUDA kernels on the GPU). Every speed trick in a deep-learning framework is a way of
+# turning many small operations into few large ones. This tutorial measures three of them:
+#
+# 1. **vectorization**: a Python loop over the samples of a batch vs one batched matrix
+#    product;
+# 2. **im2col**: a convolution written as its nested-loop definition vs minidl's `Conv2d`,
+#    which copies the input patches into one matrix and does a single matrix product;
+# 3. **the device**: the same model on NumPy (CPU) and CuPy (GPU, when one is present),
+#    and the numbers from minidl's benchmark suite (`python -m benchmarks`).
+#
+# The claim we check at the end: **im2col is at least 10x faster than the loop and gives
+# the same output to 1e-5; the batched matrix product is at least 5x faster than the loop
+# over samples; and (on a GPU) the CuPy model computes the same output as the NumPy one.**
+
+# %% [markdown]
+# One setting first. NumPy's BLAS starts one thread per core by default and splits every
+# matrix product between them. On a machine that is busy with other work (a shared server,
+# a test run with several processes) those threads wait for each other and a product can
+# become *slower* than on one thread — we measured a 30x slowdown of a single 256x784 matmul
+# on a loaded 2-core machine. To time the algorithms rather than the scheduler, we ask for
+# one BLAS thread. The variables must be set before NumPy is imported (a value you have set
+# yourself is kept).
+
+# %%
+import os
+
+for variable in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ.setdefault(variable, '1')
+
+import glob  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import matplotlib  # noqa: E402
+matplotlib.use('Agg')            # draw to files: runs without a display (tests, servers)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np               # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__)) if '__file__' in globals() else os.getcwd()
+sys.path.insert(0, HERE)
+from _common import FAST, figure_path  # noqa: E402
+
+import minidl                    # noqa: E402
+from minidl import nn            # noqa: E402
+
+minidl.manual_seed(0)
+
+
+def best_time(fn, repeats=5):
+    """The fastest of ``repeats`` runs of fn(), in seconds (the least disturbed by other work)."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+# %% [markdown]
+# ## 1. Vectorization: one big operation instead of many small ones
+#
+# A linear layer applied to a batch of N samples is N matrix-vector products
+# $y_i = W x_i + b$, or one matrix-matrix product $Y = X W^\top + b$. The arithmetic is
+# identical. The cost is not: each Python-level operation pays a fixed overhead (interpreter,
+# creating a Tensor, recording the graph, calling BLAS) of some microseconds, and a
+# matrix-matrix product uses the CPU's caches and vector units far better than N separate
+# matrix-vector products. Let us time both for a `Linear(784, 128)` on 512 samples.
+
+# %%
+layer = nn.Linear(784, 128)
+X = minidl.randn(512, 784)
+with minidl.no_grad():
+    t_loop = best_time(lambda: [layer(X[i:i + 1]) for i in range(len(X))], repeats=3 if FAST else 5)
+    t_batched = best_time(lambda: layer(X), repeats=20)
+    same = np.allclose(np.concatenate([layer(X[i:i + 1]).numpy() for i in range(len(X))]), layer(X).numpy(), atol=1e-5)
+vectorization_speedup = t_loop / t_batched
+print(f"loop over 512 samples: {1e3 * t_loop:.2f} ms; one batched matmul: {1e3 * t_batched:.3f} ms "
+      f"-> {vectorization_speedup:.0f}x faster (same result: {same})")
+
+# %% [markdown]
+# This is why we train on mini-batches at all (besides the gradient noise of tutorial 7), and
+# why a framework is judged by how few, how large operations it turns a model into.
+#
+# ## 2. What im2col buys
+#
+# The definition of a 2-D convolution (cross-correlation, as every framework computes it):
+#
+# $$ y[n, o, p, q] = b[o] + \sum_{c} \sum_{i} \sum_{j} w[o, c, i, j]\; x_\text{pad}[n, c, p + i, q + j] .$$
+#
+# Written as loops that is six nested loops; even with the three inner sums done by NumPy
+# (`np.sum(window * w[o])`), four Python loops remain, one iteration per output value.
+# **im2col** (Chellapilla et al., 2006) instead copies, once, the $C k_h k_w$ input values
+# that each output position sees into one column of a matrix `cols` of shape
+# $(C k_h k_w,\; N H_\text{out} W_\text{out})$; then the whole convolution is ONE matrix
+# product $W_{(O,\,C k_h k_w)} \cdot \text{cols}$. It costs memory ($k_h k_w$ copies of every
+# input value) and buys speed: the matrix product runs at BLAS speed. minidl fills `cols`
+# with $k_h k_w$ strided slices, not value by value (see `minidl/functional/conv.py`).
+
+# %%
+def conv2d_loops(x, w, b, padding):
+    """The definition, with four Python loops (n, o, p, q) and NumPy for the inner sums."""
+    n_batch, _, height, width = x.shape
+    n_out, _, kh, kw = w.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    h_out, w_out = height + 2 * padding - kh + 1, width + 2 * padding - kw + 1
+    y = np.empty((n_batch, n_out, h_out, w_out), dtype=x.dtype)
+    for n in range(n_batch):
+        for o in range(n_out):
+            for p in range(h_out):
+                for q in range(w_out):
+                    y[n, o, p, q] = b[o] + np.sum(x_pad[n, :, p:p + kh, q:q + kw] * w[o])
+    return y
+
+
+sizes = [(2, 8), (4, 12), (4, 16)] if FAST else [(2, 8), (4, 12), (4, 16), (8, 16), (8, 24)]
+conv = nn.Conv2d(3, 8, kernel_size=3, padding=1)
+w_np, b_np = conv.weight.numpy(), conv.bias.numpy()
+conv_timings = []
+with minidl.no_grad():
+    for batch, side in sizes:
+        x = minidl.randn(batch, 3, side, side)
+        x_np = x.numpy()
+        reference = conv2d_loops(x_np, w_np, b_np, padding=1)
+        output = conv(x).numpy()
+        error = float(np.abs(reference - output).max())
+        t_loops = best_time(lambda: conv2d_loops(x_np, w_np, b_np, padding=1), repeats=1 if FAST else 2)
+        t_im2col = best_time(lambda: conv(x), repeats=20)
+        conv_timings.append(dict(batch=batch, side=side, outputs=batch * 8 * side * side, loops=t_loops,
+                                 im2col=t_im2col, error=error))
+        print(f"x {batch}x3x{side}x{side}: loops {1e3 * t_loops:8.1f} ms, im2col {1e3 * t_im2col:6.3f} ms "
+              f"-> {t_loops / t_im2col:5.0f}x; max |difference| {error:.1e}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+outputs = [t['outputs'] for t in conv_timings]
+axes[0].loglog(outputs, [1e3 * t['loops'] for t in conv_timings], 'o-', label='nested loops (the definition)')
+axes[0].loglog(outputs, [1e3 * t['im2col'] for t in conv_timings], 's-', label='im2col + one matmul (nn.Conv2d)')
+for t in conv_timings:
+    axes[0].annotate(f"{t['loops'] / t['im2col']:.0f}x", (t['outputs'], 1e3 * np.sqrt(t['loops'] * t['im2col'])),
+                     ha='center', fontsize=9)
+axes[0].set_xlabel('number of output values N·O·H·W (log scale)')
+axes[0].set_ylabel('forward time, ms (log scale)')
+axes[0].set_title('Conv2d(3, 8, 3, padding=1): loops vs im2col')
+axes[0].legend()
+axes[0].grid(alpha=0.3, which='both')
+bars = axes[1].bar(['loop over\n512 samples', 'one batched\nmatmul'], [1e3 * t_loop, 1e3 * t_batched],
+                   color=['#d62728', '#2ca02c'])
+axes[1].bar_label(bars, fmt='%.3f ms')
+axes[1].set_yscale('log')
+axes[1].set_ylabel('time, ms (log scale)')
+axes[1].set_title(f'Linear(784, 128) on 512 samples: {vectorization_speedup:.0f}x from vectorization')
+fig.tight_layout()
+fig.savefig(figure_path('13_im2col_vectorization.png'), dpi=100)
+plt.close(fig)
+
+# %% [markdown]
+# ![im2col and vectorization](figures/13_im2col_vectorization.png)
+#
+# Both lines grow linearly with the amount of work, but the loop pays the Python overhead on
+# every one of the output values, im2col only a few dozen times per call: the gap is two
+# orders of magnitude and grows with the size. The outputs agree to float32 rounding.
+#
+# ## 3. The same model on the CPU and the GPU
+#
+# minidl's arrays come from one module, `xp`: NumPy on the CPU, CuPy on the GPU (CuPy copies
+# NumPy's interface, so every Function's forward and backward runs unchanged on both). Moving
+# a model is `model.to('cuda')`, making new tensors there is `minidl.set_device('cuda')`.
+# A GPU has thousands of simple cores and a memory bandwidth of terabytes per second: it wins
+# by a large factor on large operations and loses on tiny ones, where the fixed cost of
+# launching each kernel (microseconds) dominates. Timing a GPU needs care: kernels run
+# asynchronously, so we copy the result back to the host (which waits for them) inside the
+# timed region. Without CuPy and a GPU this section measures the CPU only.
+
+# %%
+def small_cnn():
+    minidl.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+
+
+def train_step_time(model, x, y, repeats):
+    loss_fn = nn.CrossEntropyLoss()
+    opt = minidl.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return float(loss.item())                 # .item() waits for the device
+    step()                                        # warm-up (CuPy compiles kernels on first use)
+    return best_time(step, repeats=repeats)
+
+
+images, labels = minidl.data.load_mnist_5k()
+batch = 64
+x_cpu, y_cpu = images[:batch], labels[:batch]
+device_times, device_outputs = {}, {}
+cpu_model = small_cnn()
+device_times['NumPy (CPU)'] = train_step_time(cpu_model, minidl.tensor(x_cpu), minidl.tensor(y_cpu), 3 if FAST else 10)
+check_model = small_cnn()
+with minidl.no_grad():
+    device_outputs['cpu'] = check_model(minidl.tensor(x_cpu)).numpy()
+if minidl.cuda_is_available():
+    minidl.set_device('cuda')
+    try:
+        gpu_model = small_cnn().to('cuda')
+        device_times['CuPy (GPU)'] = train_step_time(gpu_model, minidl.tensor(x_cpu), minidl.tensor(y_cpu), 10)
+        check_model = small_cnn().to('cuda')
+        with minidl.no_grad():
+            device_outputs['cuda'] = check_model(minidl.tensor(x_cpu)).numpy()
+    finally:
+        minidl.set_device('cpu')
+for name, seconds in device_times.items():
+    print(f"{name:<12} CNN training step, batch {batch}: {1e3 * seconds:.2f} ms")
+if 'cuda' in device_outputs:
+    print(f"max |CPU - GPU| of the forward output: {np.abs(device_outputs['cpu'] - device_outputs['cuda']).max():.1e}")
+else:
+    print("no CuPy/GPU here: the GPU column is skipped (pip install cupy-cuda12x on a machine with an NVIDIA GPU)")
+
+# %% [markdown]
+# ## 4. The benchmark suite
+#
+# `python -m benchmarks` times minidl against a plain-NumPy reference (the same math written
+# directly with arrays, no autograd: the cost of the framework itself) and PyTorch, on
+# whole training steps and single operations, and writes `benchmarks/results/<machine>.json`.
+# If such files exist in this checkout, we draw them (the ratio minidl / reference for every
+# workload); otherwise we draw the step times measured above.
+
+# %%
+results_dir = os.path.join(os.path.dirname(HERE), 'benchmarks', 'results')
+result_files = sorted(glob.glob(os.path.join(results_dir, '*.json')))
+benchmark_rows = []
+for path in result_files:
+    try:
+        with open(path, encoding='utf-8') as f:
+            report = json.load(f)
+        machine = report['machine']['name'] if 'name' in report['machine'] else os.path.basename(path)
+        for workload in report['results']:
+            variants = workload.get('variants', {})
+            if workload.get('unit') != 's' or 'minidl' not in variants:
+                continue
+            for reference in ('numpy_ref', 'torch'):
+                if reference in variants:
+                    benchmark_rows.append((machine, workload['name'], reference,
+                                           variants['minidl']['median_s'] / variants[reference]['median_s']))
+    except (KeyError, TypeError, ValueError) as error:        # a file in another format: skip it
+        print(f"skipping {os.path.basename(path)}: {error!r}")
+print(f"{len(result_files)} benchmark result file(s), {len(benchmark_rows)} ratios")
+
+if benchmark_rows:
+    machines = sorted({row[0] for row in benchmark_rows})
+    workloads = list(dict.fromkeys(row[1] for row in benchmark_rows))
+    fig, axes = plt.subplots(1, len(machines), figsize=(11 * len(machines), 0.45 * len(workloads) + 2), squeeze=False)
+    for ax, machine in zip(axes[0], machines):
+        positions = np.arange(len(workloads))
+        for offset, reference, color in [(-0.2, 'numpy_ref', '#1f77b4'), (0.2, 'torch', '#ff7f0e')]:
+            ratios = {w: r for m, w, ref, r in benchmark_rows if m == machine and ref == reference}
+            values = [ratios.get(w, np.nan) for w in workloads]
+            ax.barh(positions + offset, values, 0.4, color=color,
+                    label='minidl / plain NumPy reference' if reference == 'numpy_ref' else 'minidl / PyTorch')
+        ax.axvline(1.0, color='black', lw=1)
+        ax.set_xlim(0, 1.5 * max(r for m, _, _, r in benchmark_rows if m == machine))   # room for the legend
+        ax.set_yticks(positions, workloads)
+        ax.invert_yaxis()
+        ax.set_xlabel('time ratio (1 = as fast; 2 = minidl takes twice as long)')
+        ax.set_title(f'python -m benchmarks on {machine}')
+        ax.legend(loc='lower right')
+        ax.grid(alpha=0.3, axis='x')
+else:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    bars = ax.bar(list(device_times), [1e3 * t for t in device_times.values()], color=['#1f77b4', '#2ca02c'][:len(device_times)])
+    ax.bar_label(bars, fmt='%.2f ms')
+    ax.set_ylabel('CNN training step, batch 64 (ms)')
+    ax.set_title('The same model on each available device')
+fig.tight_layout()
+fig.savefig(figure_path('13_benchmarks.png'), dpi=100)
+plt.close(fig)
+
+# %% [markdown]
+# ![benchmarks](figures/13_benchmarks.png)
+#
+# The ratios to the NumPy reference are the price of the framework — graph recording,
+# Tensor objects, generality — and they shrink as the operations get larger (the big matrix
+# products are at parity: both spend their time in the same BLAS call). The price is highest
+# for operations made of several cheap elementwise steps (softmax cross-entropy, pooling),
+# where minidl does more passes over memory than a fused kernel would, and for tiny tensors,
+# where the fixed cost per operation dominates (the suite's "autograd overhead" workload
+# measures it per op; it is not a time ratio, so it is not drawn) — the lesson of section 1
+# again: keep the operations few and large. The benchmark notes (`benchmarks/NOTES.md`)
+# record the machine, its load and the thread settings: timings only compare within one file.
+#
+# ## 5. The claim, checked
+
+# %%
+im2col_speedups = [t['loops'] / t['im2col'] for t in conv_timings]
+worst_error = max(t['error'] for t in conv_timings)
+print(f"im2col speed-ups: {[round(s) for s in im2col_speedups]}; worst |difference| {worst_error:.1e}")
+print(f"vectorization speed-up: {vectorization_speedup:.0f}x")
+assert min(im2col_speedups) >= 10, im2col_speedups
+assert worst_error < 1e-5, worst_error
+assert same and vectorization_speedup >= 5, vectorization_speedup
+if 'cuda' in device_outputs:
+    assert np.allclose(device_outputs['cpu'], device_outputs['cuda'], atol=1e-4), 'CPU and GPU outputs differ'
+print("OK: im2col is >= 10x faster than the loops with the same output, and one batched matmul is >= 5x "
+      "faster than a loop over samples.")
