@@ -105,8 +105,8 @@ print("parameters:", model.num_parameters())
 
 # %% [markdown]
 # To draw the decision regions we evaluate the network on a 200 × 200 grid covering the
-# data (120 × 120 with `MINIDL_FAST=1`; one forward pass of 40,000 points under `no_grad`, in evaluation mode) and keep the
-# arg-max class of each point.
+# data (120 × 120 with `MINIDL_FAST=1`): one forward pass of 40,000 points under `no_grad`,
+# in evaluation mode, keeping the arg-max class of each point.
 
 # %%
 resolution = 120 if FAST else 200

@@ -314,7 +314,7 @@ plt.close(fig)
 # burst, about half
 # of the ReLU units are dead, and the calm epochs that follow do not bring a single one back:
 # their gradient is exactly zero. The network still reaches a good training accuracy — on
-# half of its width. LeakyReLU(0.01) has as many units off, but they are only *dormant*:
+# half of its width. LeakyReLU(0.01) has nearly as many units off, but they are only *dormant*:
 # their gradient is 1% of the normal size, so they recover very slowly. LeakyReLU(0.1) and
 # ELU lose almost nothing: a unit pushed below zero still gets a real gradient and moves
 # back. Remedies for dying ReLUs, in practice: a smaller learning rate (or warm-up), a

@@ -221,7 +221,7 @@ plt.close(fig)
 # ![training speed and learning-rate tolerance](figures/05_speed_and_lr.png)
 #
 # What to look at. **Right** first: each curve is a window of working learning rates. The
-# raw-input network works only around lr = 0.03 and fails above (the loss blows up or the
+# raw-input network works only up to lr = 0.03–0.1 and fails above (the loss blows up or the
 # ReLUs die): its inputs are up to 16, so its steepest direction is very steep. Note that at a
 # *small* rate the raw network is ahead of the standardized one — its large inputs act like a
 # larger learning rate for the first layer — so comparing the two at one shared learning rate
