@@ -30,7 +30,9 @@ def test_readme_lists_every_tutorial():
 @pytest.mark.parametrize('path', TUTORIALS, ids=[path.stem for path in TUTORIALS])
 def test_tutorial_runs_and_its_claim_holds(path, tmp_path):
     figures = tmp_path / 'figures'
+    # one BLAS thread: the tutorials' matrices are small, and a second thread only spins
     env = dict(os.environ, MINIDL_FAST='1', MPLBACKEND='Agg', MINIDL_FIGURES=str(figures),
+               OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1',
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')])))
     result = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)
