@@ -49,8 +49,10 @@ class Mul(_Binary):
 
     def backward(self, gy):
         a, b = self.saved_tensors
+        # BEGIN SOLUTION
         ga = sum_to_shape(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(gy * a, b.shape) if self.needs_input_grad[1] else None
+        # END SOLUTION
         return ga, gb
 
 
@@ -66,8 +68,10 @@ class Div(_Binary):
 
     def backward(self, gy):
         a, b = self.saved_tensors
+        # BEGIN SOLUTION
         ga = sum_to_shape(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        # END SOLUTION
         return ga, gb
 
 

@@ -122,8 +122,10 @@ class Im2Col(Function):
         out_h, out_w = self.window.output_size(h, w, 'im2col')
         x_pad = self.window.pad(x)
         cols = get_array_module(x).empty((c, kh, kw, n, out_h, out_w), dtype=x.dtype)
+        # BEGIN SOLUTION
         for i, j, index in self.window.offsets(out_h, out_w):
             cols[:, i, j] = x_pad[index].transpose(1, 0, 2, 3)
+        # END SOLUTION
         return cols.reshape(c * kh * kw, n * out_h * out_w)
 
     def backward(self, gcols):
@@ -150,8 +152,10 @@ class Col2Im(Function):
                              f"{self.image_shape} with {self.window}; expected {expected}")
         cols = cols.reshape(c, kh, kw, n, out_h, out_w)
         x_pad = self.window.zeros_padded(self.image_shape, cols)
+        # BEGIN SOLUTION
         for i, j, index in self.window.offsets(out_h, out_w):
             x_pad[index] += cols[:, i, j].transpose(1, 0, 2, 3)
+        # END SOLUTION
         return self.window.crop(x_pad)
 
     def backward(self, gx):
@@ -211,9 +215,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
                          f"of shape {tuple(weight.shape)} expects {weight.shape[1]}")
     window = SlidingWindow(weight.shape[2:], stride, padding, dilation)
     out_h, out_w = window.output_size(h, w)
+    # BEGIN SOLUTION
     cols = Im2Col(window)(input)                                     # (C·kh·kw, N·H_out·W_out)
     y = weight.reshape(out_channels, math.prod(weight.shape[1:])) @ cols
     y = y.reshape(out_channels, n, out_h, out_w).permute(1, 0, 2, 3)
+    # END SOLUTION
     if bias is not None:
         y = y + bias.reshape(1, out_channels, 1, 1)
     return y

@@ -46,9 +46,11 @@ class Dropout(Function):
         if x.dtype.kind != 'f':
             raise TypeError(f"dropout: expected a floating point tensor, got {x.dtype}")
         shape = x.shape[:2] + (1,) * (x.ndim - 2) if self.channelwise else x.shape
+        # BEGIN SOLUTION
         keep = backend.uniform(shape, dtype=x.dtype, device=backend.device_of(x)) >= self.p
         scale = 1 / (1 - self.p) if self.p < 1 else 0.0
         self.mask = keep.astype(x.dtype) * x.dtype.type(scale)
+        # END SOLUTION
         return x * self.mask
 
     def backward(self, gy):

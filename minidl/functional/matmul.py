@@ -41,10 +41,14 @@ class MatMul(Function):
         gy2 = gy if gy.shape == shape else gy.reshape(shape)
         ga = gb = None
         if self.needs_input_grad[0]:
+            # BEGIN SOLUTION
             ga = sum_to_shape(gy2 @ b2.transpose(-1, -2), a2.shape)
+            # END SOLUTION
             ga = ga.reshape(a.shape) if a.ndim == 1 else ga
         if self.needs_input_grad[1]:
+            # BEGIN SOLUTION
             gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)
+            # END SOLUTION
             gb = gb.reshape(b.shape) if b.ndim == 1 else gb
         return ga, gb
 

@@ -59,9 +59,11 @@ class WindowScatter(Function):
         if g.shape[-2:] != (out_h, out_w):
             raise ValueError(f"window_scatter: got shape {g.shape}, expected (..., {out_h}, {out_w}) for an "
                              f"image of shape {self.image_shape} with {self.window}")
+        # BEGIN SOLUTION
         x_pad = self.window.zeros_padded(self.image_shape, g)
         for (_, _, index), w in zip(self.window.offsets(out_h, out_w), self.weights):
             x_pad[index] += w * g
+        # END SOLUTION
         return self.window.crop(x_pad)
 
     def backward(self, gx):
@@ -84,6 +86,7 @@ class MaxPool2d(Function):
         xp = get_array_module(x)
         out_h, out_w = self.window.output_size(*x.shape[-2:], op='max_pool2d')
         x_pad = self.window.pad(x, value=-xp.inf)
+        # BEGIN SOLUTION
         best = argmax = None
         for k, (_, _, index) in enumerate(self.window.offsets(out_h, out_w)):
             candidate = x_pad[index]
@@ -94,6 +97,7 @@ class MaxPool2d(Function):
             best = xp.where(better, candidate, best)
             argmax = xp.where(better, k, argmax)
         self.weights = [argmax == k for k in range(self.window.kernel[0] * self.window.kernel[1])]
+        # END SOLUTION
         return best
 
     def backward(self, gy):

@@ -32,10 +32,12 @@ def update_moments(state, param, grad, beta1, beta2):
         state['exp_avg_sq'] = xp.zeros_like(param)
     state['step'] += 1
     exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
+    # BEGIN SOLUTION
     exp_avg *= beta1
     exp_avg += (1 - beta1) * grad
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * grad * grad
+    # END SOLUTION
     return state['step'], exp_avg, exp_avg_sq
 
 
@@ -81,6 +83,7 @@ class Adam(Optimizer):
         beta1, beta2 = group['betas']
         grad = weight_decayed(param, grad, lr, group['weight_decay'], group['decoupled_weight_decay'])
         step, exp_avg, exp_avg_sq = update_moments(state, param, grad, beta1, beta2)
+        # BEGIN SOLUTION
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         if group['amsgrad']:
@@ -89,6 +92,7 @@ class Adam(Optimizer):
             exp_avg_sq = xp.maximum(state['max_exp_avg_sq'], exp_avg_sq, out=state['max_exp_avg_sq'])
         denom = xp.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
         param -= (lr / bias_correction1) * exp_avg / denom
+        # END SOLUTION
 
 
 class AdamW(Adam):

@@ -57,6 +57,7 @@ class RMSprop(Optimizer):
         if group['weight_decay'] != 0:
             grad = grad + group['weight_decay'] * param
 
+        # BEGIN SOLUTION
         square_avg = state['square_avg']
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
@@ -75,3 +76,4 @@ class RMSprop(Optimizer):
             param -= lr * buf
         else:
             param -= lr * grad / avg
+        # END SOLUTION

@@ -48,6 +48,7 @@ class SGD(Optimizer):
         weight_decay = group['weight_decay']
         if weight_decay != 0:
             grad = grad + weight_decay * param
+        # BEGIN SOLUTION
         if momentum != 0:
             if 'momentum_buffer' not in state:
                 buf = state['momentum_buffer'] = grad.copy()
@@ -57,3 +58,4 @@ class SGD(Optimizer):
                 buf += (1 - dampening) * grad
             grad = grad + momentum * buf if group['nesterov'] else buf
         param -= lr * grad
+        # END SOLUTION

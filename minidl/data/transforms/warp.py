@@ -58,17 +58,21 @@ def warp_affine(images, inverse, out_size=None, interpolation='bilinear', fill=0
     inverse = xp.asarray(inverse, dtype=xp.float64)[:, :, :, None, None]
     i = xp.arange(height, dtype=xp.float64)[:, None]
     j = xp.arange(width, dtype=xp.float64)[None, :]
+    # BEGIN SOLUTION
     x = _snap(inverse[:, 0, 0] * j + inverse[:, 0, 1] * i + inverse[:, 0, 2])
     y = _snap(inverse[:, 1, 0] * j + inverse[:, 1, 1] * i + inverse[:, 1, 2])
+    # END SOLUTION
     if interpolation == 'nearest':
         return sample(images, xp.floor(y + 0.5), xp.floor(x + 0.5), fill)
     if interpolation != 'bilinear':
         raise ValueError(f"warp_affine: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+    # BEGIN SOLUTION
     x0, y0 = xp.floor(x), xp.floor(y)
     fx, fy = (x - x0).astype(images.dtype)[:, None], (y - y0).astype(images.dtype)[:, None]
     top = (1 - fx) * sample(images, y0, x0, fill) + fx * sample(images, y0, x0 + 1, fill)
     bottom = (1 - fx) * sample(images, y0 + 1, x0, fill) + fx * sample(images, y0 + 1, x0 + 1, fill)
     return (1 - fy) * top + fy * bottom
+    # END SOLUTION
 
 
 def affine_inverse(angle, translate, scale, shear, size):
@@ -96,11 +100,13 @@ def affine_inverse(angle, translate, scale, shear, size):
     cos, sin = xp.cos(theta), xp.sin(theta)
     shear_matrix = _matrices(1 + tan_x * tan_y, tan_x, tan_y, xp.ones_like(tan_y))
     a = scale[:, None, None] * (_matrices(cos, sin, -sin, cos) @ shear_matrix)
+    # BEGIN SOLUTION
     det = (a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0])[:, None, None]
     inv = _matrices(a[:, 1, 1], -a[:, 0, 1], -a[:, 1, 0], a[:, 0, 0]) / det        # 2x2 inverse
     height, width = size
     centre = xp.asarray([(width - 1) / 2.0, (height - 1) / 2.0])
     offset = centre - (inv @ (centre + translate)[:, :, None])[:, :, 0]
+    # END SOLUTION
     return xp.concatenate([inv, offset[:, :, None]], axis=2)
 
 

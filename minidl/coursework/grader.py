@@ -1,0 +1,203 @@
+"""The autograder: run an assignment's checks on a student's file and print a table.
+
+Each check is a function of the student's module that returns normally when it passes and
+raises :class:`Failed` (an error and a hint) when it does not. The helpers here do the
+comparing: :func:`expect_close` against the reference with *signatures* of classic mistakes
+(a transposed or unreduced gradient shows in its shape; other mistakes are recognized by
+matching the result of a reference variant that makes exactly that mistake), and
+:func:`expect_gradcheck` around :func:`minidl.gradcheck`.
+
+Example:
+    >>> import numpy as np
+    >>> expect_close('dL/dW', np.ones((3, 2)), np.ones((2, 3)))
+    Traceback (most recent call last):
+    ...
+    minidl.coursework.grader.Failed: dL/dW: shape (3, 2), expected (2, 3)
+"""
+import importlib.util
+import os
+import textwrap
+import traceback
+
+import numpy
+
+from .. import backend
+from ..autograd import GradcheckError, grad, gradcheck, gradgradcheck, no_grad
+from ..autograd.tensor import Tensor
+from .generator import unimplemented
+
+TRANSPOSED = ("transposed gradient: dL/dW must have W's shape; for y = a @ b, dL/da = dL/dy @ bᵀ and "
+              "dL/db = aᵀ @ dL/dy")
+BATCH_SUM = ("missing sum over the batch: every sample of the batch contributes to the gradient of a "
+             "shared weight, so sum their contributions (sum_to_shape, or a matrix product over the batch)")
+BATCH_MEAN = ("averaged over the batch instead of summed: the loss's own mean already divides by N; "
+              "the backward must sum the per-sample contributions")
+BROADCAST = ("forgotten broadcast reduction: an input that was broadcast in forward gets the SUM of the "
+             "gradient over its copies; reduce with sum_to_shape(g, input_shape)")
+UNIMPLEMENTED_HINT = "replace the `raise NotImplementedError(...)` placeholder with your code"
+
+
+class Failed(AssertionError):
+    """A check failed: ``error`` says what was wrong, ``hint`` how to fix it (may be '')."""
+
+    def __init__(self, error, hint=''):
+        super().__init__(error)
+        self.error, self.hint = error, hint
+
+
+def as_numpy(x):
+    return backend.to_numpy(x.data if isinstance(x, Tensor) else x)
+
+
+def _shape_hint(got, want):
+    if got.ndim == want.ndim >= 2 and got.shape == want.shape[:-2] + want.shape[:-3:-1]:
+        return TRANSPOSED
+    if got.ndim > want.ndim and got.shape[got.ndim - want.ndim:] == want.shape:
+        return BATCH_SUM
+    if got.ndim == want.ndim and all(g == w or w == 1 for g, w in zip(got.shape, want.shape)):
+        return BROADCAST
+    return ''
+
+
+def expect_close(label, got, want, variants=(), rtol=1e-5, atol=1e-6):
+    """Pass if ``got`` equals ``want`` (tolerances as numpy.allclose); otherwise raise Failed,
+    with the hint of the first ``(value, hint)`` variant that ``got`` matches instead."""
+    if got is None:
+        raise Failed(f"{label}: got None")
+    got, want = numpy.asarray(as_numpy(got), dtype=numpy.float64), numpy.asarray(as_numpy(want), dtype=numpy.float64)
+    if got.shape != want.shape:
+        raise Failed(f"{label}: shape {got.shape}, expected {want.shape}", _shape_hint(got, want))
+    if numpy.allclose(got, want, rtol=rtol, atol=atol):
+        return
+    hint = ''
+    if got.ndim >= 2 and got.shape[-1] == got.shape[-2] and numpy.allclose(numpy.swapaxes(got, -1, -2), want,
+                                                                            rtol=rtol, atol=atol):
+        hint = TRANSPOSED
+    for value, variant_hint in variants:
+        if not hint and numpy.allclose(got, as_numpy(value), rtol=rtol, atol=atol):
+            hint = variant_hint
+    bad = numpy.unravel_index(numpy.argmax(numpy.abs(got - want)), got.shape) if got.size else ()
+    raise Failed(f"{label}: differs from the reference, e.g. at {tuple(int(i) for i in bad)}: "
+                 f"{got[bad]:.6g} instead of {want[bad]:.6g}", hint)
+
+
+def expect_gradcheck(label, fn, inputs, twice=False):
+    """:func:`minidl.gradcheck` (or, ``twice``, gradgradcheck) of ``fn`` at ``inputs`` as a
+    check; a failure names the worst input."""
+    try:
+        (gradgradcheck if twice else gradcheck)(fn, inputs)
+    except GradcheckError as error:
+        row = max(error.report, key=lambda r: r['relative_error'])
+        raise Failed(f"{label}: gradient of input {row['input']} {tuple(row['shape'])} is {row['grade']} "
+                     f"(relative error {row['relative_error']:.2g} at {row['index']}: analytic "
+                     f"{row['analytic']:.5g}, numeric {row['numeric']:.5g})",
+                     "the backward does not match finite differences; see the reference checks for more"
+                     ) from None
+
+
+def random_tensor(rng, *shape, positive=False, requires_grad=True):
+    """A float64 Tensor of standard normal values (or in [0.5, 2] with ``positive``)."""
+    data = rng.uniform(0.5, 2.0, shape) if positive else rng.standard_normal(shape)
+    return Tensor(backend.to_device(data, backend.get_device()), requires_grad=requires_grad)
+
+
+def raw_backward(function, inputs, gy):
+    """What ``function.backward`` returns for ``inputs`` and output gradient ``gy`` (a tuple
+    of numpy arrays or None), called directly: a wrong shape is seen, not rejected."""
+    function(*inputs)
+    with no_grad():
+        grads = function.backward(Tensor(backend.to_device(gy, backend.get_device())))
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    return tuple(None if g is None else as_numpy(g) for g in grads)
+
+
+def gradients(fn, inputs, seed=0):
+    """dL/dx for each input of ``fn``, L = ⟨w, fn(*inputs)⟩ with fixed random weights w."""
+    y = fn(*inputs)
+    w = numpy.random.default_rng(seed).standard_normal(y.shape)
+    loss = (y * Tensor(backend.to_device(w, backend.get_device()))).sum()
+    return tuple(as_numpy(g) for g in grad(loss, inputs))
+
+
+# ---------------------------------------------------------------------- running the checks
+class Checklist(list):
+    """The checks of an assignment, registered in order with ``@checks('name')``."""
+
+    def __call__(self, name):
+        def register(fn):
+            self.append((name, fn))
+            return fn
+        return register
+
+
+def load_student(path):
+    """Import a student's file as a module (under a name outside the ``minidl.`` package)."""
+    name = 'minidl_student_' + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _error_text(error):
+    """One line for an unexpected exception, pointing into the student's file if possible."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if 'minidl_student' in (f.name + f.filename)
+              or not f.filename.startswith(os.path.dirname(os.path.dirname(__file__)))]
+    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ''
+    message = ' '.join(str(error).split())
+    return f"{type(error).__name__}: {message}{where}"
+
+
+def run_checks(checks, student):
+    """One row (test, passed, error, hint) per check."""
+    rows = []
+    for name, check in checks:
+        backend.manual_seed(0)
+        try:
+            check(student)
+            rows.append((name, True, '', ''))
+        except Failed as failure:
+            rows.append((name, False, failure.error, failure.hint))
+        except NotImplementedError as error:
+            todo = unimplemented(f'NotImplementedError("{error}")')
+            message = f"not implemented yet: {todo[0]}" if todo else f"NotImplementedError: {error}"
+            rows.append((name, False, message, UNIMPLEMENTED_HINT))
+        except Exception as error:                       # the student's code crashed: report, go on
+            hint = _shape_hint_from_message(str(error))
+            rows.append((name, False, _error_text(error), hint))
+    return rows
+
+
+def _shape_hint_from_message(message):
+    if 'backward returned a gradient of shape' in message:
+        return "each gradient must have its input's shape: " + BROADCAST
+    return ''
+
+
+def format_table(rows, width=150):
+    """The rows as a text table; long errors and hints wrap inside their columns."""
+    name_width = max(len('test'), *(len(r[0]) for r in rows)) if rows else 4
+    rest = max(30, width - name_width - 10)
+    error_width = rest // 2
+    hint_width = rest - error_width
+    lines = [f"{'test':<{name_width}}  passed  {'error':<{error_width}}  hint",
+             '-' * (name_width + 10 + rest)]
+    for name, passed, error, hint in rows:
+        errors = textwrap.wrap(error, error_width) or ['']
+        hints = textwrap.wrap(hint, hint_width) or ['']
+        for i in range(max(len(errors), len(hints))):
+            first = i == 0
+            lines.append(f"{name if first else '':<{name_width}}  {('yes' if passed else 'NO') if first else '':<6}  "
+                         f"{errors[i] if i < len(errors) else '':<{error_width}}  "
+                         f"{hints[i] if i < len(hints) else ''}".rstrip())
+    return '\n'.join(lines)
+
+
+def summary(rows, source_text):
+    """The closing lines: counts, and the placeholders still in the file."""
+    failed = sum(not passed for _, passed, _, _ in rows)
+    todo = unimplemented(source_text)
+    lines = [f"{len(rows) - failed} of {len(rows)} checks passed."]
+    if todo:
+        lines.append(f"Still unimplemented: {', '.join(todo)}.")
+    return '\n'.join(lines)
