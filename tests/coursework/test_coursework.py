@@ -1,0 +1,108 @@
+"""The coursework kit: starters from the package source, the grader on reference solutions,
+on planted bugs (each must fail with its hint) and on untouched starters, and the CLI."""
+import pytest
+
+from minidl.coursework import assignments, grader
+from minidl.coursework.cli import register, run
+from minidl.coursework.generator import unimplemented
+
+# (assignment, line of the reference solution, the buggy line, words of the expected hint)
+PLANTED = [
+    ('A1', 'gb = sum_to_shape(gy * a, b.shape)', 'gb = gy * a', 'broadcast reduction'),
+    ('A1', 'g = Sum(axes, keepdim=True)(g)', 'g = Sum(axes, keepdim=True)(g) / (g.numel() / max(1, math.prod(shape)))',
+     'averaged over the batch'),
+    ('A1', 'gb = sum_to_shape(-gy * a / (b * b), b.shape)', 'gb = sum_to_shape(gy * a / (b * b), b.shape)', 'sign'),
+    ('A2', 'gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)', 'gb = gy2.transpose(-1, -2) @ a2',
+     'transposed gradient'),
+    ('A2', 'gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)', 'gb = a2.transpose(-1, -2) @ gy2',
+     'missing sum over the batch'),
+    ('A2', 'return gy * (y > 0)', 'return gy * y', 'mask'),
+    ('A2', 'return gy - y.exp() * gy.sum(dim=self.dim, keepdim=True)', 'return gy - y.exp()', 'sum over the class'),
+    ('A3', 'x_pad[index] += cols[:, i, j].transpose(1, 0, 2, 3)', 'x_pad[index] = cols[:, i, j].transpose(1, 0, 2, 3)',
+     'overlap'),
+    ('A3', 'y = y.reshape(out_channels, n, out_h, out_w).permute(1, 0, 2, 3)', 'y = y.reshape(n, out_channels, out_h, out_w)',
+     'cols layout'),
+    ('A3', 'better = candidate > best', 'better = candidate >= best', 'ties'),
+    ('A3', 'x_pad[index] += w * g', 'x_pad[index] = w * g', 'overlap'),
+    ('A4', '- x_hat * (g * x_hat).mean(dim=axes, keepdim=True))', ')', 'x̂ · mean(g · x̂)'),
+    ('A4', 'return shape, (0,) + tuple(range(2, len(shape)))', 'return shape, (0,)', 'wrong group'),
+    ('A4', 'scale = 1 / (1 - self.p) if self.p < 1 else 0.0', 'scale = 1.0', 'not rescaled'),
+    ('A4', 'device=backend.device_of(x)) >= self.p', 'device=backend.device_of(x)) < self.p', 'probability to DROP'),
+    ('A5', 'param -= (lr / bias_correction1) * exp_avg / denom', 'param -= lr * exp_avg / (xp.sqrt(exp_avg_sq) + eps)',
+     'without bias correction'),
+    ('A5', 'grad = grad + momentum * buf if group[\'nesterov\'] else buf', 'grad = grad', 'momentum ignored'),
+    ('A5', 'avg = xp.sqrt(square_avg) + eps', 'avg = xp.sqrt(square_avg + eps)', 'outside the square root'),
+    ('A6', 'offset = centre - (inv @ (centre + translate)[:, :, None])[:, :, 0]',
+     'offset = centre - (inv @ (centre - translate)[:, :, None])[:, :, 0]', 'translation sign'),
+    ('A6', 'inv = _matrices(a[:, 1, 1], -a[:, 0, 1], -a[:, 1, 0], a[:, 0, 0]) / det', 'inv = a', 'FORWARD map'),
+    ('A6', 'return (1 - fy) * top + fy * bottom', 'return fy * top + (1 - fy) * bottom', 'weights swapped'),
+]
+
+
+def _grade(path, assignment_id):
+    return grader.run_checks(assignments.checks(assignment_id), grader.load_student(str(path)))
+
+
+def _write(tmp_path, assignment_id, text):
+    path = tmp_path / assignments.filename(assignment_id)
+    path.write_text(text, encoding='utf-8')
+    return path
+
+
+@pytest.mark.parametrize('assignment_id', list(assignments.ASSIGNMENTS))
+def test_the_reference_solution_passes(tmp_path, assignment_id):
+    rows = _grade(_write(tmp_path, assignment_id, assignments.starter(assignment_id, keep_solutions=True)),
+                  assignment_id)
+    assert [row for row in rows if not row[1]] == []
+    assert len(rows) >= 3
+
+
+@pytest.mark.parametrize('assignment_id, correct, buggy, hint', PLANTED)
+def test_a_planted_bug_fails_with_its_hint(tmp_path, assignment_id, correct, buggy, hint):
+    solution = assignments.starter(assignment_id, keep_solutions=True)
+    assert solution.count(correct) == 1, "the planted bug's line is no longer in the package source"
+    if assignment_id == 'A1':
+        solution = 'import math\n' + solution
+    rows = _grade(_write(tmp_path, assignment_id, solution.replace(correct, buggy)), assignment_id)
+    failed = [row for row in rows if not row[1]]
+    assert failed and any(hint in row[3] for row in failed), grader.format_table(rows)
+
+
+def test_every_assignment_has_three_planted_bugs():
+    counts = {a: sum(p[0] == a for p in PLANTED) for a in assignments.ASSIGNMENTS}
+    assert min(counts.values()) >= 3, counts
+
+
+@pytest.mark.parametrize('assignment_id', list(assignments.ASSIGNMENTS))
+def test_the_untouched_starter_fails_cleanly_naming_what_is_left(tmp_path, assignment_id):
+    text = assignments.starter(assignment_id)
+    todo = unimplemented(text)
+    assert todo and 'BEGIN SOLUTION' not in text
+    rows = _grade(_write(tmp_path, assignment_id, text), assignment_id)
+    assert not any(passed for _, passed, _, _ in rows)
+    assert all(error.startswith('not implemented yet: ') for _, _, error, _ in rows)
+    assert 'Still unimplemented: ' + ', '.join(todo) in grader.summary(rows, text)
+
+
+def _cli(argv):
+    import argparse
+    parser = argparse.ArgumentParser(prog='minidl')
+    register(parser.add_subparsers(dest='command'))
+    return run(parser.parse_args(argv))
+
+
+def test_cli_list_start_check_and_exit_codes(tmp_path, capsys):
+    assert _cli(['assignment', 'list']) == 0
+    assert 'A6  An affine-warp augmentation' in capsys.readouterr().out
+    assert _cli(['assignment', 'start', 'a2', '--dir', str(tmp_path)]) == 0
+    assert 'wrote' in capsys.readouterr().out
+    assert _cli(['assignment', 'start', 'A2', '--dir', str(tmp_path)]) == 2          # refuses to overwrite
+    assert 'pass --force' in capsys.readouterr().err
+    assert _cli(['assignment', 'check', str(tmp_path / 'a2.py')]) == 1
+    out = capsys.readouterr().out
+    assert 'Still unimplemented: MatMul.backward, ReLU.backward, LogSoftmax.backward.' in out
+    assert 'Traceback' not in out and 'passed' in out and 'hint' in out
+    assert _cli(['assignment', 'start', 'A2', '--dir', str(tmp_path), '--force', '--solution']) == 0
+    assert _cli(['assignment', 'check', str(tmp_path / 'a2.py')]) == 0
+    assert _cli(['assignment', 'start', 'A9']) == 2
+    assert 'choose one of A1, A2' in capsys.readouterr().err
