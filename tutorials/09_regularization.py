@@ -29,9 +29,15 @@
 
 # %%
 import os
-import sys
 
-import matplotlib
+# One BLAS thread: our matrices are small, and on a busy machine BLAS threads wait for each
+# other (tutorial 13 measures it). Set before NumPy is imported; a value you set is kept.
+for variable in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ.setdefault(variable, '1')
+
+import sys  # noqa: E402
+
+import matplotlib  # noqa: E402
 matplotlib.use('Agg')            # draw to files: runs without a display (tests, servers)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np               # noqa: E402
