@@ -225,7 +225,7 @@ if minidl.cuda_is_available():
     try:
         gpu_model = small_cnn().to('cuda')
         device_times['CuPy (GPU)'] = train_step_time(gpu_model, minidl.tensor(x_cpu), minidl.tensor(y_cpu), 10)
-        check_model = small_cnn().to('cuda')
+        check_model.to('cuda')       # the same weights, moved (CuPy's random generator differs from NumPy's)
         with minidl.no_grad():
             device_outputs['cuda'] = check_model(minidl.tensor(x_cpu)).numpy()
     finally:
