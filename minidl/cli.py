@@ -3,12 +3,15 @@
 - ``minidl train [options]``: the main job, a CNN on the embedded 8x8 digits by default
   (see :mod:`minidl.train.main`); every option can also be set in ``--config FILE``;
 - ``minidl evaluate CHECKPOINT``: test metrics of a checkpoint written by ``minidl train``;
+- ``minidl assignment list | start ID | check FILE``: coursework (see :mod:`minidl.coursework`);
 - ``minidl --info``, ``minidl --version``.
 
 Bad options end with a one-line error and exit code 2, never a traceback.
 """
 import argparse
 import sys
+
+from .coursework import cli as coursework
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +58,7 @@ def build_parser():
     evaluate = commands.add_parser('evaluate', help='test metrics of a `minidl train` checkpoint')
     evaluate.add_argument('checkpoint', help='a checkpoint file, e.g. runs/digits-cnn-seed0/best.npz')
     evaluate.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
+    coursework.register(commands)
     return parser
 
 
@@ -76,6 +80,8 @@ def main(argv=None):
     if args.command == 'evaluate':
         from .train.main import evaluate_checkpoint, main_exit_code
         return main_exit_code(evaluate_checkpoint, args.checkpoint, args.device)
+    if args.command == 'assignment':
+        return coursework.run(args)
     if args.info:
         import numpy
 

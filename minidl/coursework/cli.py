@@ -6,7 +6,7 @@ grade), so it can gate an autograding CI job.
 Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser(prog='minidl')
-    >>> register(parser.add_subparsers(dest='command'))
+    >>> _ = register(parser.add_subparsers(dest='command'))
     >>> run(parser.parse_args(['assignment', 'list']))          # doctest: +ELLIPSIS
     A1  Elementwise ops and broadcasting in backward
     ...

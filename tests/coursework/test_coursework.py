@@ -3,7 +3,7 @@ on planted bugs (each must fail with its hint) and on untouched starters, and th
 import pytest
 
 from minidl.coursework import assignments, grader
-from minidl.coursework.cli import register, run
+from minidl.cli import main
 from minidl.coursework.generator import unimplemented
 
 # (assignment, line of the reference solution, the buggy line, words of the expected hint)
@@ -85,10 +85,7 @@ def test_the_untouched_starter_fails_cleanly_naming_what_is_left(tmp_path, assig
 
 
 def _cli(argv):
-    import argparse
-    parser = argparse.ArgumentParser(prog='minidl')
-    register(parser.add_subparsers(dest='command'))
-    return run(parser.parse_args(argv))
+    return main(argv)
 
 
 def test_cli_list_start_check_and_exit_codes(tmp_path, capsys):
