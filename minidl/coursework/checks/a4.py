@@ -4,7 +4,6 @@ import numpy
 from ... import functional as F
 from ...autograd import no_grad
 from ...autograd.tensor import Tensor
-from ...functional.dropout import Dropout
 from ...functional.normalization import BatchNorm, LayerNorm
 from ..grader import Checklist, Failed, as_numpy, expect_close, expect_gradcheck, random_tensor, raw_backward
 from ._training import digits, fit, require_accuracy, weight
