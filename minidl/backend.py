@@ -193,16 +193,23 @@ def _float_dtype(dtype):
     return numpy.dtype(dtype) if dtype is not None else _default_dtype
 
 
-def uniform(shape, low=0.0, high=1.0, dtype=None, device=None):
-    """Samples of U[low, high) of the given shape, from the device's seeded generator."""
+def _standard_sample(kind, shape, dtype, device):
+    """U[0, 1) (``kind='uniform'``) or N(0, 1) samples from the device's seeded generator."""
     device = _check_device(device or get_device())
     dtype = _float_dtype(dtype)
     gen = _generator(device)
-    if device == 'cpu':
-        sample = gen.random(shape, dtype=numpy.float64 if dtype != numpy.float32 else dtype)
+    if device == 'cpu':                  # NumPy's Generator draws float32 or float64 directly
+        draw = gen.random if kind == 'uniform' else gen.standard_normal
+        sample = draw(shape, dtype=dtype if dtype == numpy.float32 else numpy.float64)
     else:
-        sample = gen.random_sample(shape, dtype=dtype)
-    sample = sample.astype(dtype, copy=False)
+        draw = gen.random_sample if kind == 'uniform' else gen.standard_normal
+        sample = draw(shape, dtype=dtype)
+    return sample.astype(dtype, copy=False), dtype
+
+
+def uniform(shape, low=0.0, high=1.0, dtype=None, device=None):
+    """Samples of U[low, high) of the given shape, from the device's seeded generator."""
+    sample, dtype = _standard_sample('uniform', shape, dtype, device)
     if low != 0.0 or high != 1.0:
         sample = sample * dtype.type(high - low) + dtype.type(low)
     return sample
@@ -210,14 +217,7 @@ def uniform(shape, low=0.0, high=1.0, dtype=None, device=None):
 
 def normal(shape, mean=0.0, std=1.0, dtype=None, device=None):
     """Samples of N(mean, std²) of the given shape, from the device's seeded generator."""
-    device = _check_device(device or get_device())
-    dtype = _float_dtype(dtype)
-    gen = _generator(device)
-    if device == 'cpu':
-        sample = gen.standard_normal(shape, dtype=numpy.float64 if dtype != numpy.float32 else dtype)
-    else:
-        sample = gen.standard_normal(shape, dtype=dtype)
-    sample = sample.astype(dtype, copy=False)
+    sample, dtype = _standard_sample('normal', shape, dtype, device)
     if mean != 0.0 or std != 1.0:
         sample = sample * dtype.type(std) + dtype.type(mean)
     return sample
