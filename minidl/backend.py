@@ -14,6 +14,12 @@ created; it starts as the ``MINIDL_DEVICE`` environment variable says (default `
 Randomness goes through one generator per device, seeded together by
 :func:`manual_seed`, so a run with a fixed seed repeats bit for bit on NumPy.
 
+Memory: every op allocates a fresh result array. glibc's malloc gives arrays above a size
+threshold their own pages from the OS and returns them on free, so a training step would
+page-fault its way through the same memory again and again (it halves the speed of a small
+CNN step). On import, minidl asks glibc to keep freed memory for reuse instead
+(:func:`keep_freed_memory`; set ``MINIDL_KEEP_FREED_MEMORY=0`` to leave malloc alone).
+
 Example:
     >>> import minidl
     >>> minidl.get_device()
@@ -134,6 +140,29 @@ def to_device(array, device):
 def to_numpy(array):
     """A NumPy array with the contents of ``array`` (copied from the GPU if needed)."""
     return array.get() if _is_cupy_array(array) else numpy.asarray(array)
+
+
+# ----------------------------------------------------------------------------- memory
+def keep_freed_memory(mmap_threshold=32 * 2 ** 20, trim_threshold=2 ** 30):
+    """Make glibc's malloc reuse freed memory instead of handing it back to the OS.
+
+    Arrays up to ``mmap_threshold`` bytes (32 MiB, glibc's largest allowed value) come from
+    the heap instead of fresh pages, and up to ``trim_threshold`` bytes of free heap are kept.
+    The plain alternative, a cache of array buffers inside minidl, would do the same by hand.
+    Returns True if the settings were applied (False off glibc, e.g. on macOS or Windows).
+    """
+    try:
+        import ctypes
+        libc = ctypes.CDLL('libc.so.6')
+        m_trim_threshold, m_mmap_threshold = -1, -3          # from glibc's malloc.h
+        return bool(libc.mallopt(m_mmap_threshold, int(mmap_threshold)) and
+                    libc.mallopt(m_trim_threshold, int(trim_threshold)))
+    except (OSError, AttributeError):
+        return False
+
+
+if os.environ.get('MINIDL_KEEP_FREED_MEMORY', '1') != '0':
+    keep_freed_memory()
 
 
 # ----------------------------------------------------------------------------- dtypes

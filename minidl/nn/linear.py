@@ -7,6 +7,7 @@ Example:
     >>> layer.weight.shape, layer.bias.shape, layer(minidl.randn(4, 3)).shape
     ((2, 3), (2,), (4, 2))
 """
+from .. import functional as F
 from ._weights import add_weight_and_bias
 from .module import Module
 
@@ -14,7 +15,7 @@ from .module import Module
 class Linear(Module):
     """y = x Wᵀ + b for x of shape (*, in_features); W has shape (out_features, in_features).
 
-    Gradients (from the matmul and add it is built of): dL/dx = dL/dy W,
+    Gradients (derived in ``minidl.functional.linear``): dL/dx = dL/dy W,
     dL/dW = Σ_batch dL/dyᵀ x, dL/db = Σ_batch dL/dy.
 
     Args:
@@ -49,8 +50,7 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"{type(self).__name__}({self.extra_repr()}): got input of shape "
                              f"{tuple(x.shape)}, expected (*, {self.in_features})")
-        y = x @ self.weight.T
-        return y if self.bias is None else y + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -64,3 +64,11 @@ def test_cli_version_and_help():
     assert out.returncode == 0 and out.stdout.startswith('minidl ')
     out = subprocess.run([sys.executable, '-m', 'minidl', '--help'], capture_output=True, text=True)
     assert out.returncode == 0 and 'usage: minidl' in out.stdout
+
+
+def test_keep_freed_memory_reports_whether_it_applied():
+    applied = backend.keep_freed_memory()
+    assert isinstance(applied, bool)
+    if sys.platform.startswith('linux'):
+        import platform
+        assert applied or platform.libc_ver()[0] != 'glibc'

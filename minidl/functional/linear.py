@@ -1,0 +1,53 @@
+"""The affine map of a fully connected layer, y = x Wᵀ + b, as one op.
+
+For x of shape (N, in), W of shape (out, in) and b of shape (out,):
+
+    y_nj = Σ_i x_ni W_ji + b_j
+
+    dL/dx_ni = Σ_j dL/dy_nj W_ji          ->  dL/dx = dL/dy @ W
+    dL/dW_ji = Σ_n dL/dy_nj x_ni          ->  dL/dW = dL/dyᵀ @ x      (summed over the batch)
+    dL/db_j  = Σ_n dL/dy_nj               ->  dL/db = Σ_n dL/dy
+
+(Leading axes beyond one batch axis are flattened into it.) The same gradients come out of
+``x @ W.T + b`` built from MatMul, Permute and Add; one op saves the transposes and
+broadcast reductions in between, and gives dL/dW directly in W's own (out, in) layout.
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+class Linear(Function):
+    """y = x Wᵀ + b;   dL/dx = dL/dy W,  dL/dW = dL/dyᵀ x,  dL/db = Σ_batch dL/dy."""
+
+    def forward(self, x, weight, bias=None):
+        self.save_for_backward(x, weight)
+        y = get_array_module(x).matmul(x, weight.T)
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, gy):
+        x, weight = self.saved_tensors
+        gy2 = gy.reshape(-1, gy.shape[-1])                 # (N, out), batch axes flattened
+        gx = gy @ weight if self.needs_input_grad[0] else None
+        gw = gy2.mT @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        if len(self.input_shapes) == 2:
+            return gx, gw
+        gb = gy2.sum(dim=0) if self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """y = x Wᵀ + b (``torch.nn.functional.linear``); x of shape (*, in), W of shape (out, in).
+
+    Example:
+        >>> import minidl
+        >>> import minidl.functional as F
+        >>> F.linear(minidl.tensor([[1.0, 2.0]]), minidl.tensor([[1.0, 1.0], [0.0, 1.0]]),
+        ...          minidl.tensor([0.5, 0.0]))
+        tensor([[3.5, 2. ]])
+    """
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of shape "
+                         f"{tuple(weight.shape)}: expected (*, {weight.shape[-1]})")
+    return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
