@@ -75,7 +75,10 @@ class MaxPool2d(Function):
 
     dL/dx = dL/dy routed to the position of each window's maximum (the first one, in
     row-major order, on ties), accumulated where windows overlap: WindowScatter with
-    w_k = [offset k is the argmax].
+    w_k = [offset k holds the window's maximum and no earlier offset did].
+
+    Forward keeps only the running maximum of the k_h·k_w strided slices; backward finds
+    the argmax afterwards by comparing each slice with the result.
     """
 
     def __init__(self, window):
@@ -87,21 +90,25 @@ class MaxPool2d(Function):
         out_h, out_w = self.window.output_size(*x.shape[-2:], op='max_pool2d')
         x_pad = self.window.pad(x, value=-xp.inf)
         # BEGIN SOLUTION
-        best = argmax = None
-        for k, (_, _, index) in enumerate(self.window.offsets(out_h, out_w)):
-            candidate = x_pad[index]
-            if best is None:
-                best, argmax = candidate.copy(), xp.zeros(candidate.shape, dtype=xp.int32)
-                continue
-            better = candidate > best                   # strict: the first maximum wins ties
-            best = xp.where(better, candidate, best)
-            argmax = xp.where(better, k, argmax)
-        self.weights = [argmax == k for k in range(self.window.kernel[0] * self.window.kernel[1])]
+        best = None
+        for _, _, index in self.window.offsets(out_h, out_w):
+            best = x_pad[index].copy() if best is None else xp.maximum(best, x_pad[index], out=best)
         # END SOLUTION
+        self.x_pad, self.best = x_pad, best
         return best
 
     def backward(self, gy):
-        return WindowScatter(self.window, self.weights, self.input_shapes[0])(gy)
+        xp = get_array_module(self.best)
+        out_h, out_w = self.best.shape[-2:]
+        # BEGIN SOLUTION
+        free = xp.ones(self.best.shape, dtype=bool)          # windows whose maximum is not yet found
+        weights = []
+        for _, _, index in self.window.offsets(out_h, out_w):
+            hit = (self.x_pad[index] == self.best) & free   # the first maximum wins ties
+            free &= ~hit
+            weights.append(hit)
+        # END SOLUTION
+        return WindowScatter(self.window, weights, self.input_shapes[0])(gy)
 
 
 def _pool_window(kernel_size, stride, padding, dilation, op):
