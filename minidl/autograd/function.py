@@ -79,7 +79,7 @@ class Function:
     def __call__(self, *inputs):
         tensors = _as_tensors(inputs, type(self).__name__)
         arrays = [t.data for t in tensors]
-        self.input_shapes = tuple(a.shape for a in arrays)
+        self.input_shapes = tuple([a.shape for a in arrays])
         self._to_save = ()
         try:
             outputs = self.forward(*arrays)
@@ -94,26 +94,27 @@ class Function:
         if anomaly.check_forward():
             for i, y in enumerate(outputs):
                 anomaly.check_finite(y, self, f"forward output {i}")
-        if grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors):
-            self._record(tensors, arrays, raw_outputs, outputs)
-            results = tuple(Tensor(y, requires_grad=y.dtype.kind == 'f', grad_fn=self, output_index=i)
-                            for i, y in enumerate(outputs))
+        needs_grad = [t.requires_grad for t in tensors]
+        if grad_mode.is_grad_enabled() and True in needs_grad:
+            self._record(tensors, needs_grad, arrays, raw_outputs, outputs)
+            results = [Tensor(y, requires_grad=y.dtype.kind == 'f', grad_fn=self, output_index=i)
+                       for i, y in enumerate(outputs)]
         else:
             self._to_save = ()
-            results = tuple(Tensor(y) for y in outputs)
-        return results[0] if single else results
+            results = [Tensor(y) for y in outputs]
+        return results[0] if single else tuple(results)
 
-    def _record(self, tensors, arrays, raw_outputs, outputs):
+    def _record(self, tensors, needs_grad, arrays, raw_outputs, outputs):
         """Remember the graph edges, the input metadata and what backward will need.
 
         ``raw_outputs`` are what forward returned (NumPy turns 0-d results into scalars),
         ``outputs`` the arrays made of them; saved values are matched against the former.
         """
-        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        self.input_dtypes = tuple(a.dtype for a in arrays)
-        self._edges = tuple(_edge(t) for t in tensors)
+        self.needs_input_grad = tuple(needs_grad)
+        self.input_dtypes = tuple([a.dtype for a in arrays])
+        self._edges = tuple([_edge(t) for t in tensors])
         self._outputs = outputs
-        self._saved = tuple(_classify_saved(a, arrays, raw_outputs, outputs) for a in self._to_save)
+        self._saved = tuple([_classify_saved(a, arrays, raw_outputs, outputs) for a in self._to_save])
         del self._to_save
         if anomaly.is_anomaly_enabled():
             self._creation_stack = anomaly.creation_stack()
@@ -166,6 +167,10 @@ def _as_tensors(inputs, op_name):
     A Python number takes the dtype of the Tensor it meets (a float meeting an integer tensor
     becomes the default float dtype), as in PyTorch. All Tensors must be on one device.
     """
+    first = inputs[0] if inputs else None
+    if isinstance(first, Tensor) and all(isinstance(x, Tensor) and type(x.data) is type(first.data)
+                                         for x in inputs):
+        return inputs                                   # the common case: nothing to convert
     reference = next((x for x in inputs if isinstance(x, Tensor)), None)
     array_type = type(reference.data) if reference is not None else None
     tensors, float_scalar = [], False
