@@ -15,9 +15,10 @@ import math
 import numpy
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from .activation import log_softmax
+from .activation import log_softmax, softmax
 from .arithmetic import where
 
 REDUCTIONS = ('mean', 'sum', 'none')
@@ -268,14 +269,51 @@ def nll_loss(input, target, ignore_index=-100, reduction='mean'):
     return _reduce_kept(loss, keep, reduction, 'nll_loss')
 
 
+class SoftmaxCrossEntropy(Function):
+    """l_n = logsumexp(x_n) - x_n[t_n] for logits x (N, C) and classes t (N,);
+
+    dl_n/dx_n = softmax(x_n) - onehot(t_n),  so  dL/dx = (softmax(x) - onehot(t)) · dL/dl.
+
+    The fused form of ``nll_loss(log_softmax(x), t)``, which computes the same numbers
+    through six ops (and a scatter in backward); cross_entropy uses it for the common case.
+    Backward is one kernel on arrays, except under ``create_graph``, where it is written with
+    Tensor ops (softmax recomputed from x) so that it can be differentiated again.
+    """
+
+    def __init__(self, target):
+        self.target = target
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        m = xp.max(x, axis=1, keepdims=True)
+        e = xp.exp(x - m)
+        total = xp.sum(e, axis=1, keepdims=True)
+        self.rows = xp.arange(x.shape[0])
+        self.softmax = e / total
+        self.save_for_backward(x)
+        return (m + xp.log(total))[:, 0] - x[self.rows, self.target]
+
+    def backward(self, gl):
+        x, = self.saved_tensors
+        if is_grad_enabled():                        # create_graph: keep the graph of softmax(x)
+            onehot = get_array_module(x.data).zeros(x.shape, dtype=x.dtype)
+            onehot[self.rows, self.target] = 1
+            return (softmax(x, dim=1) - onehot) * gl.reshape(-1, 1)
+        g = gl.data
+        gx = self.softmax * g.reshape(-1, 1)                # softmax · dL/dl ...
+        gx[self.rows, self.target] -= g                     # ... minus onehot · dL/dl
+        return Tensor(gx)
+
+
 def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoothing=0.0):
     """Cross-entropy between the softmax of the logits ``input`` and the target classes:
 
         l_n = -log softmax(x_n)[t_n] = logsumexp(x_n) - x_n[t_n]
         dl_n/dx_n = softmax(x_n) - onehot(t_n)
 
-    computed as nll_loss(log_softmax(x)): through log-sum-exp, never a softmax followed by
-    a log (which underflows to log 0 for confident wrong predictions).
+    computed through log-sum-exp, never a softmax followed by a log (which underflows to
+    log 0 for confident wrong predictions): as the fused :class:`SoftmaxCrossEntropy` for
+    logits (N, C) and integer targets, and as nll_loss(log_softmax(x)) otherwise.
 
     ``target`` is either integer classes, shape (N,) or (N, d1, ...), or class probabilities
     q of the input's shape, giving l_n = -Σ_c q_c log softmax(x_n)_c. ``label_smoothing`` ε
@@ -298,6 +336,10 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got "
                          f"{tuple(input.shape)}")
     classes = input.shape[1]
+    if (input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu'
+            and not bool((target.data == ignore_index).any())):
+        _class_indices(input, target, ignore_index, 'cross_entropy')          # checks shapes and classes
+        return _reduce(SoftmaxCrossEntropy(target.data)(input), reduction, 'cross_entropy')
     log_probs = log_softmax(input, dim=1)
     if isinstance(target, Tensor) and target.dtype.kind == 'f':
         if tuple(target.shape) != tuple(input.shape):

@@ -160,3 +160,21 @@ def test_target_errors_are_explained():
         F.mse_loss(minidl.zeros(3), minidl.tensor([1, 2, 3]))
     with pytest.raises(ValueError, match='reduction'):
         F.l1_loss(minidl.zeros(3), minidl.zeros(3), reduction='avg')
+
+
+def test_fused_cross_entropy_equals_the_composition():
+    """The fused op for (N, C) logits and integer targets gives the numbers of
+    nll_loss(log_softmax(x)), in value, gradient, and gradient after a retained second backward."""
+    rng = numpy.random.default_rng(0)
+    x_np, target = rng.normal(size=(6, 5)), minidl.tensor(rng.integers(0, 5, 6))
+    fused = minidl.tensor(x_np, requires_grad=True)
+    composed = minidl.tensor(x_np, requires_grad=True)
+    loss = F.cross_entropy(fused, target)
+    assert 'SoftmaxCrossEntropy' in repr(loss.grad_fn.__dict__['_edges'][0][0])
+    reference = F.nll_loss(F.log_softmax(composed, dim=1), target)
+    numpy.testing.assert_allclose(loss.item(), reference.item(), rtol=1e-12)
+    loss.backward(retain_graph=True)
+    reference.backward()
+    numpy.testing.assert_allclose(fused.grad.numpy(), composed.grad.numpy(), rtol=1e-12, atol=1e-15)
+    loss.backward()                                  # the saved softmax is not used up
+    numpy.testing.assert_allclose(fused.grad.numpy(), 2 * composed.grad.numpy(), rtol=1e-12, atol=1e-15)
