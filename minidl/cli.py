@@ -4,6 +4,8 @@
   (see :mod:`minidl.train.main`); every option can also be set in ``--config FILE``;
 - ``minidl evaluate CHECKPOINT``: test metrics of a checkpoint written by ``minidl train``;
 - ``minidl assignment list | start ID | check FILE``: coursework (see :mod:`minidl.coursework`);
+- ``minidl tune --method grid|random|bayes --trials N``: hyperparameter search of the train
+  job's model (see :mod:`minidl.tuning.cli`);
 - ``minidl --info``, ``minidl --version``.
 
 Bad options end with a one-line error and exit code 2, never a traceback.
@@ -12,6 +14,7 @@ import argparse
 import sys
 
 from .coursework import cli as coursework
+from .tuning import cli as tuning
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +62,7 @@ def build_parser():
     evaluate.add_argument('checkpoint', help='a checkpoint file, e.g. runs/digits-cnn-seed0/best.npz')
     evaluate.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     coursework.register(commands)
+    tuning.register(commands)
     return parser
 
 
@@ -82,6 +86,8 @@ def main(argv=None):
         return main_exit_code(evaluate_checkpoint, args.checkpoint, args.device)
     if args.command == 'assignment':
         return coursework.run(args)
+    if args.command == 'tune':
+        return tuning.run(args)
     if args.info:
         import numpy
 

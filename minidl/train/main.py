@@ -145,10 +145,14 @@ def build_scheduler(config, optimizer, steps_per_epoch):
     return lr_scheduler.SequentialLR(optimizer, [linear, cosine], milestones=[warmup])
 
 
-def build(config):
-    """Everything a run needs: splits, loaders, model, loss, optimizer, scheduler."""
+def build(config, parts=None):
+    """Everything a run needs: splits, loaders, model, loss, optimizer, scheduler.
+
+    ``parts``: the arrays to use instead of :func:`load_splits`' (e.g. the folds of a
+    cross-validation), a dict {'train': (x, y), ...} with at least 'train'.
+    """
     backend.manual_seed(config['seed'])
-    parts = load_splits(config)
+    parts = parts or load_splits(config)
     x_train, y_train = parts['train']
     input_shape, num_classes = x_train.shape[1:], int(max(y.max() for _, y in parts.values()) + 1)
     model = build_model(config['model'], input_shape, num_classes)
@@ -161,7 +165,17 @@ def build(config):
     scheduler = build_scheduler(config, optimizer, len(loaders['train']))
     return {'parts': parts, 'loaders': loaders, 'model': model, 'loss_fn': nn.CrossEntropyLoss(),
             'optimizer': optimizer, 'scheduler': scheduler, 'transform': transform,
-            'num_classes': num_classes}
+            'num_classes': num_classes, 'config': config}
+
+
+def fit_run(run, **options):
+    """Train the model of ``run`` (from :func:`build`) with the main job's recipe: its
+    ``epochs``, the learning-rate schedule stepped every batch, gradient-norm clipping and
+    accuracy; ``options`` go to :func:`~minidl.train.loop.fit` (``val_loader``, ``verbose`` ...)."""
+    config = run['config']
+    return fit(run['model'], run['loss_fn'], run['optimizer'], run['loaders']['train'], config['epochs'],
+               scheduler=run['scheduler'], scheduler_interval='batch', metrics=('accuracy',),
+               clip_grad_norm=config['clip_grad_norm'], **options)
 
 
 # ----------------------------------------------------------------------------- jobs
@@ -175,12 +189,10 @@ def train(config):
     run = build(config)
     saved_config = {k: v for k, v in config.items() if k not in ('out', 'resume', 'device')}
     best = os.path.join(out, 'best.npz')
-    history = fit(run['model'], run['loss_fn'], run['optimizer'], run['loaders']['train'], config['epochs'],
-                  val_loader=run['loaders']['val'], scheduler=run['scheduler'], scheduler_interval='batch',
-                  callbacks=[ModelCheckpoint(best, monitor='val_accuracy', save_best_only=True)],
-                  metrics=('accuracy',), clip_grad_norm=config['clip_grad_norm'], verbose=1,
-                  resume_from=config['resume'], checkpoint_path=os.path.join(out, 'last.npz'),
-                  config=saved_config)
+    history = fit_run(run, val_loader=run['loaders']['val'],
+                      callbacks=[ModelCheckpoint(best, monitor='val_accuracy', save_best_only=True)],
+                      verbose=1, resume_from=config['resume'], checkpoint_path=os.path.join(out, 'last.npz'),
+                      config=saved_config)
     train_seconds = time.perf_counter() - started
     load_checkpoint(best, run['model'], restore_rng=False)
     test, cm = _test(run)
