@@ -181,40 +181,33 @@ def _data(batch, shape, seed=1):
 
 
 # ----------------------------------------------------------------------------- training steps
-def mlp_step_workload(batch, cfg):
-    params = ref.init_mlp(np.random.default_rng(0))
-    x, y = _data(batch, (784,))
+def _step_workload(name, batch, cfg, init, input_shape, build_minidl_model, ref_step, torch_builder, flops):
+    """One training step of the same model (same initial weights and batch) in each variant."""
+    params = init(np.random.default_rng(0))
+    x, y = _data(batch, input_shape)
     missing, note = {}, ''
 
     def build_minidl():
         nonlocal note
-        step, note = minidl_step(minidl_mlp(params), x, y)
+        step, note = minidl_step(build_minidl_model(params), x, y)
         return Variant('minidl', step)
     p_ref = {k: v.copy() for k, v in params.items()}
-    vs = [_try(missing, 'minidl', build_minidl), Variant('numpy_ref', lambda: ref.mlp_step(p_ref, x, y, LR))]
+    vs = [_try(missing, 'minidl', build_minidl), Variant('numpy_ref', lambda: ref_step(p_ref, x, y, LR))]
     tr = _torch(cfg)
     if tr:
-        vs.append(_try(missing, 'torch', lambda: Variant('torch', tr.make_step(tr.build_mlp(params), x, y, LR),
-                                                           family='torch')))
-    return _result(f'MLP step b={batch}', _variants(*vs), missing, mlp_flops(batch, params), note, cfg)
+        vs.append(_try(missing, 'torch', lambda: Variant(
+            'torch', tr.make_step(getattr(tr, torch_builder)(params), x, y, LR), family='torch')))
+    return _result(f'{name} step b={batch}', _variants(*vs), missing, flops(params), note, cfg)
+
+
+def mlp_step_workload(batch, cfg):
+    return _step_workload('MLP', batch, cfg, ref.init_mlp, (784,), minidl_mlp, ref.mlp_step, 'build_mlp',
+                          lambda params: mlp_flops(batch, params))
 
 
 def cnn_step_workload(batch, cfg):
-    params = ref.init_cnn(np.random.default_rng(0))
-    x, y = _data(batch, (1, 28, 28))
-    missing, note = {}, ''
-
-    def build_minidl():
-        nonlocal note
-        step, note = minidl_step(minidl_cnn(params), x, y)
-        return Variant('minidl', step)
-    p_ref = {k: v.copy() for k, v in params.items()}
-    vs = [_try(missing, 'minidl', build_minidl), Variant('numpy_ref', lambda: ref.cnn_step(p_ref, x, y, LR))]
-    tr = _torch(cfg)
-    if tr:
-        vs.append(_try(missing, 'torch', lambda: Variant('torch', tr.make_step(tr.build_cnn(params), x, y, LR),
-                                                           family='torch')))
-    return _result(f'CNN step b={batch}', _variants(*vs), missing, cnn_flops(batch), note, cfg)
+    return _step_workload('CNN', batch, cfg, ref.init_cnn, (1, 28, 28), minidl_cnn, ref.cnn_step, 'build_cnn',
+                          lambda params: cnn_flops(batch))
 
 
 # ----------------------------------------------------------------------------- single ops
