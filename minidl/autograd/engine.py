@@ -151,6 +151,7 @@ def _producers(node):
 
 def _run(roots, root_grads, retain_graph, create_graph, capture):
     """The backward pass proper. Returns ({id(leaf): (leaf, grad)}, {capture index: grad})."""
+    order = _topological_order([target for target, _ in roots if isinstance(target, Function)])
     node_grads = {}                  # id(node) -> [grad of each output]
     leaf_grads = {}                  # id(leaf) -> (leaf, summed grad)
     for (target, index), g in zip(roots, root_grads):
@@ -161,14 +162,14 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
             wanted[(id(t.grad_fn), t._output_index)] = i
     captured = {}
     check = anomaly.is_anomaly_enabled()
-    order = _topological_order([target for target, _ in roots if isinstance(target, Function)])
     with grad_mode.set_grad_enabled(create_graph):
         for node in order:
             grads = node_grads.pop(id(node), None)
             if grads is None:        # reachable, but no gradient flowed into it
                 continue
-            if any(g is None for g in grads):
-                grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
+            for i, g in enumerate(grads):
+                if g is None:
+                    grads[i] = _zeros_for(node, i)
             if wanted:
                 for i, g in enumerate(grads):
                     if (id(node), i) in wanted:
@@ -219,16 +220,18 @@ def _checked_input_grads(node, input_grads, check_finite):
     if len(input_grads) != len(node._edges):
         raise RuntimeError(f"{name}.backward returned {len(input_grads)} gradients, but the op has "
                            f"{len(node._edges)} inputs")
-    for i, (g, shape) in enumerate(zip(input_grads, node.input_shapes)):
-        if g is None:
-            continue
-        if not isinstance(g, Tensor):
-            raise TypeError(f"{name}.backward must return Tensors (or None), got {type(g).__name__} "
-                            f"for input {i}")
-        if g.shape != shape:
-            raise RuntimeError(f"{name}.backward returned a gradient of shape {g.shape} for input {i}, "
-                               f"which has shape {shape}")
-        if check_finite:
-            anomaly.check_finite(g.data, node, f"backward, gradient for input {i}")
-    return tuple(g if g is None or g.dtype == dtype else g.to(dtype)
-                 for g, dtype in zip(input_grads, node.input_dtypes))
+    checked = []
+    for i, (g, shape, dtype) in enumerate(zip(input_grads, node.input_shapes, node.input_dtypes)):
+        if g is not None:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"{name}.backward must return Tensors (or None), got {type(g).__name__} "
+                                f"for input {i}")
+            if g.data.shape != shape:
+                raise RuntimeError(f"{name}.backward returned a gradient of shape {g.shape} for input {i}, "
+                                   f"which has shape {shape}")
+            if check_finite:
+                anomaly.check_finite(g.data, node, f"backward, gradient for input {i}")
+            if g.data.dtype != dtype:
+                g = g.to(dtype)
+        checked.append(g)
+    return checked

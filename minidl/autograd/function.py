@@ -89,8 +89,10 @@ class Function:
             shapes = ' and '.join(str(shape) for shape in self.input_shapes)
             raise ValueError(f"{self._name()}: shapes {shapes} cannot be broadcast together") from None
         single = type(outputs) is not tuple
-        raw_outputs = (outputs,) if single else outputs
-        outputs = tuple(_as_array(y, arrays) for y in raw_outputs)
+        if single:
+            raw_outputs, outputs = (outputs,), (_as_array(outputs, arrays),)
+        else:
+            raw_outputs, outputs = outputs, tuple([_as_array(y, arrays) for y in outputs])
         if anomaly.check_forward():
             for i, y in enumerate(outputs):
                 anomaly.check_finite(y, self, f"forward output {i}")
@@ -122,7 +124,6 @@ class Function:
     # ------------------------------------------------------------------ used by backward
     @property
     def saved_tensors(self):
-        self._check_not_released()
         tensors = []
         for kind, index, array in self._saved:
             if kind == 'input':
@@ -135,7 +136,6 @@ class Function:
 
     @property
     def num_outputs(self):
-        self._check_not_released()
         return len(self._outputs)
 
     def _check_not_released(self):
@@ -167,9 +167,11 @@ def _as_tensors(inputs, op_name):
     A Python number takes the dtype of the Tensor it meets (a float meeting an integer tensor
     becomes the default float dtype), as in PyTorch. All Tensors must be on one device.
     """
-    first = inputs[0] if inputs else None
-    if isinstance(first, Tensor) and all(isinstance(x, Tensor) and type(x.data) is type(first.data)
-                                         for x in inputs):
+    array_type = type(inputs[0].data) if inputs and isinstance(inputs[0], Tensor) else None
+    for x in inputs:
+        if not isinstance(x, Tensor) or type(x.data) is not array_type:
+            break
+    else:
         return inputs                                   # the common case: nothing to convert
     reference = next((x for x in inputs if isinstance(x, Tensor)), None)
     array_type = type(reference.data) if reference is not None else None

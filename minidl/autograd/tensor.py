@@ -56,7 +56,7 @@ class Tensor:
     # ------------------------------------------------------------------ metadata
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return self.data.shape
 
     @property
     def ndim(self):
