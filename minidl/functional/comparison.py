@@ -2,13 +2,16 @@
 (their output is piecewise constant, so the derivative is zero almost everywhere)."""
 from ..autograd.function import _as_tensors
 from ..autograd.tensor import Tensor
-from ._util import broadcast_shape
 
 
 def _compare(name, a, b, compute):
     a, b = _as_tensors((a, b), name)
-    broadcast_shape(a.shape, b.shape, op=name)
-    return Tensor(compute(a.data, b.data))
+    try:
+        return Tensor(compute(a.data, b.data))
+    except ValueError as error:                 # NumPy's words, made to name the op and shapes
+        if 'broadcast' not in str(error):
+            raise
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
 def lt(a, b):

@@ -28,12 +28,16 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight = self.saved_tensors
-        gy2 = gy.reshape(-1, gy.shape[-1])                 # (N, out), batch axes flattened
+        batch_shape = x.shape[:-1]
+        if x.ndim != 2:                                    # batch axes flattened into one
+            gy, x = gy.reshape(-1, gy.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = gy @ weight if self.needs_input_grad[0] else None
-        gw = gy2.mT @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        if gx is not None and len(batch_shape) != 1:
+            gx = gx.reshape(batch_shape + (weight.shape[1],))
+        gw = gy.mT @ x if self.needs_input_grad[1] else None
         if len(self.input_shapes) == 2:
             return gx, gw
-        gb = gy2.sum(dim=0) if self.needs_input_grad[2] else None
+        gb = gy.sum(dim=0) if self.needs_input_grad[2] else None
         return gx, gw, gb
 
 

@@ -120,3 +120,11 @@ def test_where_forward():
     a, b = minidl.tensor([1.0, 2.0, 3.0]), minidl.tensor([-1.0, -2.0, -3.0])
     assert minidl.where(a > 1.5, a, b).tolist() == [-1.0, 2.0, 3.0]
     assert minidl.where(a > 1.5, a, 0.0).tolist() == [0.0, 2.0, 3.0]
+
+
+def test_comparisons_return_bool_tensors_and_name_bad_shapes():
+    a = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    assert (a > 1.5).tolist() == [False, True, True] and (a <= 2).tolist() == [True, True, False]
+    assert (a == a).dtype == numpy.bool_ and not (a != 2.0).requires_grad
+    with pytest.raises(ValueError, match=r'lt \(<\): shapes \(2, 3\) and \(4,\) cannot be broadcast'):
+        minidl.ones(2, 3) < minidl.ones(4)
