@@ -204,9 +204,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean
 
 
 # ---------------------------------------------------------------------- classification
-def _class_indices(input, target, ignore_index, op):
-    """Check an integer target against input (N, C, d1, ...) and return, per target
-    element, the flat index of its class's entry in input, and the mask of the kept ones."""
+def _checked_classes(input, target, ignore_index, op):
+    """Check an integer target against input (N, C, d1, ...); return the mask of the elements
+    not equal to ``ignore_index``."""
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: target must be a Tensor of class indices, got {type(target).__name__}")
     if input.ndim < 2:
@@ -219,7 +219,6 @@ def _class_indices(input, target, ignore_index, op):
     if tuple(target.shape) != expected:
         raise ValueError(f"{op}: target has shape {tuple(target.shape)}, expected {expected} (the input "
                          f"shape {tuple(input.shape)} without its class dimension 1)")
-    xp = get_array_module(input.data)
     t = target.data
     keep = t != ignore_index
     classes = input.shape[1]
@@ -227,7 +226,16 @@ def _class_indices(input, target, ignore_index, op):
     if bool(bad.any()):
         raise IndexError(f"{op}: target holds class {int(t[bad][0])}, outside [0, {classes}) for input "
                          f"of shape {tuple(input.shape)}")
-    t = xp.where(keep, t, 0)
+    return keep
+
+
+def _class_indices(input, target, ignore_index, op):
+    """Check an integer target against input (N, C, d1, ...) and return, per target
+    element, the flat index of its class's entry in input, and the mask of the kept ones."""
+    keep = _checked_classes(input, target, ignore_index, op)
+    xp = get_array_module(input.data)
+    classes = input.shape[1]
+    t = xp.where(keep, target.data, 0)
     # entry (n, t, rest) of input, with the class axis moved last and everything flattened
     rest = math.prod(input.shape[2:])
     positions = xp.arange(t.size).reshape(t.shape)
@@ -336,10 +344,9 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got "
                          f"{tuple(input.shape)}")
     classes = input.shape[1]
-    if (input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu'
-            and not bool((target.data == ignore_index).any())):
-        _class_indices(input, target, ignore_index, 'cross_entropy')          # checks shapes and classes
-        return _reduce(SoftmaxCrossEntropy(target.data)(input), reduction, 'cross_entropy')
+    if input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu':
+        if bool(_checked_classes(input, target, ignore_index, 'cross_entropy').all()):  # nothing ignored
+            return _reduce(SoftmaxCrossEntropy(target.data)(input), reduction, 'cross_entropy')
     log_probs = log_softmax(input, dim=1)
     if isinstance(target, Tensor) and target.dtype.kind == 'f':
         if tuple(target.shape) != tuple(input.shape):
