@@ -154,8 +154,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
     order = _topological_order([target for target, _ in roots if isinstance(target, Function)])
     node_grads = {}                  # id(node) -> [grad of each output]
     leaf_grads = {}                  # id(leaf) -> (leaf, summed grad)
+    add = _add_recorded if create_graph else _add_arrays
     for (target, index), g in zip(roots, root_grads):
-        _deliver(target, index, g, node_grads, leaf_grads)
+        _deliver(target, index, g, node_grads, leaf_grads, add)
     wanted = {}                      # (id(node), output index) -> position in capture
     for i, t in enumerate(capture):
         if t.grad_fn is not None:
@@ -167,9 +168,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
             grads = node_grads.pop(id(node), None)
             if grads is None:        # reachable, but no gradient flowed into it
                 continue
-            for i, g in enumerate(grads):
-                if g is None:
-                    grads[i] = _zeros_for(node, i)
+            if len(grads) > 1:       # a multi-output node: outputs nobody used get zeros
+                for i, g in enumerate(grads):
+                    if g is None:
+                        grads[i] = _zeros_for(node, i)
             if wanted:
                 for i, g in enumerate(grads):
                     if (id(node), i) in wanted:
@@ -182,27 +184,37 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                     input_grads = node.backward(*grads)
             else:
                 input_grads = node.backward(*grads)
-            if not isinstance(input_grads, tuple):
+            if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             input_grads = _checked_input_grads(node, input_grads, check)
             for edge, g in zip(node._edges, input_grads):
                 if edge is not None and g is not None:
-                    _deliver(edge[0], edge[1], g, node_grads, leaf_grads)
+                    _deliver(edge[0], edge[1], g, node_grads, leaf_grads, add)
             if not retain_graph:
                 node._release()
     return leaf_grads, captured
 
 
-def _deliver(target, index, g, node_grads, leaf_grads):
+def _deliver(target, index, g, node_grads, leaf_grads, add):
     """Add gradient ``g`` to what ``target`` (a node's output, or a leaf) has received."""
     if isinstance(target, Function):
         grads = node_grads.get(id(target))
         if grads is None:
-            grads = node_grads[id(target)] = [None] * target.num_outputs
-        grads[index] = g if grads[index] is None else grads[index] + g
+            grads = node_grads[id(target)] = [None] * len(target._outputs)
+        grads[index] = g if grads[index] is None else add(grads[index], g)
     else:
         previous = leaf_grads.get(id(target))
-        leaf_grads[id(target)] = (target, g if previous is None else previous[1] + g)
+        leaf_grads[id(target)] = (target, g if previous is None else add(previous[1], g))
+
+
+def _add_recorded(a, b):
+    """Sum two gradients as a recorded op (``create_graph``: the sum is differentiated too)."""
+    return a + b
+
+
+def _add_arrays(a, b):
+    """Sum two gradients directly on their arrays: nothing is recorded without ``create_graph``."""
+    return Tensor(a.data + b.data)
 
 
 def _zeros_for(node, index):
@@ -216,22 +228,22 @@ def _checked_input_grads(node, input_grads, check_finite):
 
     A gradient always has its input's dtype (a float32 leaf gets a float32 .grad).
     """
-    name = type(node).__name__
     if len(input_grads) != len(node._edges):
-        raise RuntimeError(f"{name}.backward returned {len(input_grads)} gradients, but the op has "
-                           f"{len(node._edges)} inputs")
-    checked = []
-    for i, (g, shape, dtype) in enumerate(zip(input_grads, node.input_shapes, node.input_dtypes)):
-        if g is not None:
-            if not isinstance(g, Tensor):
-                raise TypeError(f"{name}.backward must return Tensors (or None), got {type(g).__name__} "
-                                f"for input {i}")
-            if g.data.shape != shape:
-                raise RuntimeError(f"{name}.backward returned a gradient of shape {g.shape} for input {i}, "
-                                   f"which has shape {shape}")
-            if check_finite:
-                anomaly.check_finite(g.data, node, f"backward, gradient for input {i}")
-            if g.data.dtype != dtype:
-                g = g.to(dtype)
-        checked.append(g)
-    return checked
+        raise RuntimeError(f"{type(node).__name__}.backward returned {len(input_grads)} gradients, "
+                           f"but the op has {len(node._edges)} inputs")
+    shapes, dtypes, cast = node.input_shapes, node.input_dtypes, None
+    for i, g in enumerate(input_grads):
+        if g is None:
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{type(node).__name__}.backward must return Tensors (or None), got "
+                            f"{type(g).__name__} for input {i}")
+        if g.data.shape != shapes[i]:
+            raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
+                               f"for input {i}, which has shape {shapes[i]}")
+        if check_finite:
+            anomaly.check_finite(g.data, node, f"backward, gradient for input {i}")
+        if g.data.dtype != dtypes[i]:
+            cast = cast or list(input_grads)
+            cast[i] = g.to(dtypes[i])
+    return input_grads if cast is None else cast

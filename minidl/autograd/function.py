@@ -46,6 +46,10 @@ from .. import backend
 from . import anomaly, grad_mode
 from .tensor import Tensor
 
+_ndarray = numpy.ndarray
+_grad_state = grad_mode._state          # read directly on the hot path: {'enabled': bool}
+_anomaly_state = anomaly._state         # {'enabled': bool, 'in_backward': bool}
+
 
 class Function:
     """Base class of every differentiable operation (see the module docstring).
@@ -77,48 +81,69 @@ class Function:
 
     # ------------------------------------------------------------------ recording the call
     def __call__(self, *inputs):
-        tensors = _as_tensors(inputs, type(self).__name__)
+        # The hot path of every op: kept free of helper calls and generators, so that the
+        # Python around a small op costs about as much as the op itself.
+        tensors = _as_tensors(inputs, self)
         arrays = [t.data for t in tensors]
-        self.input_shapes = tuple([a.shape for a in arrays])
         self._to_save = ()
         try:
             outputs = self.forward(*arrays)
         except ValueError as error:            # NumPy's words, made to name the op and shapes
             if 'broadcast' not in str(error):
                 raise
-            shapes = ' and '.join(str(shape) for shape in self.input_shapes)
+            shapes = ' and '.join(str(a.shape) for a in arrays)
             raise ValueError(f"{self._name()}: shapes {shapes} cannot be broadcast together") from None
         single = type(outputs) is not tuple
         if single:
-            raw_outputs, outputs = (outputs,), (_as_array(outputs, arrays),)
+            raw_outputs = (outputs,)
+            outputs = (outputs if type(outputs) is _ndarray else _as_array(outputs, arrays),)
         else:
             raw_outputs, outputs = outputs, tuple([_as_array(y, arrays) for y in outputs])
-        if anomaly.check_forward():
+        if _anomaly_state['enabled'] and not _anomaly_state['in_backward']:
             for i, y in enumerate(outputs):
                 anomaly.check_finite(y, self, f"forward output {i}")
-        needs_grad = [t.requires_grad for t in tensors]
-        if grad_mode.is_grad_enabled() and True in needs_grad:
-            self._record(tensors, needs_grad, arrays, raw_outputs, outputs)
-            results = [Tensor(y, requires_grad=y.dtype.kind == 'f', grad_fn=self, output_index=i)
-                       for i, y in enumerate(outputs)]
-        else:
-            self._to_save = ()
-            results = [Tensor(y) for y in outputs]
-        return results[0] if single else tuple(results)
+        record = False
+        if _grad_state['enabled']:
+            for t in tensors:
+                if t.requires_grad:
+                    record = True
+                    break
+        if record:
+            self._record(tensors, arrays, raw_outputs, outputs)
+            if single:
+                y = outputs[0]
+                return Tensor(y, y.dtype.kind == 'f', self)
+            return tuple([Tensor(y, y.dtype.kind == 'f', self, i) for i, y in enumerate(outputs)])
+        if single:
+            return Tensor(outputs[0])
+        return tuple([Tensor(y) for y in outputs])
 
-    def _record(self, tensors, needs_grad, arrays, raw_outputs, outputs):
+    def _record(self, tensors, arrays, raw_outputs, outputs):
         """Remember the graph edges, the input metadata and what backward will need.
 
         ``raw_outputs`` are what forward returned (NumPy turns 0-d results into scalars),
         ``outputs`` the arrays made of them; saved values are matched against the former.
         """
-        self.needs_input_grad = tuple(needs_grad)
-        self.input_dtypes = tuple([a.dtype for a in arrays])
-        self._edges = tuple([_edge(t) for t in tensors])
+        shapes, dtypes, needs, edges = [], [], [], []
+        for t, a in zip(tensors, arrays):
+            shapes.append(a.shape)
+            dtypes.append(a.dtype)
+            needs.append(t.requires_grad)
+            if not t.requires_grad:
+                edges.append(None)
+            elif t.grad_fn is None:
+                edges.append((t, 0))                # a leaf: its gradient goes to .grad
+            else:
+                edges.append((t.grad_fn, t._output_index))
+        self.input_shapes = tuple(shapes)
+        self.input_dtypes = tuple(dtypes)
+        self.needs_input_grad = tuple(needs)
+        self._edges = tuple(edges)
         self._outputs = outputs
-        self._saved = tuple([_classify_saved(a, arrays, raw_outputs, outputs) for a in self._to_save])
+        to_save = self._to_save
         del self._to_save
-        if anomaly.is_anomaly_enabled():
+        self._saved = tuple([_classify_saved(a, arrays, raw_outputs, outputs) for a in to_save]) if to_save else ()
+        if _anomaly_state['enabled']:
             self._creation_stack = anomaly.creation_stack()
 
     # ------------------------------------------------------------------ used by backward
@@ -161,11 +186,12 @@ class Function:
 
 
 # ---------------------------------------------------------------------- helpers
-def _as_tensors(inputs, op_name):
+def _as_tensors(inputs, op):
     """Turn the inputs of an op into Tensors: Python/NumPy scalars and arrays are constants.
 
     A Python number takes the dtype of the Tensor it meets (a float meeting an integer tensor
     becomes the default float dtype), as in PyTorch. All Tensors must be on one device.
+    ``op`` (the Function, or a name) names the op in error messages.
     """
     array_type = type(inputs[0].data) if inputs and isinstance(inputs[0], Tensor) else None
     for x in inputs:
@@ -173,6 +199,7 @@ def _as_tensors(inputs, op_name):
             break
     else:
         return inputs                                   # the common case: nothing to convert
+    op_name = op if isinstance(op, str) else type(op).__name__
     reference = next((x for x in inputs if isinstance(x, Tensor)), None)
     array_type = type(reference.data) if reference is not None else None
     tensors, float_scalar = [], False
@@ -232,15 +259,6 @@ def _as_array(y, inputs):
     if not hasattr(y, 'shape'):
         return backend.get_array_module(*inputs).asarray(y)
     return y
-
-
-def _edge(tensor):
-    """Where the gradient of an input goes: its producer node, or the leaf itself."""
-    if not tensor.requires_grad:
-        return None
-    if tensor.grad_fn is not None:
-        return (tensor.grad_fn, tensor._output_index)
-    return (tensor, 0)
 
 
 def _tensor_on_edge(array, edge):
