@@ -81,24 +81,72 @@ class SlidingWindow:
                 cols = slice(j * dw, j * dw + sw * (out_w - 1) + 1, sw)
                 yield i, j, (Ellipsis, rows, cols)
 
+    def disjoint(self):
+        """True when no two windows share a pixel: the stride is at least the window's extent
+        d·(k - 1) + 1 along both axes (pooling's usual stride = kernel_size)."""
+        return all(s >= d * (k - 1) + 1 for k, s, d in zip(self.kernel, self.stride, self.dilation))
+
     def pad(self, x, value=0.0):
-        """x with the padding added around its last two axes."""
+        """x with the padding (filled with ``value``) added around its last two axes, in x's
+        memory order: a filled array with x written into its middle."""
         ph, pw = self.padding
         if not ph and not pw:
             return x
-        pads = ((0, 0),) * (x.ndim - 2) + ((ph, ph), (pw, pw))
-        return get_array_module(x).pad(x, pads, mode='constant', constant_values=value)
+        h, w = x.shape[-2:]
+        x_pad = filled_in_order(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), x, memory_order(x), value)
+        x_pad[..., ph:ph + h, pw:pw + w] = x
+        return x_pad
 
-    def zeros_padded(self, image_shape, like):
-        """A zero array of the padded image's shape, with the dtype and device of ``like``."""
+    def zeros_padded(self, image_shape, like, order=None):
+        """A zero array of the padded image's shape, with the dtype and device of ``like``,
+        laid out in memory with its axes in ``order`` (see :func:`filled_in_order`)."""
         ph, pw = self.padding
         shape = tuple(image_shape[:-2]) + (image_shape[-2] + 2 * ph, image_shape[-1] + 2 * pw)
-        return get_array_module(like).zeros(shape, dtype=like.dtype)
+        return filled_in_order(shape, like, order)
 
     def crop(self, x_pad):
         """The padding cut off again."""
         ph, pw = self.padding
         return x_pad[..., ph:x_pad.shape[-2] - ph, pw:x_pad.shape[-1] - pw]
+
+
+def memory_order(x):
+    """The axes of array ``x`` from the slowest- to the fastest-varying in memory: (0, 1, 2, 3)
+    for a C-contiguous NCHW batch, (1, 0, 2, 3) for the channel-major view that a convolution
+    returns (its GEMM computes all of channel 0 first)."""
+    return tuple(sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis])))
+
+
+def filled_in_order(shape, like, order=None, value=0):
+    """An array of ``shape`` filled with ``value`` (None: left uninitialized; dtype and device
+    of ``like``) whose axes lie
+    in memory in ``order``, outermost first (None: C order): a transposed view of a
+    C-contiguous array.
+
+    Why it matters: an elementwise op or a slice-add between arrays of the same memory order
+    walks both in one sweep; between different orders one of them is read with large strides,
+    and NumPy gives the result C order, so that the layout flips back and forth between a
+    convolution (channel-major) and the ops around it, at the price of a copy each time.
+    """
+    xp = get_array_module(like)
+    order = tuple(range(len(shape))) if order is None else tuple(order)
+    stored = tuple(shape[axis] for axis in order)
+    if value is None:
+        base = xp.empty(stored, dtype=like.dtype)
+    elif value:
+        base = xp.full(stored, value, dtype=like.dtype)
+    else:
+        base = xp.zeros(stored, dtype=like.dtype)
+    return base.transpose(tuple(order.index(axis) for axis in range(len(order))))
+
+
+def in_memory_order(x, order):
+    """``x`` itself if its axes already lie in memory in ``order``, else a copy laid out so."""
+    if order is None or memory_order(x) == tuple(order):
+        return x
+    copy = filled_in_order(x.shape, x, order, value=None)
+    copy[...] = x
+    return copy
 
 
 def check_image(x, op):
@@ -151,7 +199,7 @@ class Col2Im(Function):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit an image of shape "
                              f"{self.image_shape} with {self.window}; expected {expected}")
         cols = cols.reshape(c, kh, kw, n, out_h, out_w)
-        x_pad = self.window.zeros_padded(self.image_shape, cols)
+        x_pad = self.window.zeros_padded(self.image_shape, cols, order=(1, 0, 2, 3))   # as cols: C, N, H, W
         # BEGIN SOLUTION
         for i, j, index in self.window.offsets(out_h, out_w):
             x_pad[index] += cols[:, i, j].transpose(1, 0, 2, 3)

@@ -18,7 +18,7 @@ any number of times.
 """
 from ..autograd.function import Function
 from ..backend import get_array_module
-from .conv import SlidingWindow, check_image
+from .conv import SlidingWindow, check_image, in_memory_order, memory_order
 from .shape import stack
 
 
@@ -33,6 +33,7 @@ class WindowSum(Function):
         self.window, self.weights = window, weights
 
     def forward(self, x):
+        self.order = memory_order(x)            # the gradient is laid out like x
         out_h, out_w = self.window.output_size(*x.shape[-2:], op='window_sum')
         x_pad = self.window.pad(x)
         y = 0
@@ -41,7 +42,7 @@ class WindowSum(Function):
         return y.astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        return WindowScatter(self.window, self.weights, self.input_shapes[0])(gy)
+        return WindowScatter(self.window, self.weights, self.input_shapes[0], self.order)(gy)
 
 
 class WindowScatter(Function):
@@ -51,18 +52,24 @@ class WindowScatter(Function):
     dL/dg = WindowSum(w)(dL/dx).
     """
 
-    def __init__(self, window, weights, image_shape):
+    def __init__(self, window, weights, image_shape, order=None):
         self.window, self.weights, self.image_shape = window, weights, tuple(image_shape)
+        self.order = order              # memory order of the result (see conv.filled_in_order)
 
     def forward(self, g):
         out_h, out_w = self.window.output_size(*self.image_shape[-2:], op='window_scatter')
         if g.shape[-2:] != (out_h, out_w):
             raise ValueError(f"window_scatter: got shape {g.shape}, expected (..., {out_h}, {out_w}) for an "
                              f"image of shape {self.image_shape} with {self.window}")
+        xp, disjoint = get_array_module(g), self.window.disjoint()
+        g = in_memory_order(g, self.order)      # one sweep over g, the weights and the result
         # BEGIN SOLUTION
-        x_pad = self.window.zeros_padded(self.image_shape, g)
+        x_pad = self.window.zeros_padded(self.image_shape, g, self.order)
         for (_, _, index), w in zip(self.window.offsets(out_h, out_w), self.weights):
-            x_pad[index] += w * g
+            if disjoint:                        # no pixel lies in two windows: write, don't add
+                xp.multiply(w, g, out=x_pad[index])
+            else:
+                x_pad[index] += w * g
         # END SOLUTION
         return self.window.crop(x_pad)
 
@@ -90,11 +97,12 @@ class MaxPool2d(Function):
         out_h, out_w = self.window.output_size(*x.shape[-2:], op='max_pool2d')
         x_pad = self.window.pad(x, value=-xp.inf)
         # BEGIN SOLUTION
-        best = None
-        for _, _, index in self.window.offsets(out_h, out_w):
-            best = x_pad[index].copy() if best is None else xp.maximum(best, x_pad[index], out=best)
+        slices = [x_pad[index] for _, _, index in self.window.offsets(out_h, out_w)]
+        best = slices[0].copy() if len(slices) == 1 else xp.maximum(slices[0], slices[1])
+        for s in slices[2:]:
+            xp.maximum(best, s, out=best)
         # END SOLUTION
-        self.x_pad, self.best = x_pad, best
+        self.x_pad, self.best, self.order = x_pad, best, memory_order(x)
         return best
 
     def backward(self, gy):
@@ -104,11 +112,12 @@ class MaxPool2d(Function):
         free = xp.ones(self.best.shape, dtype=bool)          # windows whose maximum is not yet found
         weights = []
         for _, _, index in self.window.offsets(out_h, out_w):
-            hit = (self.x_pad[index] == self.best) & free   # the first maximum wins ties
-            free &= ~hit
+            hit = self.x_pad[index] == self.best
+            hit &= free                                     # the first maximum wins ties
+            free ^= hit                                     # (hit ⊆ free: this clears those windows)
             weights.append(hit)
         # END SOLUTION
-        return WindowScatter(self.window, weights, self.input_shapes[0])(gy)
+        return WindowScatter(self.window, weights, self.input_shapes[0], self.order)(gy)
 
 
 def _pool_window(kernel_size, stride, padding, dilation, op):

@@ -22,7 +22,7 @@ PLANTED = [
      'overlap'),
     ('A3', 'y = y.reshape(out_channels, n, out_h, out_w).permute(1, 0, 2, 3)', 'y = y.reshape(n, out_channels, out_h, out_w)',
      'cols layout'),
-    ('A3', 'hit = (self.x_pad[index] == self.best) & free', 'hit = self.x_pad[index] == self.best', 'ties'),
+    ('A3', 'hit &= free', 'hit = hit', 'ties'),
     ('A3', 'x_pad[index] += w * g', 'x_pad[index] = w * g', 'overlap'),
     ('A4', '- x_hat * (g * x_hat).mean(dim=axes, keepdim=True))', ')', 'x̂ · mean(g · x̂)'),
     ('A4', 'return shape, (0,) + tuple(range(2, len(shape)))', 'return shape, (0,)', 'wrong group'),

@@ -103,3 +103,64 @@ def test_conv2d_errors_name_the_shapes():
         F.conv2d(minidl.zeros(1, 1, 2, 2), minidl.zeros(1, 1, 3, 3))
     with pytest.raises(ValueError, match='stride must be an int or a pair'):
         F.conv2d(minidl.zeros(1, 1, 4, 4), minidl.zeros(1, 1, 3, 3), stride=(1, 2, 3))
+
+
+# ---------------------------------------------------------------------- memory layout
+def test_memory_order_and_arrays_laid_out_in_an_order():
+    from minidl.functional.conv import filled_in_order, in_memory_order, memory_order
+    x = numpy.arange(2 * 3 * 4 * 5, dtype=numpy.float32).reshape(2, 3, 4, 5)
+    channel_major = x.transpose(1, 0, 2, 3)                    # (3, 2, 4, 5) view
+    assert memory_order(x) == (0, 1, 2, 3)
+    assert memory_order(channel_major) == (1, 0, 2, 3)
+    z = filled_in_order((2, 3, 4, 5), x, order=(1, 0, 2, 3), value=-1.5)
+    assert z.shape == (2, 3, 4, 5) and memory_order(z) == (1, 0, 2, 3) and (z == -1.5).all()
+    assert z.transpose(1, 0, 2, 3).flags['C_CONTIGUOUS']
+    same = in_memory_order(x, (0, 1, 2, 3))
+    assert same is x
+    moved = in_memory_order(x, (1, 0, 2, 3))
+    assert memory_order(moved) == (1, 0, 2, 3) and numpy.array_equal(moved, x)
+
+
+def test_conv_relu_pool_gradients_stay_channel_major_and_equal_c_order_results():
+    """The convolution's output is channel-major; pooling, padding and col2im keep that layout
+    in both passes (no copy back and forth), and the values are those of plain C-order arrays."""
+    from minidl.functional.conv import memory_order
+    rng = numpy.random.default_rng(0)
+    x = minidl.tensor(rng.standard_normal((4, 3, 10, 10)), dtype=minidl.float64, requires_grad=True)
+    w1 = minidl.tensor(rng.standard_normal((5, 3, 3, 3)), dtype=minidl.float64, requires_grad=True)
+    w2 = minidl.tensor(rng.standard_normal((6, 5, 3, 3)), dtype=minidl.float64, requires_grad=True)
+    h = F.conv2d(x, w1, padding=1)
+    assert memory_order(h.data) == (1, 0, 2, 3)
+    p = F.max_pool2d(F.relu(h), 2)
+    assert memory_order(p.data) == (1, 0, 2, 3)
+    y = F.conv2d(p, w2, padding=1)
+    y.retain_grad()
+    (y * y).sum().backward()
+    grads = [g.grad.numpy().copy() for g in (x, w1, w2)]
+    # the same computation on C-order copies of every intermediate, through the reference loops
+    xr, w1r, w2r = (a.detach().numpy() for a in (x, w1, w2))
+    hr = numpy.ascontiguousarray(conv2d_reference(xr, w1r, None, (1, 1), (1, 1), (1, 1)))
+    numpy.testing.assert_allclose(h.detach().numpy(), hr, rtol=1e-12, atol=1e-12)
+    for g, leaf in zip(grads, (x, w1, w2)):
+        assert g.shape == leaf.shape and numpy.isfinite(g).all()
+    # finite differences on one weight entry confirm the gradient that came through the layouts
+    eps = 1e-6
+    def loss(w2_value):
+        with minidl.no_grad():
+            out = F.conv2d(F.max_pool2d(F.relu(F.conv2d(x, w1, padding=1)), 2), minidl.tensor(w2_value), padding=1)
+            return float((out * out).sum())
+    bumped = w2r.copy()
+    bumped[1, 2, 0, 1] += eps
+    lowered = w2r.copy()
+    lowered[1, 2, 0, 1] -= eps
+    numeric = (loss(bumped) - loss(lowered)) / (2 * eps)
+    assert abs(numeric - grads[2][1, 2, 0, 1]) < 1e-5 * max(1.0, abs(numeric))
+
+
+def test_disjoint_windows():
+    from minidl.functional.conv import SlidingWindow
+    assert SlidingWindow(2, stride=2).disjoint()
+    assert SlidingWindow(3, stride=3, padding=1).disjoint()
+    assert not SlidingWindow(3, stride=2).disjoint()
+    assert not SlidingWindow(2, stride=3, dilation=3).disjoint()     # extent 4 > stride 3
+    assert SlidingWindow(2, stride=4, dilation=3).disjoint()
