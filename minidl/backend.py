@@ -117,7 +117,7 @@ def _is_cupy_array(array):
 def get_array_module(*arrays):
     """numpy, or cupy if any of ``arrays`` is a CuPy array. Non-arrays are ignored."""
     for array in arrays:
-        if _is_cupy_array(array):
+        if type(array) is not numpy.ndarray and _is_cupy_array(array):
             return _cupy
     return numpy
 

@@ -5,6 +5,8 @@ from ..autograd.tensor import Tensor
 
 
 def _compare(name, a, b, compute):
+    if isinstance(a, Tensor) and type(b) in (int, float):     # x > 0: NumPy compares with the number itself
+        return Tensor(compute(a.data, b))
     a, b = _as_tensors((a, b), name)
     try:
         return Tensor(compute(a.data, b.data))

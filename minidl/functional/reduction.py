@@ -72,7 +72,7 @@ class Mean(Function):
         n = 1
         for axis in self.axes:
             n *= shape[axis]
-        return _expand_back(gy, self.axes, self.keepdim, shape) / n
+        return _expand_back(gy / n, self.axes, self.keepdim, shape)     # divide the small array
 
 
 class Var(Function):

@@ -51,10 +51,10 @@ class Permute(Function):
         self.dims = tuple(dims)
 
     def forward(self, x):
-        if sorted(d % max(x.ndim, 1) for d in self.dims) != list(range(x.ndim)):
+        if sorted([d % max(x.ndim, 1) for d in self.dims]) != list(range(x.ndim)):
             raise ValueError(f"permute: dims {self.dims} are not a permutation of the {x.ndim} axes "
                              f"of a tensor of shape {x.shape}")
-        self.axes = tuple(d % x.ndim for d in self.dims)
+        self.axes = tuple([d % x.ndim for d in self.dims])
         return get_array_module(x).transpose(x, self.axes)
 
     def backward(self, gy):
