@@ -64,11 +64,13 @@ class _Standardize(Function):
     def statistics(self, x):
         """μ, σ² (biased), s = 1/√(σ² + ε) per group and x̂ (shaped as x), from a Tensor x."""
         view_shape, axes = self.group_view(x.shape)
-        v = x.reshape(view_shape)
+        v = x.reshape(view_shape) if view_shape != x.shape else x
         mean = v.mean(dim=axes, keepdim=True)
-        var = v.var(dim=axes, unbiased=False, keepdim=True)
+        centred = v - mean                                  # computed once, used twice
+        var = (centred * centred).mean(dim=axes, keepdim=True)
         inv_std = 1 / (var + self.eps).sqrt()
-        return mean, var, inv_std, ((v - mean) * inv_std).reshape(x.shape)
+        x_hat = centred * inv_std
+        return mean, var, inv_std, x_hat.reshape(x.shape) if view_shape != x.shape else x_hat
 
     def forward(self, x):
         if x.dtype.kind != 'f':
@@ -83,10 +85,11 @@ class _Standardize(Function):
             _, _, inv_std, x_hat = self.statistics(x)
         # BEGIN SOLUTION
         view_shape, axes = self.group_view(x.shape)
-        g, x_hat = g.reshape(view_shape), x_hat.reshape(view_shape)
+        if view_shape != x.shape:                 # (a reshape is a view: .grad would copy it)
+            g, x_hat = g.reshape(view_shape), x_hat.reshape(view_shape)
         gx = inv_std * (g - g.mean(dim=axes, keepdim=True)
                         - x_hat * (g * x_hat).mean(dim=axes, keepdim=True))
-        return gx.reshape(x.shape)
+        return gx.reshape(x.shape) if view_shape != x.shape else gx
         # END SOLUTION
 
 
