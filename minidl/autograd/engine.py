@@ -200,7 +200,7 @@ def _deliver(target, index, g, node_grads, leaf_grads, add):
     if isinstance(target, Function):
         grads = node_grads.get(id(target))
         if grads is None:
-            grads = node_grads[id(target)] = [None] * len(target._outputs)
+            grads = node_grads[id(target)] = [None] * target.num_outputs
         grads[index] = g if grads[index] is None else add(grads[index], g)
     else:
         previous = leaf_grads.get(id(target))

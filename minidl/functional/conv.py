@@ -119,9 +119,8 @@ def memory_order(x):
 
 def filled_in_order(shape, like, order=None, value=0):
     """An array of ``shape`` filled with ``value`` (None: left uninitialized; dtype and device
-    of ``like``) whose axes lie
-    in memory in ``order``, outermost first (None: C order): a transposed view of a
-    C-contiguous array.
+    of ``like``) whose axes lie in memory in ``order``, outermost first (None: C order): a
+    transposed view of a C-contiguous array.
 
     Why it matters: an elementwise op or a slice-add between arrays of the same memory order
     walks both in one sweep; between different orders one of them is read with large strides,

@@ -64,13 +64,12 @@ class _Standardize(Function):
     def statistics(self, x):
         """μ, σ² (biased), s = 1/√(σ² + ε) per group and x̂ (shaped as x), from a Tensor x."""
         view_shape, axes = self.group_view(x.shape)
-        v = x.reshape(view_shape) if view_shape != x.shape else x
+        v = x.reshape(view_shape)
         mean = v.mean(dim=axes, keepdim=True)
         centred = v - mean                                  # computed once, used twice
         var = (centred * centred).mean(dim=axes, keepdim=True)
         inv_std = 1 / (var + self.eps).sqrt()
-        x_hat = centred * inv_std
-        return mean, var, inv_std, x_hat.reshape(x.shape) if view_shape != x.shape else x_hat
+        return mean, var, inv_std, (centred * inv_std).reshape(x.shape)
 
     def forward(self, x):
         if x.dtype.kind != 'f':
@@ -85,11 +84,10 @@ class _Standardize(Function):
             _, _, inv_std, x_hat = self.statistics(x)
         # BEGIN SOLUTION
         view_shape, axes = self.group_view(x.shape)
-        if view_shape != x.shape:                 # (a reshape is a view: .grad would copy it)
-            g, x_hat = g.reshape(view_shape), x_hat.reshape(view_shape)
+        g, x_hat = g.reshape(view_shape), x_hat.reshape(view_shape)
         gx = inv_std * (g - g.mean(dim=axes, keepdim=True)
                         - x_hat * (g * x_hat).mean(dim=axes, keepdim=True))
-        return gx.reshape(x.shape) if view_shape != x.shape else gx
+        return gx.reshape(x.shape)
         # END SOLUTION
 
 

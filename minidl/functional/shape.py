@@ -35,7 +35,8 @@ class Reshape(Function):
         self.shape = shape
 
     def forward(self, x):
-        return x.reshape(_resolve_shape(self.shape, x.size, 'reshape', x.shape))
+        shape = _resolve_shape(self.shape, x.size, 'reshape', x.shape)
+        return x if shape == x.shape else x.reshape(shape)     # no view object for a no-op
 
     def backward(self, gy):
         return gy.reshape(self.input_shapes[0])
