@@ -8,6 +8,8 @@ def normalize_dims(dim, ndim, op):
     """
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is int and -ndim <= dim < ndim:       # the common case, one valid axis
+        return (dim + ndim if dim < 0 else dim,)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = []
     for d in dims:

@@ -278,38 +278,46 @@ def nll_loss(input, target, ignore_index=-100, reduction='mean'):
 
 
 class SoftmaxCrossEntropy(Function):
-    """l_n = logsumexp(x_n) - x_n[t_n] for logits x (N, C) and classes t (N,);
+    """l_n = logsumexp(x_n) - x_n[t_n] for logits x (N, C) and classes t (N,), reduced to
+    L = (1/N) Σ_n l_n (``'mean'``), Σ_n l_n (``'sum'``) or left per sample (``'none'``);
 
-    dl_n/dx_n = softmax(x_n) - onehot(t_n),  so  dL/dx = (softmax(x) - onehot(t)) · dL/dl.
+    dl_n/dx_n = softmax(x_n) - onehot(t_n),  so  dL/dx_n = (softmax(x_n) - onehot(t_n)) · dL/dl_n
 
-    The fused form of ``nll_loss(log_softmax(x), t)``, which computes the same numbers
-    through six ops (and a scatter in backward); cross_entropy uses it for the common case.
+    where, for an incoming gradient g of the output, dL/dl_n = g_n ('none'), g (sum) or g / N
+    (mean). The fused form of ``nll_loss(log_softmax(x), t)`` and its reduction, which compute
+    the same numbers through several ops (and a scatter in backward); cross_entropy uses it
+    for the common case.
     Backward is one kernel on arrays, except under ``create_graph``, where it is written with
     Tensor ops (softmax recomputed from x) so that it can be differentiated again.
     """
 
-    def __init__(self, target):
-        self.target = target
+    def __init__(self, target, reduction='mean'):
+        self.target, self.reduction = target, reduction
 
     def forward(self, x):
         xp = get_array_module(x)
-        m = xp.max(x, axis=1, keepdims=True)
+        m = x.max(axis=1, keepdims=True)
         e = xp.exp(x - m)
-        total = xp.sum(e, axis=1, keepdims=True)
-        self.rows = xp.arange(x.shape[0])
-        self.softmax = e / total
+        total = e.sum(axis=1, keepdims=True)
+        e /= total                                   # softmax, kept for backward
+        self.softmax, self.rows = e, xp.arange(x.shape[0])
         self.save_for_backward(x)
-        return (m + xp.log(total))[:, 0] - x[self.rows, self.target]
+        losses = (m + xp.log(total))[:, 0] - x[self.rows, self.target]
+        if self.reduction == 'none':
+            return losses
+        return losses.mean() if self.reduction == 'mean' else losses.sum()
 
     def backward(self, gl):
         x, = self.saved_tensors
+        n = len(self.target) if self.reduction == 'mean' else 1
         if is_grad_enabled():                        # create_graph: keep the graph of softmax(x)
+            g = gl.reshape(-1, 1) if self.reduction == 'none' else gl / n
             onehot = get_array_module(x.data).zeros(x.shape, dtype=x.dtype)
             onehot[self.rows, self.target] = 1
-            return (softmax(x, dim=1) - onehot) * gl.reshape(-1, 1)
-        g = gl.data
-        gx = self.softmax * g.reshape(-1, 1)                # softmax · dL/dl ...
-        gx[self.rows, self.target] -= g                     # ... minus onehot · dL/dl
+            return (softmax(x, dim=1) - onehot) * g
+        g = gl.data.reshape(-1, 1) if self.reduction == 'none' else gl.data / n   # dL/dl_n
+        gx = self.softmax * g                               # softmax · dL/dl ...
+        gx[self.rows, self.target] -= g.reshape(-1)         # ... minus onehot · dL/dl
         return Tensor(gx)
 
 
@@ -346,7 +354,9 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
     classes = input.shape[1]
     if input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu':
         if bool(_checked_classes(input, target, ignore_index, 'cross_entropy').all()):  # nothing ignored
-            return _reduce(SoftmaxCrossEntropy(target.data)(input), reduction, 'cross_entropy')
+            if reduction not in REDUCTIONS:
+                raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+            return SoftmaxCrossEntropy(target.data, reduction)(input)
     log_probs = log_softmax(input, dim=1)
     if isinstance(target, Tensor) and target.dtype.kind == 'f':
         if tuple(target.shape) != tuple(input.shape):

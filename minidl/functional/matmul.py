@@ -9,7 +9,6 @@ A 1-D ``a`` acts as a row (1, n) and a 1-D ``b`` as a column (n, 1), whose extra
 dropped from the result; leading (batch) axes broadcast, so their gradients are summed back.
 """
 from ..autograd.function import Function
-from ..backend import get_array_module
 from ._util import broadcast_shape
 from .reduction import sum_to_shape
 
@@ -30,7 +29,7 @@ class MatMul(Function):
             broadcast_shape(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else (), op=f"matmul (batch dims of "
                             f"{a.shape} and {b.shape})")
         self.save_for_backward(a, b)
-        return get_array_module(a, b).matmul(a, b)
+        return a @ b
 
     def backward(self, gy):
         a, b = self.saved_tensors

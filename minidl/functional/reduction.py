@@ -49,7 +49,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.axes = normalize_dims(self.dim, x.ndim, 'sum')
-        return get_array_module(x).sum(x, axis=self.axes, keepdims=self.keepdim)
+        return x.sum(axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, gy):
         return _expand_back(gy, self.axes, self.keepdim, self.input_shapes[0])
@@ -65,7 +65,7 @@ class Mean(Function):
         self.axes = normalize_dims(self.dim, x.ndim, 'mean')
         if x.dtype.kind not in 'fc':
             raise TypeError(f"mean: expected a floating point tensor, got dtype {x.dtype}")
-        return get_array_module(x).mean(x, axis=self.axes, keepdims=self.keepdim)
+        return x.mean(axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, gy):
         shape = self.input_shapes[0]

@@ -52,11 +52,13 @@ class Permute(Function):
         self.dims = tuple(dims)
 
     def forward(self, x):
-        if sorted([d % max(x.ndim, 1) for d in self.dims]) != list(range(x.ndim)):
-            raise ValueError(f"permute: dims {self.dims} are not a permutation of the {x.ndim} axes "
+        n = x.ndim
+        axes = tuple([d + n if d < 0 else d for d in self.dims])
+        if sorted(axes) != list(range(n)):
+            raise ValueError(f"permute: dims {self.dims} are not a permutation of the {n} axes "
                              f"of a tensor of shape {x.shape}")
-        self.axes = tuple([d % x.ndim for d in self.dims])
-        return get_array_module(x).transpose(x, self.axes)
+        self.axes = axes
+        return x.transpose(axes)
 
     def backward(self, gy):
         inverse = [0] * len(self.axes)

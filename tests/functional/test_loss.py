@@ -23,6 +23,8 @@ def targets01(*shape, seed=0):
 
 CASES = [
     Case('cross_entropy', lambda x: F.cross_entropy(x, labels(5)), lambda: [t(5, 4)]),
+    Case('cross_entropy sum', lambda x: F.cross_entropy(x, labels(5), reduction='sum'), lambda: [t(5, 4)]),
+    Case('cross_entropy none', lambda x: F.cross_entropy(x, labels(5), reduction='none'), lambda: [t(5, 4)]),
     Case('cross_entropy spatial sum', lambda x: F.cross_entropy(x, labels(2, 3, 2), reduction='sum'),
          lambda: [t(2, 4, 3, 2)]),
     Case('cross_entropy smoothing ignore', lambda x: F.cross_entropy(
@@ -162,19 +164,21 @@ def test_target_errors_are_explained():
         F.l1_loss(minidl.zeros(3), minidl.zeros(3), reduction='avg')
 
 
-def test_fused_cross_entropy_equals_the_composition():
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+def test_fused_cross_entropy_equals_the_composition(reduction):
     """The fused op for (N, C) logits and integer targets gives the numbers of
     nll_loss(log_softmax(x)), in value, gradient, and gradient after a retained second backward."""
     rng = numpy.random.default_rng(0)
     x_np, target = rng.normal(size=(6, 5)), minidl.tensor(rng.integers(0, 5, 6))
     fused = minidl.tensor(x_np, requires_grad=True)
     composed = minidl.tensor(x_np, requires_grad=True)
-    loss = F.cross_entropy(fused, target)
-    assert 'SoftmaxCrossEntropy' in repr(loss.grad_fn.__dict__['_edges'][0][0])
-    reference = F.nll_loss(F.log_softmax(composed, dim=1), target)
-    numpy.testing.assert_allclose(loss.item(), reference.item(), rtol=1e-12)
-    loss.backward(retain_graph=True)
-    reference.backward()
+    loss = F.cross_entropy(fused, target, reduction=reduction)
+    assert type(loss.grad_fn).__name__ == 'SoftmaxCrossEntropy'      # the reduction is fused in
+    reference = F.nll_loss(F.log_softmax(composed, dim=1), target, reduction=reduction)
+    numpy.testing.assert_allclose(loss.numpy(), reference.numpy(), rtol=1e-12)
+    g = minidl.tensor(rng.uniform(0.5, 2.0, size=loss.shape))      # a weight per sample for 'none'
+    loss.backward(g, retain_graph=True)
+    reference.backward(g)
     numpy.testing.assert_allclose(fused.grad.numpy(), composed.grad.numpy(), rtol=1e-12, atol=1e-15)
-    loss.backward()                                  # the saved softmax is not used up
+    loss.backward(g)                                 # the saved softmax is not used up
     numpy.testing.assert_allclose(fused.grad.numpy(), 2 * composed.grad.numpy(), rtol=1e-12, atol=1e-15)
