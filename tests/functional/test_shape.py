@@ -53,6 +53,10 @@ def test_shape_errors_are_clear():
         minidl.cat([x, minidl.ones(3, 3)], dim=1)
     with pytest.raises(ValueError, match='permute'):
         x.permute(0, 0)
+    for dims in [(0, 3), (-3, 1), (1, 0, 2)]:          # out of range, or too many: never wrapped
+        with pytest.raises(ValueError, match=r'permute: dims .* are not a permutation of the 2 axes'):
+            x.permute(*dims)
+    assert x.permute(-1, -2).shape == (3, 2)
 
 
 @settings(max_examples=40, deadline=None)
