@@ -200,8 +200,11 @@ def _as_tensors(inputs, op):
     else:
         return inputs                                   # the common case: nothing to convert
     op_name = op if isinstance(op, str) else type(op).__name__
-    reference = next((x for x in inputs if isinstance(x, Tensor)), None)
-    array_type = type(reference.data) if reference is not None else None
+    reference = array_type = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            reference, array_type = x, type(x.data)
+            break
     tensors, float_scalar = [], False
     for x in inputs:
         if isinstance(x, Tensor):
@@ -211,7 +214,7 @@ def _as_tensors(inputs, op):
                     f"{op_name}: expected all tensors on one device, but found tensors on "
                     f"{device} and {x.device}. Move them with .to('{device}') or .to('{x.device}').")
             tensors.append(x)
-        elif isinstance(x, (numbers.Number, numpy.generic)):
+        elif type(x) is float or type(x) is int or isinstance(x, (numbers.Number, numpy.generic)):
             tensors.append(Tensor(_scalar_array(x, reference)))
             float_scalar |= isinstance(x, (float, numpy.floating))
         elif hasattr(x, 'dtype') and hasattr(x, 'shape'):
@@ -232,8 +235,10 @@ def _scalar_array(value, reference):
     """A 0-d array for a Python/NumPy scalar, with the dtype PyTorch would give it."""
     if reference is None:
         return numpy.asarray(value, dtype=_default_scalar_dtype(value))
-    ref = reference.dtype
-    if isinstance(value, (bool, numpy.bool_)):
+    ref = reference.data.dtype
+    if ref.kind == 'f' and (type(value) is float or type(value) is int):     # the common case
+        dtype = ref
+    elif isinstance(value, (bool, numpy.bool_)):
         dtype = ref
     elif isinstance(value, (numbers.Integral, numpy.integer)):
         dtype = ref if ref.kind in 'iuf' else numpy.dtype(numpy.int64)
