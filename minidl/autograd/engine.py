@@ -4,9 +4,15 @@ Every recorded Function call is a node; its edges lead to the nodes (or leaf ten
 produced its inputs. ``backward`` does three things:
 
 1. **Order.** A node may only run its backward once the gradients of *all* its outputs are
-   complete, i.e. after every node that used those outputs. A depth-first search from the
-   roots, taken in reverse post-order, gives such a topological order. The search keeps its
-   own stack instead of recursing, so a chain of 10,000 operations is fine.
+   complete, i.e. after every node that used those outputs. Every node that used an output
+   was created later than the node that made it, so the nodes are numbered as they are
+   recorded, and backward always runs the pending node with the *largest* number: a heap of
+   the nodes that have received a gradient so far. No separate sort of the graph and no
+   recursion (a chain of 10,000 operations is fine); PyTorch's engine orders its work the
+   same way. Why it is enough: when a node N is taken, any consumer C of N that backward
+   reaches lies on a path from the root whose first unfinished node is already in the heap,
+   and that node's number is at least C's, which is larger than N's, so it would have been
+   taken first.
 2. **Propagate.** In that order, each node turns the gradients of its outputs into
    gradients of its inputs (``Function.backward``); a tensor used several times receives
    the *sum* of the gradients of its uses (the multivariate chain rule).
@@ -26,6 +32,8 @@ Example (a Hessian-vector product):
     >>> hv                                                       # 6x · v
     tensor([6., 0.])
 """
+import heapq
+
 from ..backend import get_array_module
 from . import anomaly, grad_mode
 from .function import Function
@@ -119,44 +127,14 @@ def _prepare_roots(tensors, grad_tensors, caller):
     return roots, root_grads
 
 
-def _topological_order(root_nodes):
-    """Nodes reachable from ``root_nodes``, each listed before the nodes feeding it.
-
-    Iterative depth-first search; the reverse of the post-order is topological.
-    """
-    order, visited = [], set()
-    for root in root_nodes:
-        if id(root) in visited:
-            continue
-        visited.add(id(root))
-        stack = [(root, _producers(root))]
-        while stack:
-            node, producers = stack[-1]
-            for producer in producers:
-                if id(producer) not in visited:
-                    visited.add(id(producer))
-                    stack.append((producer, _producers(producer)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
-    return order
-
-
-def _producers(node):
-    node._check_not_released()
-    return iter([edge[0] for edge in node._edges if edge is not None and isinstance(edge[0], Function)])
-
-
 def _run(roots, root_grads, retain_graph, create_graph, capture):
     """The backward pass proper. Returns ({id(leaf): (leaf, grad)}, {capture index: grad})."""
-    order = _topological_order([target for target, _ in roots if isinstance(target, Function)])
     node_grads = {}                  # id(node) -> [grad of each output]
     leaf_grads = {}                  # id(leaf) -> (leaf, summed grad)
+    pending = []                     # heap of (-creation number, node): the latest node first
     add = _add_recorded if create_graph else _add_arrays
     for (target, index), g in zip(roots, root_grads):
-        _deliver(target, index, g, node_grads, leaf_grads, add)
+        _deliver(target, index, g, node_grads, leaf_grads, pending, add)
     wanted = {}                      # (id(node), output index) -> position in capture
     for i, t in enumerate(capture):
         if t.grad_fn is not None:
@@ -164,10 +142,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
     captured = {}
     check = anomaly.is_anomaly_enabled()
     with grad_mode.set_grad_enabled(create_graph):
-        for node in order:
-            grads = node_grads.pop(id(node), None)
-            if grads is None:        # reachable, but no gradient flowed into it
-                continue
+        while pending:
+            node = heapq.heappop(pending)[1]
+            grads = node_grads.pop(id(node))
             if len(grads) > 1:       # a multi-output node: outputs nobody used get zeros
                 for i, g in enumerate(grads):
                     if g is None:
@@ -189,18 +166,21 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
             input_grads = _checked_input_grads(node, input_grads, check)
             for edge, g in zip(node._edges, input_grads):
                 if edge is not None and g is not None:
-                    _deliver(edge[0], edge[1], g, node_grads, leaf_grads, add)
+                    _deliver(edge[0], edge[1], g, node_grads, leaf_grads, pending, add)
             if not retain_graph:
                 node._release()
     return leaf_grads, captured
 
 
-def _deliver(target, index, g, node_grads, leaf_grads, add):
-    """Add gradient ``g`` to what ``target`` (a node's output, or a leaf) has received."""
+def _deliver(target, index, g, node_grads, leaf_grads, pending, add):
+    """Add gradient ``g`` to what ``target`` (a node's output, or a leaf) has received; a node
+    receiving its first gradient joins the heap of pending nodes."""
     if isinstance(target, Function):
         grads = node_grads.get(id(target))
         if grads is None:
+            target._check_not_released()
             grads = node_grads[id(target)] = [None] * target.num_outputs
+            heapq.heappush(pending, (-target._number, target))
         grads[index] = g if grads[index] is None else add(grads[index], g)
     else:
         previous = leaf_grads.get(id(target))

@@ -38,6 +38,7 @@ Example, a Function a student might write and check::
     >>> minidl.gradcheck(Cube(), [minidl.tensor([0.5, -1.5], requires_grad=True)])
     True
 """
+import itertools
 import numbers
 
 import numpy
@@ -49,6 +50,7 @@ from .tensor import Tensor
 _ndarray = numpy.ndarray
 _grad_state = grad_mode._state          # read directly on the hot path: {'enabled': bool}
 _anomaly_state = anomaly._state         # {'enabled': bool, 'in_backward': bool}
+_creation_numbers = itertools.count()   # numbers the recorded nodes in order (see engine.py)
 
 
 class Function:
@@ -140,6 +142,7 @@ class Function:
         self.needs_input_grad = tuple(needs)
         self._edges = tuple(edges)
         self._outputs = outputs
+        self._number = next(_creation_numbers)
         to_save = self._to_save
         del self._to_save
         self._saved = tuple([_classify_saved(a, arrays, raw_outputs, outputs) for a in to_save]) if to_save else ()

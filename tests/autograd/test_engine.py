@@ -55,6 +55,33 @@ def test_second_backward_raises_unless_graph_retained():
         y.backward()
 
 
+def test_a_node_runs_only_after_all_its_consumers_long_and_short_paths():
+    """h feeds y through a long chain and a short one: h's backward must wait for both, even
+    though the short path reaches it first in a search from y."""
+    x = minidl.tensor(0.3, dtype=minidl.float64, requires_grad=True)
+    h = x * x
+    long = h
+    for _ in range(6):
+        long = long.sin()
+    y = long + h * 5.0
+    y.backward()
+    value, slope = 0.09, 1.0                      # d(sin^6)(h)/dh by the chain rule, by hand
+    for _ in range(6):
+        slope *= numpy.cos(value)
+        value = numpy.sin(value)
+    assert x.grad.item() == pytest.approx((slope + 5.0) * 2 * 0.3, rel=1e-12)
+
+
+def test_backward_into_a_freed_part_of_the_graph_raises_and_leaves_grads_alone():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    (y * 2).sum().backward()                     # frees the Exp node
+    before = x.grad.numpy().copy()
+    with pytest.raises(RuntimeError, match='a second time.*retain_graph=True'):
+        (y * 3).sum().backward()
+    numpy.testing.assert_array_equal(x.grad.numpy(), before)
+
+
 def test_backward_on_non_scalar_needs_gradient():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
