@@ -20,7 +20,7 @@ import time
 
 from . import harness, workloads
 
-FULL = dict(repeats=7, min_block_s=0.2, tiny_repeats=15, gemm_n=2048,
+FULL = dict(repeats=15, min_block_s=0.1, tiny_repeats=21, gemm_n=2048,
             mlp_batches=(128, 1024), cnn_batches=(64, 256), gpu_mlp_batch=4096, gpu_cnn_batch=256,
             sizes=dict(matmul=1024, conv=(32, 64, 32), ce=(1024, 1000), autograd_ops=200,
                        mem_batch=128, mem_steps=100))

@@ -3,7 +3,10 @@
 How a comparison is timed (the lessons of the benchmarks issue):
 
 - the compared variants of one workload run **interleaved in one process**, A B C A B C ...,
-  so slow drift of the machine (turbo, the other core's load) hits all of them alike;
+  so slow drift of the machine (turbo, the other core's load) hits all of them alike; a ratio
+  is the **median of the paired ratios** (A's block over B's block of the same round), which
+  cancels the drift that a ratio of two medians keeps (on a shared VM one round can run at
+  half the speed of the next);
 - every variant is **warmed up** first (caches, allocator, lazy imports, cuDNN/cuBLAS plans);
 - each timed block runs the variant ``inner`` times (calibrated so that a block lasts at least
   ``min_block_s``: tiny ops get many calls per block) and the reported time is the **median**
@@ -38,18 +41,29 @@ class Variant:
 
 
 class Timing:
+    """Seconds per call of one variant, one sample per round, in the order they were timed."""
+
     def __init__(self, samples, inner):
-        self.samples, self.inner = sorted(samples), inner
+        self.samples, self.inner = list(samples), inner
 
     @property
     def median(self):
         return statistics.median(self.samples)
 
     def as_dict(self):
-        s = self.samples
+        s = sorted(self.samples)
         q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0]] * 3
         return dict(median_s=self.median, min_s=s[0], q1_s=q[0], q3_s=q[2], repeats=len(s),
-                    inner=self.inner, samples_s=s)
+                    inner=self.inner, samples_s=list(self.samples))
+
+
+def paired_ratio(a, b):
+    """Median over rounds of a's time / b's time in that round (two ``as_dict`` results);
+    the ratio of the medians when the rounds do not pair up."""
+    sa, sb = a['samples_s'], b['samples_s']
+    if len(sa) == len(sb) and all(sb):
+        return statistics.median(x / y for x, y in zip(sa, sb))
+    return a['median_s'] / b['median_s']
 
 
 def _block(v, inner):
@@ -210,7 +224,7 @@ def _fmt_time(s):
 
 
 def _fmt_ratio(a, b):
-    return f'{a / b:.2f}x' if a is not None and b else '—'
+    return f'{paired_ratio(a, b):.2f}x' if a and b else '—'
 
 
 def markdown_table(results, machine, command):
@@ -222,7 +236,8 @@ def markdown_table(results, machine, command):
              + (f"; GPU {machine['gpu']}" if machine.get('gpu') else ''), '',
              f"Measured GEMM peak (numpy float32 {machine.get('gemm_n', '?')}³): "
              f"**{machine.get('gemm_peak_gflops', float('nan')):.0f} GFLOP/s**. "
-             f"Median of >= {machine.get('repeats', '?')} interleaved repeats. Load average (1 min) "
+             f"Median of >= {machine.get('repeats', '?')} interleaved repeats; ratios are medians of "
+             f"the per-round ratios. Load average (1 min) "
              f"at start/end: {machine.get('loadavg_at_start', ['?'])[0]:.2f} / "
              f"{machine.get('loadavg_at_end', ['?'])[0]:.2f} (other processes on the machine).", '',
              f"Command: `{command}`", '']
@@ -249,7 +264,7 @@ def markdown_table(results, machine, command):
                 row.append(_fmt_time(t['median_s']))
         for a, b in r_ratio_pairs(cols):
             ta, tb = v.get(a), v.get(b)
-            row.append(_fmt_ratio(ta and ta['median_s'], tb and tb['median_s']))
+            row.append(_fmt_ratio(ta, tb))
         g = v.get('minidl', {}).get('gflops') if v.get('minidl') else None
         row.append(f'{g:.1f}' if g else '—')
         row.append(r.get('note', ''))

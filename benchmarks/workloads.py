@@ -136,7 +136,9 @@ def _result(name, variants, missing, flops=None, note='', cfg=None, unit='s', ex
             d['gflops'] = flops / d['median_s'] / 1e9
         res['variants'][v.name] = d
     times = ', '.join(f"{k}={harness._fmt_time(d['median_s'])}" for k, d in res['variants'].items())
-    log(f'  {name:<34s} {times}   ({time.perf_counter() - t0:.1f} s)'
+    ratios = ''.join(f", {a}/{b}={harness._fmt_ratio(res['variants'][a], res['variants'][b])}"
+                     for a, b in harness.r_ratio_pairs(list(res['variants'])))
+    log(f'  {name:<34s} {times}{ratios}   ({time.perf_counter() - t0:.1f} s)'
         + (f'  [missing: {"; ".join(f"{k}: {v}" for k, v in missing.items())}]' if missing else ''))
     return res
 

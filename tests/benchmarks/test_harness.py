@@ -47,6 +47,16 @@ def _load_results(tmp_path):
     return data, (tmp_path / (stem + '.md')).read_text()
 
 
+def test_paired_ratio_cancels_drift_between_rounds():
+    from benchmarks.harness import paired_ratio
+    # round 2 ran on a slow machine for both variants: A is 1.1x B in every round
+    a = dict(samples_s=[1.1, 2.2, 1.1], median_s=1.1)
+    b = dict(samples_s=[1.0, 2.0, 2.0], median_s=2.0)
+    assert paired_ratio(a, b) == pytest.approx(1.1)       # the ratio of medians says 0.55
+    c = dict(samples_s=[3.0, 3.0], median_s=3.0)           # rounds that do not pair up
+    assert paired_ratio(a, c) == pytest.approx(1.1 / 3.0)
+
+
 def test_quick_run_writes_json_markdown_and_chart(tmp_path):
     _run_quick(tmp_path)
     data, md = _load_results(tmp_path)
