@@ -74,8 +74,11 @@ def main(argv=None):
     p.add_argument('--top', type=int, default=25)
     p.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results'))
     args = p.parse_args(argv)
-    out = [f'# cProfile of minidl training steps on {harness.machine_name()} '
-           f'(BLAS: {harness.blas_summary(harness.blas_info())})', '']
+    blas = harness.blas_summary(harness.blas_info())
+    name = harness.machine_name()
+    if 'threads=1' in blas.split() and harness.n_cores() > 1:    # as ``--threads 1`` names its tables
+        name += '-1thread'
+    out = [f'# cProfile of minidl training steps on {name} (BLAS: {blas})', '']
     params = ref.init_mlp(np.random.default_rng(0))
     x, y = W._data(args.mlp_batch, (784,))
     step, note = W.minidl_step(W.minidl_mlp(params), x, y)
@@ -91,7 +94,7 @@ def main(argv=None):
     text = '\n'.join(out)
     print(text)
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f'profile-{harness.machine_name()}.txt'), 'w') as f:
+    with open(os.path.join(args.out, f'profile-{name}.txt'), 'w') as f:
         f.write(text)
 
 
