@@ -24,14 +24,18 @@ from .arithmetic import where
 REDUCTIONS = ('mean', 'sum', 'none')
 
 
+def _check_reduction(reduction, op):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
 def _reduce(loss, reduction, op):
+    _check_reduction(reduction, op)
     if reduction == 'mean':
         return loss.mean()
     if reduction == 'sum':
         return loss.sum()
-    if reduction == 'none':
-        return loss
-    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return loss
 
 
 def _check_same_shape(input, target, op):
@@ -252,8 +256,7 @@ def _pick(log_probs, target, ignore_index, op):
 
 def _reduce_kept(loss, keep, reduction, op):
     """Like _reduce, but ignored elements count as 0 and the mean is over the kept ones."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    _check_reduction(reduction, op)
     loss = where(keep, loss, loss * 0)
     if reduction == 'mean':
         return loss.sum() / int(keep.sum())
@@ -354,8 +357,7 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
     classes = input.shape[1]
     if input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu':
         if bool(_checked_classes(input, target, ignore_index, 'cross_entropy').all()):  # nothing ignored
-            if reduction not in REDUCTIONS:
-                raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+            _check_reduction(reduction, 'cross_entropy')
             return SoftmaxCrossEntropy(target.data, reduction)(input)
     log_probs = log_softmax(input, dim=1)
     if isinstance(target, Tensor) and target.dtype.kind == 'f':
