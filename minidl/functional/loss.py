@@ -319,7 +319,12 @@ class SoftmaxCrossEntropy(Function):
             onehot[self.rows, self.target] = 1
             return (softmax(x, dim=1) - onehot) * g
         g = gl.data.reshape(-1, 1) if self.reduction == 'none' else gl.data / n   # dL/dl_n
-        gx = self.softmax * g                               # softmax · dL/dl ...
+        # The saved softmax becomes the gradient in place (no new (N, C) array); a second
+        # backward through a retained graph finds it used up and recomputes it from x.
+        gx = self.__dict__.pop('softmax', None)
+        if gx is None:
+            gx = softmax(x, dim=1).data
+        gx *= g                                             # softmax · dL/dl ...
         gx[self.rows, self.target] -= g.reshape(-1)         # ... minus onehot · dL/dl
         return Tensor(gx)
 
