@@ -57,13 +57,20 @@ class Timing:
                     inner=self.inner, samples_s=list(self.samples))
 
 
-def paired_ratio(a, b):
-    """Median over rounds of a's time / b's time in that round (two ``as_dict`` results);
-    the ratio of the medians when the rounds do not pair up."""
+def paired_ratios(a, b):
+    """a's time / b's time in each round (two ``as_dict`` results), or None when the rounds
+    do not pair up (different numbers of samples)."""
     sa, sb = a['samples_s'], b['samples_s']
     if len(sa) == len(sb) and all(sb):
-        return statistics.median(x / y for x, y in zip(sa, sb))
-    return a['median_s'] / b['median_s']
+        return [x / y for x, y in zip(sa, sb)]
+    return None
+
+
+def paired_ratio(a, b):
+    """Median over rounds of a's time / b's time in that round; the ratio of the medians
+    when the rounds do not pair up."""
+    ratios = paired_ratios(a, b)
+    return statistics.median(ratios) if ratios else a['median_s'] / b['median_s']
 
 
 def _block(v, inner):
@@ -224,7 +231,15 @@ def _fmt_time(s):
 
 
 def _fmt_ratio(a, b):
-    return f'{paired_ratio(a, b):.2f}x' if a and b else '—'
+    """``1.13x (1.09-1.18)``: the median paired ratio and, with 4 rounds or more, its
+    quartiles, i.e. how far one round's ratio strays on this machine."""
+    if not (a and b):
+        return '—'
+    ratios = paired_ratios(a, b)
+    if not ratios or len(ratios) < 4:
+        return f'{paired_ratio(a, b):.2f}x'
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return f'{statistics.median(ratios):.2f}x ({q1:.2f}–{q3:.2f})'
 
 
 def markdown_table(results, machine, command):
@@ -237,7 +252,7 @@ def markdown_table(results, machine, command):
              f"Measured GEMM peak (numpy float32 {machine.get('gemm_n', '?')}³): "
              f"**{machine.get('gemm_peak_gflops', float('nan')):.0f} GFLOP/s**. "
              f"Median of >= {machine.get('repeats', '?')} interleaved repeats; ratios are medians of "
-             f"the per-round ratios. Load average (1 min) "
+             f"the per-round ratios (in brackets: their quartiles). Load average (1 min) "
              f"at start/end: {machine.get('loadavg_at_start', ['?'])[0]:.2f} / "
              f"{machine.get('loadavg_at_end', ['?'])[0]:.2f} (other processes on the machine).", '',
              f"Command: `{command}`", '']

@@ -57,6 +57,16 @@ def test_paired_ratio_cancels_drift_between_rounds():
     assert paired_ratio(a, c) == pytest.approx(1.1 / 3.0)
 
 
+def test_ratio_shown_with_the_quartiles_of_the_rounds():
+    from benchmarks.harness import _fmt_ratio
+    b = dict(samples_s=[1.0] * 5, median_s=1.0)
+    a = dict(samples_s=[1.0, 1.2, 1.1, 1.4, 1.3], median_s=1.2)
+    # per-round ratios 1.0 ... 1.4: median 1.2, quartiles (exclusive method) 1.05 and 1.35
+    assert _fmt_ratio(a, b) == '1.20x (1.05–1.35)'
+    assert _fmt_ratio(dict(samples_s=[2.0, 2.0], median_s=2.0), dict(samples_s=[1.0, 1.0], median_s=1.0)) == '2.00x'
+    assert _fmt_ratio(a, None) == '—'
+
+
 def test_quick_run_writes_json_markdown_and_chart(tmp_path):
     _run_quick(tmp_path)
     data, md = _load_results(tmp_path)
