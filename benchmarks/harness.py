@@ -167,6 +167,16 @@ def machine_name(suite='cpu', gpu_name=None):
     return f'cpu-{_slug(cpu_model())}-{n_cores()}cores'
 
 
+def cpu_report_name(blas):
+    """``machine_name()`` for a report made as the environment set BLAS up (``blas`` from
+    ``blas_summary``): with ``-1thread`` when BLAS runs one thread on a multi-core machine,
+    as ``--threads 1`` names its tables."""
+    name = machine_name()
+    if 'threads=1' in blas.split() and n_cores() > 1:
+        name += '-1thread'
+    return name
+
+
 def blas_info():
     """Which BLAS (and which kernel: OpenBLAS's 'architecture') numpy runs, and its threads."""
     info = {'env': {k: os.environ.get(k) for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE',

@@ -77,7 +77,8 @@ def softmax_cross_entropy(z, y):
     return loss, e
 
 
-def _sgd(params, grads, lr):
+def sgd(params, grads, lr):
+    """θ ← θ - lr·g in place (the gradients are scaled in place too: nobody reads them after)."""
     lr = np.float32(lr)
     for name, g in grads.items():
         g *= lr
@@ -85,8 +86,8 @@ def _sgd(params, grads, lr):
 
 
 # ----------------------------------------------------------------------------- MLP
-def mlp_step(params, x, y, lr=0.01, update=True):
-    """One SGD step of Linear-ReLU-Linear-ReLU-Linear with softmax cross-entropy; returns the loss."""
+def mlp_forward(params, x, y):
+    """Linear-ReLU-Linear-ReLU-Linear and the softmax cross-entropy: (loss, dL/dz, activations)."""
     n_layers = len(params) // 2
     acts = [x]
     h = x
@@ -97,16 +98,28 @@ def mlp_step(params, x, y, lr=0.01, update=True):
             np.maximum(h, 0, out=h)
         acts.append(h)
     loss, g = softmax_cross_entropy(h, y)
+    return loss, g, acts
+
+
+def mlp_backward(params, g, acts):
+    """{name: dL/dθ} from dL/dz and the activations of ``mlp_forward``."""
     grads = {}
-    for i in reversed(range(n_layers)):
+    for i in reversed(range(len(params) // 2)):
         a_in = acts[i]
         grads[f'{2 * i}.weight'] = g.T @ a_in
         grads[f'{2 * i}.bias'] = g.sum(axis=0)
         if i > 0:
             g = g @ params[f'{2 * i}.weight']
             g *= acts[i] > 0            # ReLU': the activation is the ReLU output
+    return grads
+
+
+def mlp_step(params, x, y, lr=0.01, update=True):
+    """One SGD step of the MLP; returns the loss (and the gradients, without the update)."""
+    loss, g, acts = mlp_forward(params, x, y)
+    grads = mlp_backward(params, g, acts)
     if update:
-        _sgd(params, grads, lr)
+        sgd(params, grads, lr)
     return loss if update else (loss, grads)
 
 
@@ -209,7 +222,7 @@ def cnn_step(params, x, y, lr=0.01, update=True):
     _, grads['0.weight'], grads['0.bias'] = conv_backward_cm(g_h1, x_cm.shape, params['0.weight'], cols1,
                                                              pad, need_dx=False)
     if update:
-        _sgd(params, grads, lr)
+        sgd(params, grads, lr)
     return loss if update else (loss, grads)
 
 

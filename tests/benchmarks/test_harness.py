@@ -203,3 +203,33 @@ def test_reference_ops_match_direct_definitions():
     np.testing.assert_allclose(y.std(axis=(0, 2, 3)), gamma * np.sqrt(1 / (1 + 1e-5 / x.var(axis=(0, 2, 3)))),
                                rtol=1e-6)
     np.testing.assert_allclose(dx.sum(axis=(0, 2, 3)), 0, atol=1e-10)   # shifting x changes nothing
+
+
+def test_overhead_report_runs_and_splits_the_mlp_step(tmp_path):
+    """``python -m benchmarks.overhead --quick``: every section present, every time positive,
+    and the MLP step split into its three phases (the numbers themselves are not looked at)."""
+    from benchmarks import overhead
+    text, numbers = overhead.report(quick=True)
+    for section in ('## 1.', '## 2.', '## 3.', '## 4.'):
+        assert section in text
+    assert min(numbers['record_us'], numbers['node_us'], numbers['chain_forward_us']) > 0
+    assert set(numbers['tiny']) == {'minidl', 'numpy_ref'}
+    assert all(hot > 0 and cold > 0 for hot, cold in numbers['tiny'].values())
+    assert set(numbers['mlp_phases']) == {'forward', 'backward', 'update'}
+    overhead.main(['--quick', '--out', str(tmp_path)])
+    assert [f for f in os.listdir(tmp_path) if f.startswith('overhead-cpu-')]
+
+
+def test_reference_mlp_step_is_forward_backward_update():
+    """The split used by the overhead report adds up to the reference's step."""
+    params = ref.init_mlp(np.random.default_rng(0), sizes=(6, 5, 4, 10))
+    x, y = W._data(4, (6,))
+    whole = {k: v.copy() for k, v in params.items()}
+    loss = ref.mlp_step(whole, x, y, lr=0.1)
+    split = {k: v.copy() for k, v in params.items()}
+    loss_split, g, acts = ref.mlp_forward(split, x, y)
+    ref.sgd(split, ref.mlp_backward(split, g, acts), 0.1)
+    assert loss == loss_split
+    for k in whole:
+        np.testing.assert_array_equal(whole[k], split[k])
+        assert not np.array_equal(whole[k], params[k])          # the step changed every parameter
