@@ -241,7 +241,7 @@ def _fmt_time(s):
 
 
 def _fmt_ratio(a, b):
-    """``1.13x (1.09-1.18)``: the median paired ratio and, with 4 rounds or more, its
+    """``1.13x (1.09–1.18)``: the median paired ratio and, with 4 rounds or more, its
     quartiles, i.e. how far one round's ratio strays on this machine."""
     if not (a and b):
         return '—'
