@@ -190,8 +190,10 @@ def blas_info():
     except Exception as e:                               # not installed: numpy's own words
         import contextlib
         import io
+        import warnings
         buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
+        with contextlib.redirect_stdout(buf), warnings.catch_warnings():
+            warnings.simplefilter('ignore')              # numpy >= 2 asks for pyyaml to print nicer
             np.show_config()
         info['threadpools'] = None
         info['numpy_show_config'] = buf.getvalue()[-2000:]
