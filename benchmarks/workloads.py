@@ -388,17 +388,22 @@ def op_cross_entropy(cfg):
 
 
 # ----------------------------------------------------------------------------- autograd overhead
+def autograd_chain(a, b, n_ops):
+    """(((a·b + a)·b + a)...).sum(): n_ops alternating * and +, then a sum (n_ops + 1 ops)."""
+    y = a
+    for _ in range(n_ops // 2):
+        y = y * b
+        y = y + a
+    return y.sum()
+
+
 def autograd_overhead(cfg):
     """µs per op, forward + backward, on 1-element tensors: a chain of N alternating * and +."""
     n_ops = cfg['sizes']['autograd_ops']
     missing = {}
 
     def chain(a, b):
-        y = a
-        for _ in range(n_ops // 2):
-            y = y * b
-            y = y + a
-        return y.sum()
+        return autograd_chain(a, b, n_ops)
 
     def build_minidl():
         m = _minidl()
