@@ -213,29 +213,26 @@ def cnn_step_workload(batch, cfg):
 
 
 # ----------------------------------------------------------------------------- single ops
-def _minidl_fwd_bwd(forward, arrays, gy):
-    """Variant fn: leaves from ``arrays`` (requires_grad), y = forward(*leaves), y.backward(gy)."""
-    m = _minidl()
-    leaves = [m.tensor(a, requires_grad=True) for a in arrays]
-    g = m.tensor(gy)
-
+def _fwd_bwd(leaves, forward, g):
+    """Variant fn: clear the leaves' gradients, y = forward(*leaves), y.backward(g)."""
     def run():
         for t in leaves:
             t.grad = None
         forward(*leaves).backward(g)
     return run
+
+
+def _minidl_fwd_bwd(forward, arrays, gy):
+    """``_fwd_bwd`` on minidl leaves made from ``arrays`` (requires_grad)."""
+    m = _minidl()
+    return _fwd_bwd([m.tensor(a, requires_grad=True) for a in arrays], forward, m.tensor(gy))
 
 
 def _torch_fwd_bwd(tr, forward, arrays, gy):
+    """``_fwd_bwd`` on PyTorch leaves made from copies of ``arrays``."""
     torch = tr.torch
-    leaves = [torch.from_numpy(a.copy()).requires_grad_(True) for a in arrays]
-    g = torch.from_numpy(gy)
-
-    def run():
-        for t in leaves:
-            t.grad = None
-        forward(*leaves).backward(g)
-    return run
+    return _fwd_bwd([torch.from_numpy(a.copy()).requires_grad_(True) for a in arrays], forward,
+                    torch.from_numpy(gy))
 
 
 def op_matmul(cfg):
