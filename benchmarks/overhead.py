@@ -158,7 +158,8 @@ def mlp_phase_costs(quick, batch=128):
 
 def report(quick):
     blas = harness.blas_summary(harness.blas_info())
-    lines = [f'# minidl overhead on {harness.cpu_report_name(blas)} (BLAS: {blas})', '']
+    name = harness.cpu_report_name(blas)
+    lines = [f'# minidl overhead on {name} (BLAS: {blas})', '']
     record, node, fixed = engine_costs(quick)
     lines += ['## 1. Recording and the engine (identity ops, no arithmetic)',
               f'recording one forward call: {record:.2f} µs;  one node in backward: {node:.2f} µs;  '
@@ -180,7 +181,7 @@ def report(quick):
     total_m, total_r = (sum(v[i] for v in phases.values()) for i in (0, 1))
     lines += [f'| step | {total_m:.0f} µs | {total_r:.0f} µs | {total_m - total_r:+.0f} µs '
               f'({total_m / total_r:.2f}x) |', '']
-    numbers = dict(record_us=record, node_us=node, backward_fixed_us=fixed, chain_forward_us=forward,
+    numbers = dict(machine=name, record_us=record, node_us=node, backward_fixed_us=fixed, chain_forward_us=forward,
                    chain_backward_us=backward, tiny=tiny, mlp_phases=phases)
     return '\n'.join(lines), numbers
 
@@ -190,11 +191,10 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true', help='few repeats (a smoke run: numbers mean little)')
     p.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results'))
     args = p.parse_args(argv)
-    text, _ = report(args.quick)
+    text, numbers = report(args.quick)
     print(text)
     os.makedirs(args.out, exist_ok=True)
-    name = harness.cpu_report_name(harness.blas_summary(harness.blas_info()))
-    with open(os.path.join(args.out, f'overhead-{name}.txt'), 'w') as f:
+    with open(os.path.join(args.out, f"overhead-{numbers['machine']}.txt"), 'w') as f:
         f.write(text)
 
 
