@@ -109,7 +109,7 @@ print(f"loop over 512 samples: {1e3 * t_loop:.2f} ms; one batched matmul: {1e3 *
 # (`np.sum(window * w[o])`), four Python loops remain, one iteration per output value.
 # **im2col** (Chellapilla et al., 2006) instead copies, once, the $C k_h k_w$ input values
 # that each output position sees into one column of a matrix `cols` of shape
-# $(C k_h k_w,\; N H_\text{out} W_\text{out})$; then the whole convolution is ONE matrix
+# $(C k_h k_w,\; H_\text{out} W_\text{out} N)$; then the whole convolution is ONE matrix
 # product $W_{(O,\,C k_h k_w)} \cdot \text{cols}$. It costs memory ($k_h k_w$ copies of every
 # input value) and buys speed: the matrix product runs at BLAS speed. minidl fills `cols`
 # with $k_h k_w$ strided slices, not value by value (see `minidl/functional/conv.py`).

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy
 import pytest
 
@@ -83,6 +85,20 @@ def test_gradients(case):
     check(case)
 
 
+def test_im2col_entries_follow_the_documented_formula():
+    """cols[(c, i, j), (p, q, n)] = x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w], entry by entry."""
+    rng = numpy.random.default_rng(2)
+    x = rng.normal(size=(3, 2, 6, 7))
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (2, 3), (2, 1), (1, 0), (1, 2)
+    cols = im2col(minidl.tensor(x), (kh, kw), stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw)).numpy()
+    x_pad = numpy.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out_h, out_w = (6 + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (7 + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    assert cols.shape == (2 * kh * kw, out_h * out_w * 3)
+    for c, i, j, p, q, n in itertools.product(range(2), range(kh), range(kw), range(out_h), range(out_w), range(3)):
+        row, column = (c * kh + i) * kw + j, (p * out_w + q) * 3 + n
+        assert cols[row, column] == x_pad[n, c, p * sh + i * dh, q * sw + j * dw]
+
+
 def test_col2im_is_the_adjoint_of_im2col():
     """<im2col(x), c> = <x, col2im(c)> for every x and c: the defining property of the adjoint."""
     rng = numpy.random.default_rng(1)
@@ -107,7 +123,7 @@ def test_conv2d_errors_name_the_shapes():
 
 # ---------------------------------------------------------------------- memory layout
 def test_memory_order_and_arrays_laid_out_in_an_order():
-    from minidl.functional.conv import filled_in_order, in_memory_order, memory_order
+    from minidl.functional.conv import CHWN, filled_in_order, in_memory_order, memory_order
     x = numpy.arange(2 * 3 * 4 * 5, dtype=numpy.float32).reshape(2, 3, 4, 5)
     channel_major = x.transpose(1, 0, 2, 3)                    # (3, 2, 4, 5) view
     assert memory_order(x) == (0, 1, 2, 3)
@@ -119,20 +135,26 @@ def test_memory_order_and_arrays_laid_out_in_an_order():
     assert same is x
     moved = in_memory_order(x, (1, 0, 2, 3))
     assert memory_order(moved) == (1, 0, 2, 3) and numpy.array_equal(moved, x)
+    batch_last = in_memory_order(x, CHWN)
+    assert memory_order(batch_last) == (1, 2, 3, 0) and numpy.array_equal(batch_last, x)
+    assert batch_last.transpose(1, 2, 3, 0).flags['C_CONTIGUOUS']
+    one_image = x[:1]                  # C order and CHWN are the same addresses for a batch of one
+    assert in_memory_order(one_image, CHWN) is one_image
 
 
-def test_conv_relu_pool_gradients_stay_channel_major_and_equal_c_order_results():
-    """The convolution's output is channel-major; pooling, padding and col2im keep that layout
-    in both passes (no copy back and forth), and the values are those of plain C-order arrays."""
+def test_conv_relu_pool_gradients_stay_batch_innermost_and_equal_c_order_results():
+    """The convolution's output lies in memory as (C, H, W, N); ReLU, pooling, padding and col2im
+    keep that layout in both passes (no copy back and forth), and the values are those of
+    plain C-order arrays."""
     from minidl.functional.conv import memory_order
     rng = numpy.random.default_rng(0)
     x = minidl.tensor(rng.standard_normal((4, 3, 10, 10)), dtype=minidl.float64, requires_grad=True)
     w1 = minidl.tensor(rng.standard_normal((5, 3, 3, 3)), dtype=minidl.float64, requires_grad=True)
     w2 = minidl.tensor(rng.standard_normal((6, 5, 3, 3)), dtype=minidl.float64, requires_grad=True)
     h = F.conv2d(x, w1, padding=1)
-    assert memory_order(h.data) == (1, 0, 2, 3)
+    assert memory_order(h.data) == (1, 2, 3, 0)
     p = F.max_pool2d(F.relu(h), 2)
-    assert memory_order(p.data) == (1, 0, 2, 3)
+    assert memory_order(p.data) == (1, 2, 3, 0)
     y = F.conv2d(p, w2, padding=1)
     y.retain_grad()
     (y * y).sum().backward()

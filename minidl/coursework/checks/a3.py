@@ -14,8 +14,8 @@ WINDOWS = [((2, 3, 5, 5), 3, 1, 0, 1), ((1, 2, 6, 7), 2, 2, 0, 1), ((2, 1, 5, 6)
            ((1, 2, 7, 7), 3, 1, 1, 2), ((1, 1, 4, 4), (2, 3), (1, 2), 0, 1)]
 OVERLAP = ("windows overlap here (stride < kernel): a pixel seen by several windows must get the SUM of "
            "their contributions (+=), not the last one (=)")
-LAYOUT = ("cols layout: rows are (c, i, j) and columns (n, p, q); the product W @ cols is (O, N·H_out·W_out), "
-          "so reshape it to (O, N, H_out, W_out) and move the batch axis first")
+LAYOUT = ("cols layout: rows are (c, i, j) and columns (p, q, n); the product W @ cols is (O, H_out·W_out·N), "
+          "so reshape it to (O, H_out, W_out, N) and move the batch axis first")
 TIES = ("ties: the gradient goes to ONE position per window, the first maximum (compare with a strict >)")
 
 
@@ -50,7 +50,7 @@ def _conv2d(s):
         want = F.conv2d(x, w, b, *args)
         y = as_numpy(F.conv2d(x, w, None, *args))
         bias = as_numpy(b).reshape(1, -1, 1, 1)
-        wrong_layout = y.transpose(1, 0, 2, 3).reshape(y.shape) + bias   # (O, N, ...) read as (N, O, ...)
+        wrong_layout = y.transpose(1, 2, 3, 0).reshape(y.shape) + bias   # (O, H, W, N) read as (N, O, H, W)
         expect_close(f"conv2d {shape} * {tuple(w.shape)}", s.conv2d(x, w, b, *args), want,
                      [(wrong_layout, LAYOUT)])
     expect_gradcheck("conv2d (2, 2, 5, 5) * (3, 2, 3, 3), padding 1",
