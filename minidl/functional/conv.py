@@ -33,10 +33,10 @@ contiguous run of W_out·N numbers per (c, p), which im2col copies and col2im ad
 sweeps (in (N, C, H, W) order a run is only W_out numbers long); the product w @ cols comes
 out as (O, H_out, W_out, N), already in that layout, so y is a transposed *view* of it, not a
 copy; and the ops that follow keep the layout (bias and ReLU sweep the array whole,
-pooling's strided slices walk runs of N numbers). With batch 64 on 28x28 images, im2col, col2im and max pooling each run 1.4-3.5x
-faster than in the channel-major (C, N, H, W) layout of the NumPy reference
-(``benchmarks/NOTES.md``). The price: with a batch of 2 the pooling runs are that short,
-and such a step is ~5% slower than in channel-major order.
+pooling's strided slices walk runs of N numbers). With batch 64 on 28x28 images, im2col,
+col2im and max pooling each run 1.4-3.5x faster than in the channel-major (C, N, H, W)
+layout of the NumPy reference (``benchmarks/NOTES.md``). The price: with a batch of 2 the
+pooling runs are that short, and such a step is ~5% slower than in channel-major order.
 """
 import math
 
@@ -190,7 +190,7 @@ class Im2Col(Function):
         n, c, h, w = x.shape
         kh, kw = self.window.kernel
         out_h, out_w = self.window.output_size(h, w, 'im2col')
-        x_pad = self.window.pad(x, order=CHWN)         # one copy: padded and laid out as CHWN
+        x_pad = self.window.pad(x, order=CHWN)         # padded, laid out as CHWN: one copy at most
         cols = get_array_module(x).empty((c, kh, kw, out_h, out_w, n), dtype=x.dtype)
         # BEGIN SOLUTION
         for i, j, index in self.window.offsets(out_h, out_w):
