@@ -178,6 +178,58 @@ plt.close(fig)
 # every one of the output values, im2col only a few dozen times per call: the gap is two
 # orders of magnitude and grows with the size. The outputs agree to float32 rounding.
 #
+# ### Memory layout: the same copy in two orders
+#
+# im2col is a copy, and a copy's speed depends on how long the contiguous runs are that it
+# moves: NumPy runs one compiled loop along the innermost axis and pays a fixed cost every
+# time that loop starts again. Store a batch channel-major, as (C, N, H, W), and the slice of
+# one kernel offset, `x_pad[:, :, i:i+H, j:j+W]`, is contiguous along one image row only: runs
+# of W numbers. Store it as (C, H, W, N), the batch innermost, and a row of that slice is W·N
+# numbers in a row, while the columns of `cols` come out in (p, q, n) order instead of
+# (n, p, q). Same numbers, same matrix product, columns permuted. minidl's convolution keeps
+# images in that second layout (that of Krizhevsky's cuda-convnet); here is im2col's copy
+# in both, on the size of the second convolution of the CNN below (64 images of 16x14x14).
+
+# %%
+def im2col_channel_major(x_pad, k):
+    """x_pad (C, N, H+k-1, W+k-1) -> cols (C·k·k, N·H·W): columns in (n, p, q) order."""
+    c, n, hp, wp = x_pad.shape
+    h, w = hp - k + 1, wp - k + 1
+    cols = np.empty((c, k, k, n, h, w), dtype=x_pad.dtype)
+    for i in range(k):
+        for j in range(k):
+            cols[:, i, j] = x_pad[:, :, i:i + h, j:j + w]        # runs of w numbers
+    return cols.reshape(c * k * k, n * h * w)
+
+
+def im2col_batch_innermost(x_pad, k):
+    """x_pad (C, H+k-1, W+k-1, N) -> cols (C·k·k, H·W·N): columns in (p, q, n) order."""
+    c, hp, wp, n = x_pad.shape
+    h, w = hp - k + 1, wp - k + 1
+    cols = np.empty((c, k, k, h, w, n), dtype=x_pad.dtype)
+    for i in range(k):
+        for j in range(k):
+            cols[:, i, j] = x_pad[:, i:i + h, j:j + w, :]        # runs of w·n numbers
+    return cols.reshape(c * k * k, h * w * n)
+
+
+images_cnhw = np.random.default_rng(0).standard_normal((16, 64, 16, 16), dtype=np.float32)   # padded 14x14
+images_chwn = np.ascontiguousarray(images_cnhw.transpose(0, 2, 3, 1))
+cols_cnhw, cols_chwn = im2col_channel_major(images_cnhw, 3), im2col_batch_innermost(images_chwn, 3)
+same_columns = np.array_equal(cols_cnhw.reshape(144, 64, 14, 14).transpose(0, 2, 3, 1).reshape(144, -1), cols_chwn)
+t_cnhw = best_time(lambda: im2col_channel_major(images_cnhw, 3), repeats=10 if FAST else 30)
+t_chwn = best_time(lambda: im2col_batch_innermost(images_chwn, 3), repeats=10 if FAST else 30)
+print(f"im2col of 64x16x14x14, 3x3: channel-major {1e3 * t_cnhw:.3f} ms, batch innermost {1e3 * t_chwn:.3f} ms "
+      f"({t_cnhw / t_chwn:.1f}x); the same columns, permuted: {same_columns}")
+
+# %% [markdown]
+# On the 2-core development machine this copy took 0.7–1.0 ms channel-major and 0.3 ms batch
+# innermost (2.5–3.5x). Pooling and col2im gain the same way, and minidl's CNN training step
+# at batch 64 became about 20% faster with this one change (`benchmarks/NOTES.md`, fifth
+# pass). The price is paid by tiny batches, where the runs of N numbers that pooling walks
+# are short.
+# Where an array's numbers lie in memory is part of an algorithm's speed, even in NumPy.
+#
 # ## 3. The same model on the CPU and the GPU
 #
 # minidl's arrays come from one module, `xp`: NumPy on the CPU, CuPy on the GPU (CuPy copies
@@ -302,12 +354,15 @@ plt.close(fig)
 # The ratios to the NumPy reference are the price of the framework — graph recording,
 # Tensor objects, generality — and they shrink as the operations get larger (the big matrix
 # products are at parity: both spend their time in the same BLAS call). The price is highest
-# for operations made of several cheap elementwise steps (softmax cross-entropy, pooling),
-# where minidl does more passes over memory than a fused kernel would, and for tiny tensors,
+# for operations made of several cheap elementwise steps (softmax cross-entropy, batch
+# normalization), where minidl does more passes over memory than a fused kernel would, and
+# for tiny tensors,
 # where the fixed cost per operation dominates (the suite's "autograd overhead" workload
 # measures it per op; it is not a time ratio, so it is not drawn) — the lesson of section 1
-# again: keep the operations few and large. The benchmark notes (`benchmarks/NOTES.md`)
-# record the machine, its load and the thread settings: timings only compare within one file.
+# again: keep the operations few and large. The CNN steps run *faster* than the reference:
+# the reference keeps its images channel-major, minidl batch innermost (section 2). The
+# benchmark notes (`benchmarks/NOTES.md`) record the machine, its load and the thread
+# settings: timings only compare within one file.
 #
 # ## 5. The claim, checked
 
@@ -319,6 +374,8 @@ print(f"vectorization speed-up: {vectorization_speedup:.0f}x")
 assert min(im2col_speedups) >= 10, im2col_speedups
 assert worst_error < 1e-5, worst_error
 assert same and vectorization_speedup >= 5, vectorization_speedup
+assert same_columns, 'the two im2col layouts should hold the same columns'
+
 if 'cuda' in device_outputs:
     assert np.allclose(device_outputs['cpu'], device_outputs['cuda'], atol=1e-4), 'CPU and GPU outputs differ'
 print("OK: im2col is >= 10x faster than the loops with the same output, and one batched matmul is >= 5x "
