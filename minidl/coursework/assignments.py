@@ -32,8 +32,8 @@ ASSIGNMENTS = {a.id: a for a in [
                 ('minidl.functional.activation', ['ReLU', 'LogSoftmax'])]),
     Assignment('A3', 'Conv2d and MaxPool2d with im2col',
                "Write im2col and col2im (its adjoint), conv2d as im2col + one matrix product, and max "
-               "pooling: the window maximum in forward, its argmax and the scatter of the gradient to it "
-               "in backward. Graded: gradient "
+               "pooling: the window maximum and its argmax (the switches) in forward, the scatter of the "
+               "gradient to it in backward. Graded: gradient "
                "checks, comparison with minidl (stride, padding, dilation, overlapping windows, ties), "
                "and a small CNN on your ops reaching 85% on the 8x8 digits.",
                [('minidl.functional.conv', ['Im2Col', 'Col2Im', 'conv2d']),

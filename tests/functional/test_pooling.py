@@ -68,6 +68,21 @@ def test_max_pool_gradient_goes_to_the_first_maximum():
                                  [0.0, 0.0, 0.0, 0.0]]]]
 
 
+def test_max_pool_switches_are_found_in_forward_only_when_recording():
+    """Forward marks each window's first maximum (the switches backward routes through);
+    under no_grad nothing will go backward, so it marks nothing."""
+    from minidl.functional.pooling import MaxPool2d
+    x = minidl.ones(1, 1, 2, 4)                               # two windows, each one big tie
+    op = MaxPool2d(SlidingWindow(2, stride=2))
+    op(x)
+    assert [s.tolist()[0][0][0] for s in op.switches] == [[True, True], [False, False],
+                                                          [False, False], [False, False]]
+    with minidl.no_grad():
+        silent = MaxPool2d(SlidingWindow(2, stride=2))
+        assert silent(x).tolist() == [[[[1.0, 1.0]]]]
+    assert not hasattr(silent, 'switches')
+
+
 def test_overlapping_max_pool_accumulates_gradient():
     x = minidl.tensor([[[[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]], requires_grad=True)
     F.max_pool2d(x, 2, stride=1).sum().backward()
