@@ -26,7 +26,7 @@ Example:
     from minidl.backend import get_array_module
     >>> print(code[code.index('    def backward'):].strip())
     def backward(self, gy):
-            y, = self.saved_tensors
+            mask, = self.saved_tensors
             raise NotImplementedError("ReLU.backward: not implemented yet")
 """
 import ast

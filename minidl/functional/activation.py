@@ -13,17 +13,24 @@ from .reduction import sum_to_shape
 
 
 class ReLU(Function):
-    """y = max(x, 0);   dL/dx = dL/dy · [x > 0]   (0 at x = 0, as in PyTorch)."""
+    """y = max(x, 0);   dL/dx = dL/dy · [x > 0]   (0 at x = 0, as in PyTorch).
+
+    Forward keeps the 0/1 mask [x > 0] = [y > 0] for backward: made while y is still in
+    cache, and a quarter of y's size (one byte per element), where keeping y would mean
+    reading it back from main memory in backward to compare it with 0 there.
+    """
 
     def forward(self, x):
         y = get_array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
-        self.save_for_backward(y)
+        # BEGIN SOLUTION
+        self.save_for_backward(y > 0)
+        # END SOLUTION
         return y
 
     def backward(self, gy):
-        y, = self.saved_tensors
+        mask, = self.saved_tensors
         # BEGIN SOLUTION
-        return gy * (y > 0)
+        return gy * mask
         # END SOLUTION
 
 

@@ -16,7 +16,8 @@ PLANTED = [
      'transposed gradient'),
     ('A2', 'gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)', 'gb = a2.transpose(-1, -2) @ gy2',
      'missing sum over the batch'),
-    ('A2', 'return gy * (y > 0)', 'return gy * y', 'mask'),
+    ('A2', 'self.save_for_backward(y > 0)', 'self.save_for_backward(y)', 'mask'),
+    ('A2', 'self.save_for_backward(y > 0)', 'self.save_for_backward(y >= 0)', 'at x = 0'),
     ('A2', 'return gy - y.exp() * gy.sum(dim=self.dim, keepdim=True)', 'return gy - y.exp()', 'sum over the class'),
     ('A3', 'x_pad[index] += cols[:, i, j].transpose(3, 0, 1, 2)', 'x_pad[index] = cols[:, i, j].transpose(3, 0, 1, 2)',
      'overlap'),
@@ -97,7 +98,7 @@ def test_cli_list_start_check_and_exit_codes(tmp_path, capsys):
     assert 'pass --force' in capsys.readouterr().err
     assert _cli(['assignment', 'check', str(tmp_path / 'a2.py')]) == 1
     out = capsys.readouterr().out
-    assert 'Still unimplemented: MatMul.backward, ReLU.backward, LogSoftmax.backward.' in out
+    assert 'Still unimplemented: MatMul.backward, ReLU.forward, ReLU.backward, LogSoftmax.backward.' in out
     assert 'Traceback' not in out and 'passed' in out and 'hint' in out
     assert _cli(['assignment', 'start', 'A2', '--dir', str(tmp_path), '--force', '--solution']) == 0
     assert _cli(['assignment', 'check', str(tmp_path / 'a2.py')]) == 0
