@@ -191,34 +191,28 @@ plt.close(fig)
 # in both, on the size of the second convolution of the CNN below (64 images of 16x14x14).
 
 # %%
-def im2col_channel_major(x_pad, k):
-    """x_pad (C, N, H+k-1, W+k-1) -> cols (C·k·k, N·H·W): columns in (n, p, q) order."""
+def im2col_copy(x_pad, k, batch_innermost):
+    """cols (C·k·k, N·H·W) of a padded batch stored as (C, N, H+k-1, W+k-1), or, batch
+    innermost, as (C, H+k-1, W+k-1, N): columns in (n, p, q) or in (p, q, n) order."""
+    if batch_innermost:
+        x_pad = x_pad.transpose(0, 3, 1, 2)          # a view, axes (C, N, H', W'); memory unchanged
     c, n, hp, wp = x_pad.shape
     h, w = hp - k + 1, wp - k + 1
-    cols = np.empty((c, k, k, n, h, w), dtype=x_pad.dtype)
+    cols = np.empty((c, k, k, h, w, n) if batch_innermost else (c, k, k, n, h, w), dtype=x_pad.dtype)
     for i in range(k):
         for j in range(k):
-            cols[:, i, j] = x_pad[:, :, i:i + h, j:j + w]        # runs of w numbers
+            window = x_pad[:, :, i:i + h, j:j + w]   # one kernel offset
+            # runs of w·n numbers batch innermost, of w numbers channel-major
+            cols[:, i, j] = window.transpose(0, 2, 3, 1) if batch_innermost else window
     return cols.reshape(c * k * k, n * h * w)
-
-
-def im2col_batch_innermost(x_pad, k):
-    """x_pad (C, H+k-1, W+k-1, N) -> cols (C·k·k, H·W·N): columns in (p, q, n) order."""
-    c, hp, wp, n = x_pad.shape
-    h, w = hp - k + 1, wp - k + 1
-    cols = np.empty((c, k, k, h, w, n), dtype=x_pad.dtype)
-    for i in range(k):
-        for j in range(k):
-            cols[:, i, j] = x_pad[:, i:i + h, j:j + w, :]        # runs of w·n numbers
-    return cols.reshape(c * k * k, h * w * n)
 
 
 images_cnhw = np.random.default_rng(0).standard_normal((16, 64, 16, 16), dtype=np.float32)   # padded 14x14
 images_chwn = np.ascontiguousarray(images_cnhw.transpose(0, 2, 3, 1))
-cols_cnhw, cols_chwn = im2col_channel_major(images_cnhw, 3), im2col_batch_innermost(images_chwn, 3)
+cols_cnhw, cols_chwn = im2col_copy(images_cnhw, 3, False), im2col_copy(images_chwn, 3, True)
 same_columns = np.array_equal(cols_cnhw.reshape(144, 64, 14, 14).transpose(0, 2, 3, 1).reshape(144, -1), cols_chwn)
-t_cnhw = best_time(lambda: im2col_channel_major(images_cnhw, 3), repeats=10 if FAST else 30)
-t_chwn = best_time(lambda: im2col_batch_innermost(images_chwn, 3), repeats=10 if FAST else 30)
+t_cnhw = best_time(lambda: im2col_copy(images_cnhw, 3, False), repeats=10 if FAST else 30)
+t_chwn = best_time(lambda: im2col_copy(images_chwn, 3, True), repeats=10 if FAST else 30)
 print(f"im2col of 64x16x14x14, 3x3: channel-major {1e3 * t_cnhw:.3f} ms, batch innermost {1e3 * t_chwn:.3f} ms "
       f"({t_cnhw / t_chwn:.1f}x); the same columns, permuted: {same_columns}")
 

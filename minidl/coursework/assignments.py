@@ -25,9 +25,10 @@ ASSIGNMENTS = {a.id: a for a in [
                 ('minidl.functional.arithmetic', ['Mul', 'Div'])]),
     Assignment('A2', 'Linear, ReLU and softmax cross-entropy',
                "Write the backward passes of the matrix product (the Linear layer y = x Wᵀ + b is built "
-               "on it), of ReLU (and the mask its forward keeps for it) and of log_softmax (cross-entropy is nll_loss(log_softmax(x))). Graded: "
-               "gradient checks, comparison with minidl (a batch of one, batched and 1-D operands), and "
-               "an MLP on your three ops reaching 90% test accuracy on the 8x8 digits.",
+               "on it), of ReLU (and the mask its forward keeps for it) and of log_softmax (cross-entropy "
+               "is nll_loss(log_softmax(x))). Graded: gradient checks, comparison with minidl (a batch "
+               "of one, batched and 1-D operands), and an MLP on your three ops reaching 90% test "
+               "accuracy on the 8x8 digits.",
                [('minidl.functional.matmul', ['MatMul']),
                 ('minidl.functional.activation', ['ReLU', 'LogSoftmax'])]),
     Assignment('A3', 'Conv2d and MaxPool2d with im2col',

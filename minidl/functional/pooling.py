@@ -106,7 +106,7 @@ class MaxPool2d(Function):
         for s in slices[2:]:
             xp.maximum(best, s, out=best)
         if is_grad_enabled():
-            free = xp.ones_like(best, dtype=bool)          # windows whose maximum is not yet found
+            free = xp.ones_like(best, dtype=bool)   # windows whose maximum is not yet found, laid out as best
             self.switches = []
             for s in slices:
                 hit = s == best
