@@ -344,6 +344,14 @@ def bar_chart(results, path, title):
     return path
 
 
+def write_text_report(out_dir, filename, text):
+    """Print a plain-text report and write it to ``out_dir/filename`` (profile, overhead)."""
+    print(text)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, filename), 'w') as f:
+        f.write(text)
+
+
 def write_results(out_dir, machine, results, command):
     """JSON, markdown and PNG named by machine under ``out_dir``; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)

@@ -192,10 +192,7 @@ def main(argv=None):
     p.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results'))
     args = p.parse_args(argv)
     text, numbers = report(args.quick)
-    print(text)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"overhead-{numbers['machine']}.txt"), 'w') as f:
-        f.write(text)
+    harness.write_text_report(args.out, f"overhead-{numbers['machine']}.txt", text)
 
 
 if __name__ == '__main__':

@@ -89,11 +89,7 @@ def main(argv=None):
                           max(5, args.steps // 5), args.top))
     except LookupError as e:
         out.append(f'## CNN step: not profiled ({e})\n')
-    text = '\n'.join(out)
-    print(text)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f'profile-{name}.txt'), 'w') as f:
-        f.write(text)
+    harness.write_text_report(args.out, f'profile-{name}.txt', '\n'.join(out))
 
 
 if __name__ == '__main__':

@@ -107,11 +107,11 @@ class SlidingWindow:
     def pad(self, x, value=0.0, order=None):
         """x with the padding (filled with ``value``) added around its last two axes, laid out
         in memory in ``order`` (None: x's own): a filled array with x written into its middle."""
-        order = memory_order(x) if order is None else order
         ph, pw = self.padding
         if not ph and not pw:
-            return in_memory_order(x, order)
+            return in_memory_order(x, order)                # order None: x itself
         h, w = x.shape[-2:]
+        order = memory_order(x) if order is None else order
         x_pad = filled_in_order(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), x, order, value)
         x_pad[..., ph:ph + h, pw:pw + w] = x
         return x_pad
