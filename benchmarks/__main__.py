@@ -20,11 +20,11 @@ import time
 
 from . import harness, workloads
 
-FULL = dict(repeats=15, min_block_s=0.1, tiny_repeats=21, gemm_n=2048,
+FULL = dict(repeats=15, min_block_s=0.1, tiny_repeats=21, gemm_n=2048, gpu_gemm_n=8192,
             mlp_batches=(128, 1024), cnn_batches=(64, 256), gpu_mlp_batch=4096, gpu_cnn_batch=256,
             sizes=dict(matmul=1024, conv=(32, 64, 32), ce=(1024, 1000), autograd_ops=200,
                        mem_batch=128, mem_steps=100))
-QUICK = dict(repeats=3, min_block_s=0.01, tiny_repeats=3, gemm_n=256,
+QUICK = dict(repeats=3, min_block_s=0.01, tiny_repeats=3, gemm_n=256, gpu_gemm_n=256,
              mlp_batches=(16,), cnn_batches=(4,), gpu_mlp_batch=64, gpu_cnn_batch=8,
              sizes=dict(matmul=64, conv=(2, 8, 8), ce=(16, 10), autograd_ops=20,
                         mem_batch=16, mem_steps=5))
@@ -70,21 +70,6 @@ def run_gpu(cfg, log):
             workloads.gpu_step_workload('cnn', cfg['gpu_cnn_batch'], cfg)]
 
 
-def gpu_name():
-    try:
-        import cupy
-        return cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()
-    except Exception:
-        pass
-    try:
-        from . import reference_torch as tr
-        if tr.available() and tr.torch.cuda.is_available():
-            return tr.torch.cuda.get_device_name(0)
-    except Exception:
-        pass
-    return None
-
-
 def main(argv=None):
     args = parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
@@ -122,7 +107,7 @@ def main(argv=None):
         machine['quick'] = args.quick
         machine['repeats'] = cfg['repeats']
         if suite == 'gpu':
-            machine['gpu'] = gpu_name()
+            machine['gpu'] = harness.gpu_name()
             machine['name'] = harness.machine_name('gpu', machine['gpu']) if machine['gpu'] else \
                 harness.machine_name('cpu').replace('cpu-', 'gpu-none-', 1)
         else:
@@ -140,6 +125,13 @@ def main(argv=None):
             if _selected(cfg.get('only'), 'peak memory'):
                 machine['peak_memory'] = workloads.peak_memory(cfg)
         else:
+            minidl = workloads._minidl()
+            if minidl.cuda_is_available():
+                n = cfg['gpu_gemm_n']
+                peak, t = harness.gemm_peak(n, repeats=cfg['repeats'], xp=minidl.backend.xp_for('cuda'),
+                                            sync=workloads._cupy_sync())
+                machine.update(gpu_gemm_n=n, gpu_gemm_peak_gflops=peak, gpu_gemm_timing=t.as_dict())
+                print(f'  GPU GEMM peak (cupy float32 {n}^3): {peak:.1f} GFLOP/s')
             results = run_gpu(cfg, print)
         for r in results:
             if r.get('skipped'):

@@ -4,32 +4,43 @@
 #
 #     bash benchmarks/gpu_session.sh            # writes everything under $OUT
 #
-# 1. the test suite on CuPy (MINIDL_DEVICE=cuda), 2. the GPU benchmark suite against minidl on
-# NumPy and PyTorch CUDA. Each step has its own time limit, so one that hangs cannot use up the
-# device time of the other; the summary at the end is what to read first. Copy $OUT/results/*
-# into benchmarks/results/ (they are named by the card) and commit them.
+# 1. the GPU benchmark suite (minidl on CuPy vs minidl on NumPy vs PyTorch CUDA), 2. the
+# host-vs-device study of the same steps (benchmarks.gpu_profile), 3. the test suite on CuPy
+# (MINIDL_DEVICE=cuda), spread over 8 processes when pytest-xdist is there. Each step has its
+# own time limit, so one that hangs cannot use up the device time of the others; the summary
+# at the end is what to read first. Copy $OUT/results/* into benchmarks/results/ (they are
+# named by the card) and commit them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/minidl-gpu}
 mkdir -p "$OUT/results"
-export PYTHONPATH=.
+export PYTHONPATH=. PYTHONUNBUFFERED=1
 
-nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
-python -c "import cupy, numpy; print('cupy', cupy.__version__, 'numpy', numpy.__version__)" \
-    > "$OUT/versions.txt" 2>&1
+{
+    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
+    python -c "import sys, numpy, cupy, torch; print('python', sys.version.split()[0], 'numpy', numpy.__version__,
+               'cupy', cupy.__version__, 'torch', torch.__version__); print('cpus', __import__('os').cpu_count())"
+} > "$OUT/versions.txt" 2>&1
 
-# CuPy compiles each kernel on its first use, so the first run of the suite is slower than on
-# the CPU; --maxfail keeps a systematic failure from running to the time limit.
-timeout "${TEST_LIMIT_S:-330}" env MINIDL_DEVICE=cuda python -m pytest -q -p no:cacheprovider \
-    --maxfail=25 tests > "$OUT/pytest-cuda.txt" 2>&1
-echo "pytest exit status $?" >> "$OUT/pytest-cuda.txt"
-
-timeout "${BENCH_LIMIT_S:-200}" python -m benchmarks --suite gpu --compare torch \
+timeout "${BENCH_LIMIT_S:-150}" python -m benchmarks --suite gpu --compare torch \
     --out "$OUT/results" > "$OUT/benchmarks-gpu.txt" 2>&1
 echo "benchmarks exit status $?" >> "$OUT/benchmarks-gpu.txt"
 
+timeout "${PROFILE_LIMIT_S:-60}" python -m benchmarks.gpu_profile --out "$OUT/results" \
+    >> "$OUT/benchmarks-gpu.txt" 2>&1
+echo "gpu_profile exit status $?" >> "$OUT/benchmarks-gpu.txt"
+
+# CuPy compiles each kernel on its first use (cached on disk, shared by the processes), so
+# the suite runs slower than its CPU run the first time; --maxfail keeps a systematic failure
+# from running to the time limit.
+parallel=() && python -c "import xdist" 2>/dev/null && parallel=(-n 8)
+per_test=() && python -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout=90)
+timeout "${TEST_LIMIT_S:-200}" env MINIDL_DEVICE=cuda python -m pytest -q -rfE --tb=short \
+    --maxfail=60 "${parallel[@]}" "${per_test[@]}" tests > "$OUT/pytest-cuda.txt" 2>&1
+echo "pytest exit status $?" >> "$OUT/pytest-cuda.txt"
+
 {
     echo "== versions"; cat "$OUT/versions.txt"
-    echo "== pytest (last lines)"; tail -n 15 "$OUT/pytest-cuda.txt"
-    echo "== benchmarks"; cat "$OUT/benchmarks-gpu.txt"
+    echo "== pytest (last lines)"; tail -n 40 "$OUT/pytest-cuda.txt"
+    echo "== benchmarks"; grep -v '^ \{3,\}[0-9]' "$OUT/benchmarks-gpu.txt" | grep -v '^$' | head -n 80
 } | tee "$OUT/summary.txt"

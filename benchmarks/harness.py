@@ -136,6 +136,22 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def gpu_name():
+    """The first GPU's name, from CuPy or else PyTorch; None when neither sees one."""
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()
+    except Exception:
+        pass
+    try:
+        from . import reference_torch as tr
+        if tr.available() and tr.torch.cuda.is_available():
+            return tr.torch.cuda.get_device_name(0)
+    except Exception:
+        pass
+    return None
+
+
 def cpu_flags():
     try:
         with open('/proc/cpuinfo') as f:
@@ -211,13 +227,14 @@ def blas_summary(info):
     return 'unknown (threadpoolctl not installed; see numpy_show_config in the JSON)'
 
 
-def gemm_peak(n=2048, repeats=5):
-    """The machine's measured float32 GEMM rate (GFLOP/s): numpy ``a @ b`` on n×n matrices."""
+def gemm_peak(n=2048, repeats=5, xp=np, sync=None):
+    """The machine's measured float32 GEMM rate (GFLOP/s): ``a @ b`` on n×n matrices of ``xp``
+    (numpy; or cupy, with ``sync`` waiting for the device)."""
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    out = np.empty((n, n), dtype=np.float32)
-    t = time_variants([Variant('gemm', lambda: np.matmul(a, b, out=out))], repeats=repeats,
+    a = xp.asarray(rng.standard_normal((n, n), dtype=np.float32))
+    b = xp.asarray(rng.standard_normal((n, n), dtype=np.float32))
+    out = xp.empty((n, n), dtype=np.float32)
+    t = time_variants([Variant('gemm', lambda: xp.matmul(a, b, out=out), sync=sync)], repeats=repeats,
                       min_block_s=0.3)['gemm']
     return 2.0 * n ** 3 / t.median / 1e9, t
 
@@ -262,7 +279,10 @@ def markdown_table(results, machine, command):
              + (f"; torch {machine['torch']}" if machine.get('torch') else '')
              + (f"; GPU {machine['gpu']}" if machine.get('gpu') else ''), '',
              f"Measured GEMM peak (numpy float32 {machine.get('gemm_n', '?')}³): "
-             f"**{machine.get('gemm_peak_gflops', float('nan')):.0f} GFLOP/s**. "
+             f"**{machine.get('gemm_peak_gflops', float('nan')):.0f} GFLOP/s**"
+             + (f"; on the GPU (cupy float32 {machine['gpu_gemm_n']}³): "
+                f"**{machine['gpu_gemm_peak_gflops']:.0f} GFLOP/s**" if machine.get('gpu_gemm_peak_gflops') else '')
+             + ". "
              f"Median of >= {machine.get('repeats', '?')} interleaved repeats; ratios are medians of "
              f"the per-round ratios (in brackets: their quartiles). Load average (1 min) "
              f"at start/end: {machine.get('loadavg_at_start', ['?'])[0]:.2f} / "
@@ -273,7 +293,9 @@ def markdown_table(results, machine, command):
         for v in r['variants']:
             if v not in cols:
                 cols.append(v)
-    head = ['workload'] + cols + [f'{c} / {b}' for c, b in r_ratio_pairs(cols)] + ['GFLOP/s (minidl)', 'note']
+    rated = [c for c in ('minidl', 'minidl_cupy') if c in cols]        # whose GFLOP/s are shown
+    head = ['workload'] + cols + [f'{c} / {b}' for c, b in r_ratio_pairs(cols)] + \
+        [f"GFLOP/s ({' / '.join(rated) or 'minidl'})", 'note']
     lines.append('| ' + ' | '.join(head) + ' |')
     lines.append('|' + '---|' * len(head))
     for r in results:
@@ -292,8 +314,8 @@ def markdown_table(results, machine, command):
         for a, b in r_ratio_pairs(cols):
             ta, tb = v.get(a), v.get(b)
             row.append(_fmt_ratio(ta, tb))
-        g = v.get('minidl', {}).get('gflops') if v.get('minidl') else None
-        row.append(f'{g:.1f}' if g else '—')
+        gflops = [(v.get(c) or {}).get('gflops') for c in rated]
+        row.append(' / '.join(f'{g:.1f}' if g else '—' for g in gflops) or '—')
         row.append(r.get('note', ''))
         lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines) + '\n'

@@ -1,0 +1,144 @@
+"""Where a training step's time goes on the GPU: the host's share, the phases, the syncs.
+
+    python -m benchmarks.gpu_profile [--steps 30] [--mlp-batch 4096] [--cnn-batch 256]
+
+On a GPU, Python only *queues* kernels; the device runs them later, in order. A step takes
+the larger of two times: the host's (Python, minidl's bookkeeping, CuPy's launches) and the
+device's (the kernels). Which one is larger decides what to speed up. For the MLP and CNN
+steps of the GPU benchmark, on minidl's CuPy backend, this measures:
+
+- ``step``: seconds per step, the device synchronized once per block of steps (as the
+  benchmark times it);
+- ``host``: seconds of one step's Python, the device not waited for at its end. A sync
+  inside the step (``bool()`` of a device value) counts here: it makes the host wait for
+  every kernel queued before it;
+- the phases, each followed by a sync: forward + loss, backward, optimizer step;
+- ``loss without checks``: the step with the softmax cross-entropy Function called directly,
+  skipping ``cross_entropy``'s target check, which reads two flags back from the device;
+- cProfile's top functions by time spent inside them (a sync shows up as a long built-in).
+
+Writes ``gpu-profile-<gpu>.txt`` to ``--out`` (default ``benchmarks/results/``).
+"""
+import argparse
+import cProfile
+import os
+import statistics
+import time
+
+import numpy as np
+
+from . import harness, profile_steps
+from . import reference_numpy as ref
+from . import workloads as W
+
+
+def _median_time(fn, sync, repeats, inner):
+    """Median over ``repeats`` blocks of seconds per call of ``fn``, synced after each block."""
+    times = []
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        sync()
+        times.append((time.perf_counter() - t0) / inner)
+    return statistics.median(times)
+
+
+def _host_time(fn, sync, repeats, inner):
+    """Median seconds of the host's side of one call (no sync at the end of each call)."""
+    times = []
+    for _ in range(repeats):
+        sync()
+        for _ in range(inner):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        sync()
+    return statistics.median(times)
+
+
+def _phases(model, xt, loss_fn, opt, sync, repeats):
+    """Median seconds of forward+loss, backward and optimizer step, each synced."""
+    got = {'forward + loss': [], 'backward': [], 'optimizer step': []}
+    for _ in range(repeats):
+        opt.zero_grad()
+        sync()
+        t0 = time.perf_counter()
+        loss = loss_fn(model(xt))
+        sync()
+        t1 = time.perf_counter()
+        loss.backward()
+        sync()
+        t2 = time.perf_counter()
+        opt.step()
+        sync()
+        t3 = time.perf_counter()
+        for key, t in zip(got, (t1 - t0, t2 - t1, t3 - t2)):
+            got[key].append(t)
+    return {k: statistics.median(v) for k, v in got.items()}
+
+
+def study(name, build, params, batch, shape, steps, top, device='cuda'):
+    """The report of one model (build: a workloads.minidl_* builder) on ``device``."""
+    m = W._minidl()
+    sync = W._cupy_sync() if device == 'cuda' else (lambda: None)
+    x, y = W._data(batch, shape)
+    model = build(params).to(device)
+    xt = m.tensor(x, device=device)
+    yt = m.tensor(y.astype(np.int64), device=device)
+    opt = m.optim.SGD(model.parameters(), lr=W.LR)
+    checked = lambda z: m.nn.functional.cross_entropy(z, yt)
+    unchecked = lambda z: m.functional.loss.SoftmaxCrossEntropy(yt.data, 'mean')(z)
+
+    def step_with(loss_fn):
+        def step():
+            opt.zero_grad()
+            loss_fn(model(xt)).backward()
+            opt.step()
+        return step
+
+    step = step_with(checked)
+    for _ in range(5):                                       # CuPy compiles its kernels on first use
+        step()
+    sync()
+    reps = 7
+    t_step = _median_time(step, sync, reps, steps)
+    t_host = _host_time(step, sync, reps, steps)
+    t_unchecked = _median_time(step_with(unchecked), sync, reps, steps)
+    phases = _phases(model, xt, checked, opt, sync, reps * 3)
+    lines = [f'## {name}, batch {batch}, on {device}',
+             f'step (synced per block of {steps}): {t_step * 1e3:.3f} ms',
+             f'host side of one step:            {t_host * 1e3:.3f} ms '
+             f'({"host-bound" if t_host > 0.8 * t_step else "device-bound"})',
+             f'step, loss without checks:        {t_unchecked * 1e3:.3f} ms',
+             'phases, each synced: ' + ', '.join(f'{k} {v * 1e3:.3f} ms' for k, v in phases.items()),
+             '']
+    lines.append(profile_steps.report(f'{name} on {device}, cProfile', step, steps, top))
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description='host vs device time of minidl training steps on CuPy')
+    p.add_argument('--steps', type=int, default=30)
+    p.add_argument('--mlp-batch', type=int, default=4096)
+    p.add_argument('--cnn-batch', type=int, default=256)
+    p.add_argument('--top', type=int, default=20)
+    p.add_argument('--device', choices=('cuda', 'cpu'), default='cuda',
+                   help="'cpu' runs the same study on NumPy (host time is then the whole step)")
+    p.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results'))
+    args = p.parse_args(argv)
+    if args.device == 'cuda' and not W._minidl().cuda_is_available():
+        print('gpu_profile: CuPy or a GPU is not available; nothing measured')
+        return
+    machine = harness.machine_name('gpu', harness.gpu_name()) if args.device == 'cuda' else harness.machine_name()
+    out = [f'# minidl training steps: host vs device ({machine})', '',
+           study('MLP 784-512-256-10', W.minidl_mlp, ref.init_mlp(np.random.default_rng(0)),
+                 args.mlp_batch, (784,), args.steps, args.top, args.device),
+           study('CNN', W.minidl_cnn, ref.init_cnn(np.random.default_rng(0)),
+                 args.cnn_batch, (1, 28, 28), max(5, args.steps // 3), args.top, args.device)]
+    harness.write_text_report(args.out, f'gpu-profile-{machine}.txt', '\n'.join(out))
+
+
+if __name__ == '__main__':
+    main()
