@@ -32,10 +32,11 @@ echo "gpu_profile exit status $?" >> "$OUT/benchmarks-gpu.txt"
 
 # CuPy compiles each kernel on its first use (cached on disk, shared by the processes), so
 # the suite runs slower than its CPU run the first time; --maxfail keeps a systematic failure
-# from running to the time limit.
+# from running to the time limit; -v names each test as it ends, so a run cut short still says
+# which failed.
 parallel=() && python -c "import xdist" 2>/dev/null && parallel=(-n 8)
 per_test=() && python -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout=90)
-timeout "${TEST_LIMIT_S:-200}" env MINIDL_DEVICE=cuda python -m pytest -q -rfE --tb=short \
+timeout "${TEST_LIMIT_S:-200}" env MINIDL_DEVICE=cuda python -m pytest -v -rfE --tb=short \
     --maxfail=60 "${parallel[@]}" "${per_test[@]}" tests > "$OUT/pytest-cuda.txt" 2>&1
 echo "pytest exit status $?" >> "$OUT/pytest-cuda.txt"
 
