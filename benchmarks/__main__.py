@@ -121,6 +121,7 @@ def main(argv=None):
         machine.update(gemm_n=cfg['gemm_n'], gemm_peak_gflops=peak, gemm_timing=t.as_dict())
         print(f'  GEMM peak (numpy float32 {cfg["gemm_n"]}^3): {peak:.1f} GFLOP/s')
         if suite == 'cpu':
+            workloads._minidl().set_device('cpu')       # NumPy, whatever MINIDL_DEVICE says
             results = run_cpu(cfg, print)
             if _selected(cfg.get('only'), 'peak memory'):
                 machine['peak_memory'] = workloads.peak_memory(cfg)

@@ -15,13 +15,18 @@ steps of the GPU benchmark, on minidl's CuPy backend, this measures:
 - the phases, each followed by a sync: forward + loss, backward, optimizer step;
 - ``loss without checks``: the step with the softmax cross-entropy Function called directly,
   skipping ``cross_entropy``'s target check, which reads two flags back from the device;
-- cProfile's top functions by time spent inside them (a sync shows up as a long built-in).
+- cProfile's top functions by time spent inside them (a sync shows up as a long built-in),
+  and each op's host time per step (the cumulative time of every ``forward``, ``backward``
+  and optimizer ``update``), which says where the host's time goes op by op;
+- the cost of single calls: CuPy's elementwise op, reduction, matrix product, gather and
+  scatter by index, a read back to the host; a minidl op with its backward; a random draw.
 
 Writes ``gpu-profile-<gpu>.txt`` to ``--out`` (default ``benchmarks/results/``).
 """
 import argparse
 import cProfile
 import os
+import pstats
 import statistics
 import time
 
@@ -115,7 +120,66 @@ def study(name, build, params, batch, shape, steps, top, device='cuda'):
              'phases, each synced: ' + ', '.join(f'{k} {v * 1e3:.3f} ms' for k, v in phases.items()),
              '']
     lines.append(profile_steps.report(f'{name} on {device}, cProfile', step, steps, top))
+    lines.append(op_table(step, steps))
     return '\n'.join(lines)
+
+
+def op_table(step, steps):
+    """Host µs per step of each op's forward/backward and each optimizer update (cProfile's
+    cumulative time, so it includes the array library's calls inside them; a backward written
+    with Tensor ops contains the forwards of those ops)."""
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(steps):
+        step()
+    pr.disable()
+    rows = []
+    for (filename, line, func), (_, ncalls, _, cumtime, _) in pstats.Stats(pr).stats.items():
+        if func in ('forward', 'backward', 'update', '_checked_classes') and \
+                ('/minidl/functional/' in filename or '/minidl/optim/' in filename):
+            where = filename.split('/minidl/')[1]
+            rows.append((cumtime / steps * 1e6, ncalls / steps, f'{where}:{line} {func}'))
+    lines = ['host µs per step by op (cumulative, under cProfile):', '   µs/step  calls/step  op']
+    lines += [f'{us:10.1f}  {calls:10.1f}  {name}' for us, calls, name in sorted(rows, reverse=True)]
+    return '\n'.join(lines) + '\n'
+
+
+def call_costs(device, repeats=7, inner=200):
+    """µs per call of single operations on ``device`` (synced once per block of calls)."""
+    m = W._minidl()
+    xp = m.backend.xp_for(device)
+    sync = W._cupy_sync() if device == 'cuda' else (lambda: None)
+    rng = np.random.default_rng(0)
+    small = xp.asarray(rng.standard_normal(1024, dtype=np.float32))
+    logits = xp.asarray(rng.standard_normal((4096, 10), dtype=np.float32))
+    rows, target = xp.arange(4096), xp.asarray(rng.integers(0, 10, 4096))
+    a = xp.asarray(rng.standard_normal((64, 64), dtype=np.float32))
+    leaf = m.tensor(rng.standard_normal(1024, dtype=np.float32), device=device, requires_grad=True)
+
+    def scatter():
+        logits[rows, target] -= 1.0
+
+    def minidl_op():
+        (leaf * 2.0).backward(m.ones(1024, device=device))
+
+    cases = [('elementwise a + b (1,024)', lambda: small + small),
+             ('reduction a.sum() (1,024)', lambda: small.sum()),
+             ('row max (4,096 x 10, axis 1)', lambda: logits.max(axis=1, keepdims=True)),
+             ('matmul 64 x 64', lambda: a @ a),
+             ('arange(4,096)', lambda: xp.arange(4096)),
+             ('gather x[rows, t] (4,096 x 10)', lambda: logits[rows, target]),
+             ('scatter x[rows, t] -= 1', scatter),
+             ('read back: bool(a.any())', lambda: bool(small.any())),
+             ('read back: concatenate((t.min(), t.max())).tolist()',
+              lambda: xp.concatenate((target.min(), target.max()), axis=None).tolist()),
+             ('minidl: (x * 2).backward(g), 1,024', minidl_op),
+             ('random draw: uniform (1,024)', lambda: m.backend.uniform((1024,), device=device))]
+    lines = [f'single calls on {device}, µs per call (block of {inner} calls, synced at its end):']
+    for name, fn in cases:
+        fn()
+        t = _median_time(fn, sync, repeats, inner)
+        lines.append(f'{t * 1e6:10.1f}  {name}')
+    return '\n'.join(lines) + '\n'
 
 
 def main(argv=None):
@@ -136,7 +200,8 @@ def main(argv=None):
            study('MLP 784-512-256-10', W.minidl_mlp, ref.init_mlp(np.random.default_rng(0)),
                  args.mlp_batch, (784,), args.steps, args.top, args.device),
            study('CNN', W.minidl_cnn, ref.init_cnn(np.random.default_rng(0)),
-                 args.cnn_batch, (1, 28, 28), max(5, args.steps // 3), args.top, args.device)]
+                 args.cnn_batch, (1, 28, 28), max(5, args.steps // 3), args.top, args.device),
+           call_costs(args.device)]
     harness.write_text_report(args.out, f'gpu-profile-{machine}.txt', '\n'.join(out))
 
 

@@ -58,8 +58,8 @@ def engine_costs(quick):
         def backward(self, gy):
             return gy
 
-    leaf = minidl.tensor(np.ones(3, np.float32), requires_grad=True)
-    seed = minidl.tensor(np.ones(3, np.float32))
+    leaf = minidl.tensor(np.ones(3, np.float32), requires_grad=True, device='cpu')
+    seed = minidl.tensor(np.ones(3, np.float32), device='cpu')
 
     def timed_chain(n):
         forward, backward = [], []
@@ -84,8 +84,8 @@ def chain_costs(quick):
     """(forward, backward) µs per op of the autograd-overhead workload's chain."""
     import minidl
     n_ops = 200
-    a = minidl.tensor([1.0], requires_grad=True)
-    b = minidl.tensor([0.999], requires_grad=True)
+    a = minidl.tensor([1.0], requires_grad=True, device='cpu')
+    b = minidl.tensor([0.999], requires_grad=True, device='cpu')
 
     def forward():
         return W.autograd_chain(a, b, n_ops)
@@ -127,8 +127,8 @@ def mlp_phase_costs(quick, batch=128):
     params = ref.init_mlp(np.random.default_rng(0))
     x, y = W._data(batch, (784,))
     import minidl
-    model = W.minidl_mlp(params)
-    xt = minidl.tensor(x)
+    model = W.minidl_mlp(params).to('cpu')
+    xt = minidl.tensor(x, device='cpu')
     loss_fn, _ = W.minidl_loss_fn(y, 10)
     opt = minidl.optim.SGD(model.parameters(), lr=W.LR)
     p_ref = {k: v.copy() for k, v in params.items()}

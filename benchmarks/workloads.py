@@ -86,16 +86,16 @@ def load_minidl(model, params):
     got = dict(model.named_parameters())
     if set(got) != set(params):
         raise LookupError(f'minidl model parameters {sorted(got)} != reference {sorted(params)}')
+    to_device = _minidl().backend.to_device
     for name, p in got.items():
-        p.data[...] = params[name]
+        p.data[...] = to_device(params[name], p.device)
     return model
 
 
 def minidl_step(model, x, y, lr=LR, device='cpu'):
     """(step closure, note): one SGD step of ``model`` on (x, y), as a user would write it."""
     m = _minidl()
-    if device != 'cpu':
-        model.to(device)
+    model.to(device)                       # (built on the current device, which MINIDL_DEVICE sets)
     xt = m.tensor(x, device=device)
     loss_fn, note = minidl_loss_fn(y, 10, device)
     opt = m.optim.SGD(model.parameters(), lr=lr)

@@ -184,18 +184,39 @@ def set_default_dtype(dtype):
 def manual_seed(seed):
     """Seed the random generator of every device, so that runs repeat exactly.
 
-    NumPy gets a ``numpy.random.Generator`` (PCG64); CuPy, if it is in use, a
-    ``cupy.random.RandomState``. Every random function of minidl draws from these.
+    NumPy gets a ``numpy.random.Generator`` (PCG64); the GPU a :class:`CountedGenerator`.
+    Every random function of minidl draws from these.
     """
     seed = int(seed)
     if seed < 0:
         raise ValueError(f"minidl.manual_seed: seed must be >= 0, got {seed}")
     _generators['cpu'] = numpy.random.Generator(numpy.random.PCG64(seed))
-    if _cupy is not None:
-        _generators['cuda'] = _cupy.random.RandomState(seed)
-    else:
-        _generators.pop('cuda', None)
+    _generators['cuda'] = CountedGenerator(seed)
     _generators['seed'] = seed
+
+
+class CountedGenerator:
+    """The GPU's generator, whose whole state is two numbers: a seed and a count of draws.
+
+    Draw k (one call of a random function) comes from a fresh cuRAND Philox4x32-10 generator
+    keyed by a hash of (seed, k). Philox is counter-based (Salmon et al., "Parallel random
+    numbers: as easy as 1, 2, 3", SC 2011): its numbers are a function of key and position
+    alone, so nothing else needs keeping. cuRAND's own generators hold their state on the GPU
+    where CuPy cannot read it back; this state fits a checkpoint, and a resumed run on the GPU
+    draws what it would have drawn.
+    """
+
+    def __init__(self, seed=None, draws=0):
+        self.seed = numpy.random.SeedSequence().entropy if seed is None else int(seed)
+        self.draws = int(draws)
+
+    def next(self):
+        """The ``cupy.random.RandomState`` of the next draw."""
+        cupy = _import_cupy()
+        high, low = numpy.random.SeedSequence([self.seed, self.draws]).generate_state(2)
+        self.draws += 1
+        return cupy.random.RandomState(int(high) << 32 | int(low),
+                                       method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
 
 
 def _generator(device):
@@ -204,18 +225,31 @@ def _generator(device):
         if device == 'cpu':
             _generators['cpu'] = numpy.random.Generator(numpy.random.PCG64(seed))
         else:
-            _generators['cuda'] = _import_cupy().random.RandomState(seed)
+            _generators['cuda'] = CountedGenerator(seed)
     return _generators[device]
 
 
+def _source(device):
+    """What the next draw on ``device`` comes from: the CPU's numpy Generator, or the cupy
+    RandomState of the GPU's next draw."""
+    generator = _generator(device)
+    return generator if device == 'cpu' else generator.next()
+
+
 def get_rng_state():
-    """The state of the CPU generator as a JSON-friendly dict (for checkpoints)."""
-    return _generator('cpu').bit_generator.state
+    """The state of every device's generator as a JSON-friendly dict (for checkpoints)."""
+    cuda = _generator('cuda')
+    return {'cpu': _generator('cpu').bit_generator.state, 'cuda': {'seed': cuda.seed, 'draws': cuda.draws}}
 
 
 def set_rng_state(state):
     """Restore a state returned by :func:`get_rng_state`."""
-    _generator('cpu').bit_generator.state = state
+    if not (isinstance(state, dict) and {'cpu', 'cuda'} <= set(state)):
+        raise ValueError(f"minidl.set_rng_state: expected the dict of get_rng_state() with keys 'cpu' "
+                         f"and 'cuda', got {type(state).__name__}"
+                         + (f" with keys {sorted(state)}" if isinstance(state, dict) else ''))
+    _generator('cpu').bit_generator.state = state['cpu']
+    _generators['cuda'] = CountedGenerator(state['cuda']['seed'], state['cuda']['draws'])
 
 
 def _float_dtype(dtype):
@@ -226,7 +260,7 @@ def _standard_sample(kind, shape, dtype, device):
     """U[0, 1) (``kind='uniform'``) or N(0, 1) samples from the device's seeded generator."""
     device = _check_device(device or get_device())
     dtype = _float_dtype(dtype)
-    gen = _generator(device)
+    gen = _source(device)
     if device == 'cpu':                  # NumPy's Generator draws float32 or float64 directly
         draw = gen.random if kind == 'uniform' else gen.standard_normal
         sample = draw(shape, dtype=dtype if dtype == numpy.float32 else numpy.float64)
@@ -255,7 +289,7 @@ def normal(shape, mean=0.0, std=1.0, dtype=None, device=None):
 def integers(low, high, shape, device=None):
     """Uniform int64 samples from [low, high), from the device's seeded generator."""
     device = _check_device(device or get_device())
-    gen = _generator(device)
+    gen = _source(device)
     if device == 'cpu':
         return gen.integers(low, high, size=shape, dtype=numpy.int64)
     return gen.randint(low, high, size=shape, dtype=numpy.int64)
@@ -264,4 +298,4 @@ def integers(low, high, shape, device=None):
 def permutation(n, device=None):
     """A random permutation of ``range(n)`` (int64), from the device's seeded generator."""
     device = _check_device(device or get_device())
-    return _generator(device).permutation(n).astype(numpy.int64, copy=False)
+    return _source(device).permutation(n).astype(numpy.int64, copy=False)

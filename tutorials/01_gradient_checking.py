@@ -205,8 +205,8 @@ def relative_error(a, n, atol=1e-5):
     return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), atol)))
 
 
-X_values = minidl.randn(8, 5, dtype=minidl.float64).numpy()
-W_values = minidl.randn(5, 3, dtype=minidl.float64).numpy()
+X_values = minidl.randn(8, 5, dtype=minidl.float64, device='cpu').numpy()    # the same values on any device
+W_values = minidl.randn(5, 3, dtype=minidl.float64, device='cpu').numpy()
 hand_check = {}
 for dtype, h in [(minidl.float64, 1e-6), (minidl.float32, 1e-6), (minidl.float32, 1e-3)]:
     X = minidl.tensor(X_values, dtype=dtype)

@@ -95,10 +95,15 @@ def expect_gradcheck(label, fn, inputs, twice=False):
                      ) from None
 
 
+def on_device(array):
+    """A NumPy array moved to the device the checks run on (``MINIDL_DEVICE``)."""
+    return backend.to_device(array, backend.get_device())
+
+
 def random_tensor(rng, *shape, positive=False, requires_grad=True):
     """A float64 Tensor of standard normal values (or in [0.5, 2] with ``positive``)."""
     data = rng.uniform(0.5, 2.0, shape) if positive else rng.standard_normal(shape)
-    return Tensor(backend.to_device(data, backend.get_device()), requires_grad=requires_grad)
+    return Tensor(on_device(data), requires_grad=requires_grad)
 
 
 def raw_backward(function, inputs, gy):
@@ -106,7 +111,7 @@ def raw_backward(function, inputs, gy):
     of numpy arrays or None), called directly: a wrong shape is seen, not rejected."""
     function(*inputs)
     with no_grad():
-        grads = function.backward(Tensor(backend.to_device(gy, backend.get_device())))
+        grads = function.backward(Tensor(on_device(gy)))
     grads = grads if isinstance(grads, tuple) else (grads,)
     return tuple(None if g is None else as_numpy(g) for g in grads)
 
@@ -115,7 +120,7 @@ def gradients(fn, inputs, seed=0):
     """dL/dx for each input of ``fn``, L = ⟨w, fn(*inputs)⟩ with fixed random weights w."""
     y = fn(*inputs)
     w = numpy.random.default_rng(seed).standard_normal(y.shape)
-    loss = (y * Tensor(backend.to_device(w, backend.get_device()))).sum()
+    loss = (y * Tensor(on_device(w))).sum()
     return tuple(as_numpy(g) for g in grad(loss, inputs))
 
 

@@ -4,6 +4,7 @@ Binary ops broadcast like NumPy; in backward, ``sum_to_shape`` sums each gradien
 its input's shape. Each backward uses Tensor operations, so it is itself differentiable.
 """
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 from ._util import broadcast_shape
 from .reduction import sum_to_shape
@@ -311,7 +312,7 @@ def minimum(a, b):
 
 def where(cond, a, b):
     """Elementwise ``a if cond else b``; ``cond`` is a bool tensor or array (no gradient)."""
-    cond = getattr(cond, 'data', cond)
+    cond = cond.data if isinstance(cond, Tensor) else cond    # (an array's own .data is its buffer)
     broadcast_shape(getattr(cond, 'shape', ()), getattr(a, 'shape', ()), getattr(b, 'shape', ()),
                     op='where')
     return Where(cond)(a, b)

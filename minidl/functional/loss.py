@@ -210,7 +210,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean
 # ---------------------------------------------------------------------- classification
 def _checked_classes(input, target, ignore_index, op):
     """Check an integer target against input (N, C, d1, ...); return the mask of the elements
-    not equal to ``ignore_index``."""
+    not equal to ``ignore_index``, or None when every element is kept.
+
+    The common case, every class in [0, C) and none ignored, is settled by the range
+    [min, max] of the targets: one read from the device, where each ``bool()`` of a GPU array
+    waits for all the work queued before it.
+    """
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: target must be a Tensor of class indices, got {type(target).__name__}")
     if input.ndim < 2:
@@ -224,8 +229,13 @@ def _checked_classes(input, target, ignore_index, op):
         raise ValueError(f"{op}: target has shape {tuple(target.shape)}, expected {expected} (the input "
                          f"shape {tuple(input.shape)} without its class dimension 1)")
     t = target.data
-    keep = t != ignore_index
     classes = input.shape[1]
+    if t.size == 0:
+        return None
+    low, high = get_array_module(t).concatenate((t.min(), t.max()), axis=None).tolist()
+    if 0 <= low and high < classes and not low <= ignore_index <= high:
+        return None
+    keep = t != ignore_index
     bad = keep & ((t < 0) | (t >= classes))
     if bool(bad.any()):
         raise IndexError(f"{op}: target holds class {int(t[bad][0])}, outside [0, {classes}) for input "
@@ -239,7 +249,7 @@ def _class_indices(input, target, ignore_index, op):
     keep = _checked_classes(input, target, ignore_index, op)
     xp = get_array_module(input.data)
     classes = input.shape[1]
-    t = xp.where(keep, target.data, 0)
+    t = target.data if keep is None else xp.where(keep, target.data, 0)
     # entry (n, t, rest) of input, with the class axis moved last and everything flattened
     rest = math.prod(input.shape[2:])
     positions = xp.arange(t.size).reshape(t.shape)
@@ -248,7 +258,7 @@ def _class_indices(input, target, ignore_index, op):
 
 
 def _pick(log_probs, target, ignore_index, op):
-    """(-log p[n, target_n], mask of kept elements), each of the target's shape."""
+    """(-log p[n, target_n], mask of kept elements or None for all), each of the target's shape."""
     index, keep = _class_indices(log_probs, target, ignore_index, op)
     picked = log_probs.reshape(-1)[index]
     return -picked, keep
@@ -257,6 +267,8 @@ def _pick(log_probs, target, ignore_index, op):
 def _reduce_kept(loss, keep, reduction, op):
     """Like _reduce, but ignored elements count as 0 and the mean is over the kept ones."""
     _check_reduction(reduction, op)
+    if keep is None:
+        return _reduce(loss, reduction, op)
     loss = where(keep, loss, loss * 0)
     if reduction == 'mean':
         return loss.sum() / int(keep.sum())
@@ -361,7 +373,7 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
                          f"{tuple(input.shape)}")
     classes = input.shape[1]
     if input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu':
-        if bool(_checked_classes(input, target, ignore_index, 'cross_entropy').all()):  # nothing ignored
+        if _checked_classes(input, target, ignore_index, 'cross_entropy') is None:    # nothing ignored
             _check_reduction(reduction, 'cross_entropy')
             return SoftmaxCrossEntropy(target.data, reduction)(input)
     log_probs = log_softmax(input, dim=1)

@@ -46,10 +46,23 @@ def test_manual_seed_makes_every_random_function_repeat():
 
 
 def test_rng_state_round_trip():
+    """The state of every device's generator comes back; the draws after it repeat (on the
+    device under test)."""
+    backend.normal((4,))
     state = backend.get_rng_state()
-    a = backend.normal((4,))
+    a, b = backend.normal((4,)), backend.uniform((3,))
+    assert backend.get_rng_state() != state
     backend.set_rng_state(state)
-    assert numpy.array_equal(a, backend.normal((4,)))
+    assert backend.get_rng_state() == state
+    assert (backend.to_numpy(a) == backend.to_numpy(backend.normal((4,)))).all()
+    assert (backend.to_numpy(b) == backend.to_numpy(backend.uniform((3,)))).all()
+
+
+def test_the_gpu_generator_state_is_seed_and_count_of_draws():
+    minidl.manual_seed(5)
+    assert backend.get_rng_state()['cuda'] == {'seed': 5, 'draws': 0}
+    with pytest.raises(ValueError, match=r"set_rng_state: expected the dict of get_rng_state\(\) with keys"):
+        backend.set_rng_state(backend.get_rng_state()['cpu'])          # the CPU generator's state alone
 
 
 def test_default_dtype():

@@ -119,21 +119,21 @@ def test_hessian_vector_product_of_a_small_mlp():
     W1 = minidl.tensor(rng.normal(size=(3, 4)), requires_grad=True)
     W2 = minidl.tensor(rng.normal(size=(4, 1)), requires_grad=True)
     x = minidl.tensor(rng.normal(size=(5, 3)))
-    v1, v2 = rng.normal(size=(3, 4)), rng.normal(size=(4, 1))
+    v1, v2 = minidl.tensor(rng.normal(size=(3, 4))), minidl.tensor(rng.normal(size=(4, 1)))
 
     def loss():
         return (((x @ W1).tanh() @ W2) ** 2).mean()
 
     g1, g2 = minidl.autograd.grad(loss(), [W1, W2], create_graph=True)
-    dot = (g1 * minidl.tensor(v1)).sum() + (g2 * minidl.tensor(v2)).sum()
+    dot = (g1 * v1).sum() + (g2 * v2).sum()
     h1, h2 = minidl.autograd.grad(dot, [W1, W2])
 
     def grads_at(eps):
-        W1.data += eps * v1
-        W2.data += eps * v2
+        W1.data += eps * v1.data
+        W2.data += eps * v2.data
         g = minidl.autograd.grad(loss(), [W1, W2])
-        W1.data -= eps * v1
-        W2.data -= eps * v2
+        W1.data -= eps * v1.data
+        W2.data -= eps * v2.data
         return [t.numpy() for t in g]
     plus, minus = grads_at(1e-6), grads_at(-1e-6)
     numpy.testing.assert_allclose(h1.numpy(), (plus[0] - minus[0]) / 2e-6, rtol=1e-5, atol=1e-8)
@@ -190,7 +190,7 @@ class _FakeGPUArray(numpy.ndarray):
 
 
 def test_mixing_devices_names_both():
-    a = minidl.ones(2)
+    a = minidl.ones(2, device='cpu')
     b = minidl.autograd.Tensor(numpy.ones(2, dtype=numpy.float32).view(_FakeGPUArray))
     assert b.device == 'cuda'
     with pytest.raises(RuntimeError, match=r'Add: expected all tensors on one device, but found tensors '

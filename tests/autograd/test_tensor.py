@@ -81,8 +81,9 @@ def test_requires_grad_and_retain_grad():
 
 
 def test_repr_is_readable():
-    assert repr(minidl.tensor([1.0, 2.0])) == 'tensor([1., 2.])'
-    assert repr(minidl.tensor([1.0], requires_grad=True)) == 'tensor([1.], requires_grad=True)'
+    on = ", device='cuda'" if minidl.get_device() == 'cuda' else ''      # as PyTorch writes it
+    assert repr(minidl.tensor([1.0, 2.0])) == f'tensor([1., 2.]{on})'
+    assert repr(minidl.tensor([1.0], requires_grad=True)) == f'tensor([1.]{on}, requires_grad=True)'
     assert 'grad_fn=<MulBackward>' in repr(minidl.tensor([1.0], requires_grad=True) * 2)
     assert 'dtype=float64' in repr(minidl.tensor([1.0], dtype=minidl.float64))
 
@@ -116,4 +117,8 @@ def test_iteration_and_len():
 def test_numpy_array_interop():
     x = minidl.tensor([1.0, 2.0])
     assert numpy.asarray(x).tolist() == [1.0, 2.0]
+    if x.device == 'cuda':              # a NumPy array is a CPU array: mixing it in names both devices
+        with pytest.raises(RuntimeError, match='Add: got an array on cpu and a tensor on cuda'):
+            numpy.ones(2) + x
+        return
     assert isinstance(numpy.ones(2) + x, Tensor)

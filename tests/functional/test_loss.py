@@ -94,6 +94,17 @@ def test_ignore_index_leaves_elements_out_of_the_mean():
     masked = F.cross_entropy(x, minidl.tensor([0, -100, 2, -100]))
     assert masked.item() == pytest.approx((full[0] + full[2]) / 2, rel=1e-6)
     assert F.cross_entropy(x, minidl.tensor([0, 7, 2, 7]), ignore_index=7, reduction='none').tolist()[1] == 0.0
+    # ignore_index inside the targets' range but absent: nothing is left out
+    assert F.cross_entropy(x, minidl.tensor([0, 2, 2, 0]), ignore_index=1).item() == \
+        pytest.approx(F.cross_entropy(x, minidl.tensor([0, 2, 2, 0])).item(), rel=1e-6)
+
+
+def test_a_bad_class_is_found_beside_ignored_ones():
+    x = minidl.randn(4, 3)
+    with pytest.raises(IndexError, match=r"nll_loss: target holds class 3, outside \[0, 3\)"):
+        F.nll_loss(x, minidl.tensor([0, -100, 3, 1]))
+    with pytest.raises(IndexError, match=r"cross_entropy: target holds class -2, outside \[0, 3\)"):
+        F.cross_entropy(x, minidl.tensor([-2, 0, 1, 2]))
 
 
 def test_cross_entropy_is_finite_for_huge_logits_in_float32():

@@ -42,8 +42,8 @@ def test_cumulative_average_is_the_mean_of_batch_statistics():
 
 def test_eval_uses_running_stats_formula():
     bn = nn.BatchNorm2d(3, eps=1e-3, dtype=numpy.float64)
-    bn.weight.data[...] = [0.5, 2.0, -1.0]
-    bn.bias.data[...] = [0.1, 0.0, 3.0]
+    bn.weight.data[...] = minidl.tensor([0.5, 2.0, -1.0]).data
+    bn.bias.data[...] = minidl.tensor([0.1, 0.0, 3.0]).data
     for x in BATCHES_2D:
         bn(minidl.tensor(x))
     x = RNG.normal(size=(2, 3, 4, 4))

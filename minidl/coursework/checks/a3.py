@@ -5,7 +5,8 @@ from ... import functional as F
 from ...autograd.tensor import Tensor
 from ...functional.conv import Col2Im, Im2Col, SlidingWindow
 from ...functional.pooling import MaxPool2d, WindowScatter
-from ..grader import Checklist, Failed, as_numpy, expect_close, expect_gradcheck, random_tensor, raw_backward
+from ..grader import (Checklist, Failed, as_numpy, expect_close, expect_gradcheck, on_device, random_tensor,
+                      raw_backward)
 from ._training import digits, fit, require_accuracy, weight
 
 CHECKS = Checklist()
@@ -63,7 +64,7 @@ def _max_pool(s):
     rng = numpy.random.default_rng(3)
     for shape, kernel, stride, padding in [((2, 3, 4, 4), 2, 2, 0), ((1, 2, 5, 5), 3, 1, 1), ((2, 1, 7, 6), 3, 2, 1)]:
         _compare_pool(s, random_tensor(rng, *shape), kernel, stride, padding)
-    ties = Tensor(numpy.ones((1, 1, 4, 4)), requires_grad=True)       # every window is one big tie
+    ties = Tensor(on_device(numpy.ones((1, 1, 4, 4))), requires_grad=True)   # every window is one big tie
     _compare_pool(s, ties, 2, 1, 0, tie=True)
 
 
@@ -85,7 +86,7 @@ def _compare_pool(s, x, kernel, stride, padding, tie=False):
 def _scatter(s):
     rng = numpy.random.default_rng(5)
     window = SlidingWindow(3, 1, 1)
-    weights = [rng.random((2, 1, 4, 4)) for _ in range(9)]
+    weights = [on_device(rng.random((2, 1, 4, 4))) for _ in range(9)]
     g = random_tensor(rng, 2, 1, 4, 4, requires_grad=False)
     try:
         expect_close("WindowScatter (3x3, stride 1)", s.WindowScatter(window, weights, (2, 1, 4, 4))(g),
