@@ -17,7 +17,7 @@ import numpy
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module
+from ..backend import get_array_module, to_numpy
 from .activation import log_softmax, softmax
 from .arithmetic import where
 
@@ -212,9 +212,10 @@ def _checked_classes(input, target, ignore_index, op):
     """Check an integer target against input (N, C, d1, ...); return the mask of the elements
     not equal to ``ignore_index``, or None when every element is kept.
 
-    The common case, every class in [0, C) and none ignored, is settled by the range
-    [min, max] of the targets: one read from the device, where each ``bool()`` of a GPU array
-    waits for all the work queued before it.
+    The check runs on the host, on a copy of the targets: on a GPU that is one read back
+    (which waits for the work queued before it), where checking on the device would take a
+    few kernels and still a read back of their verdict. The common case, every class in
+    [0, C) and none ignored, is settled by the targets' range [min, max].
     """
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: target must be a Tensor of class indices, got {type(target).__name__}")
@@ -228,19 +229,19 @@ def _checked_classes(input, target, ignore_index, op):
     if tuple(target.shape) != expected:
         raise ValueError(f"{op}: target has shape {tuple(target.shape)}, expected {expected} (the input "
                          f"shape {tuple(input.shape)} without its class dimension 1)")
-    t = target.data
+    values = to_numpy(target.data)
     classes = input.shape[1]
-    if t.size == 0:
+    if values.size == 0:
         return None
-    low, high = get_array_module(t).concatenate((t.min(), t.max()), axis=None).tolist()
+    low, high = int(values.min()), int(values.max())
     if 0 <= low and high < classes and not low <= ignore_index <= high:
         return None
-    keep = t != ignore_index
-    bad = keep & ((t < 0) | (t >= classes))
-    if bool(bad.any()):
-        raise IndexError(f"{op}: target holds class {int(t[bad][0])}, outside [0, {classes}) for input "
+    keep = values != ignore_index
+    bad = keep & ((values < 0) | (values >= classes))
+    if bad.any():
+        raise IndexError(f"{op}: target holds class {int(values[bad][0])}, outside [0, {classes}) for input "
                          f"of shape {tuple(input.shape)}")
-    return keep
+    return target.data != ignore_index
 
 
 def _class_indices(input, target, ignore_index, op):
@@ -315,9 +316,12 @@ class SoftmaxCrossEntropy(Function):
         e = xp.exp(x - m)
         total = e.sum(axis=1, keepdims=True)
         e /= total                                   # softmax, kept for backward
-        self.softmax, self.rows = e, xp.arange(x.shape[0])
+        # x[n, t_n] is entry n·C + t_n of x's rows laid end to end: one index array, where
+        # x[arange(N), t] makes the array library combine two (a few more kernels on a GPU)
+        n, classes = x.shape
+        self.softmax, self.picked = e, xp.arange(0, n * classes, classes) + self.target
         self.save_for_backward(x)
-        losses = (m + xp.log(total))[:, 0] - x[self.rows, self.target]
+        losses = (m + xp.log(total))[:, 0] - x.reshape(-1)[self.picked]
         if self.reduction == 'none':
             return losses
         return losses.mean() if self.reduction == 'mean' else losses.sum()
@@ -328,7 +332,7 @@ class SoftmaxCrossEntropy(Function):
         if is_grad_enabled():                        # create_graph: keep the graph of softmax(x)
             g = gl.reshape(-1, 1) if self.reduction == 'none' else gl / n
             onehot = get_array_module(x.data).zeros(x.shape, dtype=x.dtype)
-            onehot[self.rows, self.target] = 1
+            onehot.reshape(-1)[self.picked] = 1
             return (softmax(x, dim=1) - onehot) * g
         g = gl.data.reshape(-1, 1) if self.reduction == 'none' else gl.data / n   # dL/dl_n
         # The saved softmax becomes the gradient in place (no new (N, C) array); a second
@@ -336,8 +340,9 @@ class SoftmaxCrossEntropy(Function):
         gx = self.__dict__.pop('softmax', None)
         if gx is None:
             gx = softmax(x, dim=1).data
+        gx = get_array_module(gx).ascontiguousarray(gx)     # so that gx.reshape(-1) is a view of gx
         gx *= g                                             # softmax · dL/dl ...
-        gx[self.rows, self.target] -= g.reshape(-1)         # ... minus onehot · dL/dl
+        gx.reshape(-1)[self.picked] -= g.reshape(-1)        # ... minus onehot · dL/dl
         return Tensor(gx)
 
 

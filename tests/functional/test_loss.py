@@ -99,6 +99,17 @@ def test_ignore_index_leaves_elements_out_of_the_mean():
         pytest.approx(F.cross_entropy(x, minidl.tensor([0, 2, 2, 0])).item(), rel=1e-6)
 
 
+def test_fused_cross_entropy_of_transposed_logits():
+    """Logits that are a transposed view (not C-contiguous) give the same loss and gradient."""
+    base = numpy.random.default_rng(0).standard_normal((3, 5))
+    target = minidl.tensor([2, 0, 1, 1, 0])
+    x = minidl.tensor(numpy.ascontiguousarray(base.T), requires_grad=True)
+    xt = minidl.tensor(base, requires_grad=True)
+    F.cross_entropy(x, target).backward()
+    F.cross_entropy(xt.T, target).backward()
+    numpy.testing.assert_allclose(xt.grad.T.numpy(), x.grad.numpy(), rtol=1e-12)
+
+
 def test_a_bad_class_is_found_beside_ignored_ones():
     x = minidl.randn(4, 3)
     with pytest.raises(IndexError, match=r"nll_loss: target holds class 3, outside \[0, 3\)"):
