@@ -6,7 +6,8 @@
 #
 # 1. the GPU benchmark suite (minidl on CuPy vs minidl on NumPy vs PyTorch CUDA), 2. the
 # host-vs-device study of the same steps (benchmarks.gpu_profile), 3. the test suite on CuPy
-# (MINIDL_DEVICE=cuda), spread over 8 processes when pytest-xdist is there. Each step has its
+# (MINIDL_DEVICE=cuda), spread over 8 processes when pytest-xdist is there, then its slow
+# tests (pytest -m slow; their log follows the suite's, in pytest-cuda.txt). Each step has its
 # own time limit, so one that hangs cannot use up the device time of the others; the summary
 # at the end is what to read first. Copy $OUT/results/* into benchmarks/results/ (they are
 # named by the card) and commit them.
@@ -39,6 +40,9 @@ per_test=() && python -c "import pytest_timeout" 2>/dev/null && per_test=(--time
 timeout "${TEST_LIMIT_S:-200}" env MINIDL_DEVICE=cuda python -m pytest -v -rfE --tb=short \
     --maxfail=60 "${parallel[@]}" "${per_test[@]}" tests > "$OUT/pytest-cuda.txt" 2>&1
 echo "pytest exit status $?" >> "$OUT/pytest-cuda.txt"
+timeout "${SLOW_LIMIT_S:-90}" env MINIDL_DEVICE=cuda python -m pytest -q -rfE --tb=short -m slow \
+    "${parallel[@]}" "${per_test[@]}" tests >> "$OUT/pytest-cuda.txt" 2>&1
+echo "pytest -m slow exit status $?" >> "$OUT/pytest-cuda.txt"
 
 {
     echo "== versions"; cat "$OUT/versions.txt"
