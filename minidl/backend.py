@@ -52,8 +52,8 @@ def _import_cupy():
     except ImportError as error:
         raise RuntimeError(
             "minidl: device 'cuda' needs CuPy, which is not installed. Install the wheel "
-            "that matches your CUDA version, e.g. `pip install cupy-cuda12x` (CUDA 12) or "
-            "`pip install cupy-cuda11x` (CUDA 11); `nvidia-smi` shows the CUDA version. "
+            "that matches your CUDA version, e.g. `pip install cupy-cuda13x` (CUDA 13) or "
+            "`pip install cupy-cuda12x` (CUDA 12); `nvidia-smi` shows the CUDA version. "
             f"(import error: {error})") from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
