@@ -204,19 +204,28 @@ class CountedGenerator:
     alone, so nothing else needs keeping. cuRAND's own generators hold their state on the GPU
     where CuPy cannot read it back; this state fits a checkpoint, and a resumed run on the GPU
     draws what it would have drawn.
+
+    Example:
+        >>> g = CountedGenerator(seed=3, draws=5)
+        >>> g.next_key() == CountedGenerator(3, 5).next_key() != CountedGenerator(3, 6).next_key()
+        True
     """
 
     def __init__(self, seed=None, draws=0):
         self.seed = numpy.random.SeedSequence().entropy if seed is None else int(seed)
         self.draws = int(draws)
 
+    def next_key(self):
+        """The 64-bit Philox key of the next draw: a hash of (seed, draws)."""
+        high, low = numpy.random.SeedSequence([self.seed, self.draws]).generate_state(2)
+        return int(high) << 32 | int(low)
+
     def next(self):
         """The ``cupy.random.RandomState`` of the next draw."""
         cupy = _import_cupy()
-        high, low = numpy.random.SeedSequence([self.seed, self.draws]).generate_state(2)
+        key = self.next_key()
         self.draws += 1
-        return cupy.random.RandomState(int(high) << 32 | int(low),
-                                       method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+        return cupy.random.RandomState(key, method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
 
 
 def _generator(device):

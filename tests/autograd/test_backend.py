@@ -61,6 +61,10 @@ def test_rng_state_round_trip():
 def test_the_gpu_generator_state_is_seed_and_count_of_draws():
     minidl.manual_seed(5)
     assert backend.get_rng_state()['cuda'] == {'seed': 5, 'draws': 0}
+    backend.set_rng_state(dict(backend.get_rng_state(), cuda={'seed': 5, 'draws': 7}))
+    assert backend.get_rng_state()['cuda'] == {'seed': 5, 'draws': 7}
+    keys = {backend.CountedGenerator(seed, draws).next_key() for seed in (5, 6) for draws in range(50)}
+    assert len(keys) == 100 and all(0 <= key < 2 ** 64 for key in keys)   # one key per (seed, draw)
     with pytest.raises(ValueError, match=r"set_rng_state: expected the dict of get_rng_state\(\) with keys"):
         backend.set_rng_state(backend.get_rng_state()['cpu'])          # the CPU generator's state alone
 
