@@ -26,7 +26,7 @@
 #    and the numbers from minidl's benchmark suite (`python -m benchmarks`).
 #
 # The claim we check at the end: **im2col is at least 10x faster than the loop and gives
-# the same output to 1e-5; the batched matrix product is at least 5x faster than the loop
+# the same output to 1e-5; the batched matrix product is at least 3x faster than the loop
 # over samples; and (on a GPU) the CuPy model computes the same output as the NumPy one.**
 
 # %% [markdown]
@@ -385,10 +385,10 @@ print(f"im2col speed-ups: {[round(s) for s in im2col_speedups]}; worst |differen
 print(f"vectorization speed-up: {vectorization_speedup:.0f}x")
 assert min(im2col_speedups) >= 10, im2col_speedups
 assert worst_error < 1e-5, worst_error
-assert same and vectorization_speedup >= 5, vectorization_speedup
+assert same and vectorization_speedup >= 3, vectorization_speedup   # 6-7x on the 2-core machine
 assert same_columns, 'the two im2col layouts should hold the same columns'
 
 if 'cuda' in device_outputs:
     assert np.allclose(device_outputs['cpu'], device_outputs['cuda'], atol=1e-4), 'CPU and GPU outputs differ'
-print("OK: im2col is >= 10x faster than the loops with the same output, and one batched matmul is >= 5x "
+print("OK: im2col is >= 10x faster than the loops with the same output, and one batched matmul is >= 3x "
       "faster than a loop over samples.")
