@@ -257,8 +257,9 @@ def set_rng_state(state):
         raise ValueError(f"minidl.set_rng_state: expected the dict of get_rng_state() with keys 'cpu' "
                          f"and 'cuda', got {type(state).__name__}"
                          + (f" with keys {sorted(state)}" if isinstance(state, dict) else ''))
+    cuda = CountedGenerator(state['cuda']['seed'], state['cuda']['draws'])   # checked before any change
     _generator('cpu').bit_generator.state = state['cpu']
-    _generators['cuda'] = CountedGenerator(state['cuda']['seed'], state['cuda']['draws'])
+    _generators['cuda'] = cuda
 
 
 def _float_dtype(dtype):

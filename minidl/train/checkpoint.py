@@ -63,16 +63,24 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, loader=Non
     if missing:
         raise CheckpointError(f"load_checkpoint: {path} holds no {' or '.join(missing)} state")
     before = [(obj, obj.state_dict()) for _, obj in targets]
+    rng_before = backend.get_rng_state()
+    if restore_rng:
+        try:
+            backend.set_rng_state(state['rng'])
+        except (ValueError, TypeError, KeyError) as error:
+            raise CheckpointError(f"load_checkpoint: {path} holds a random-generator state this minidl "
+                                  f"cannot restore (written by an older version?), nothing was changed; "
+                                  f"restore_rng=False loads the rest:\n{error}") from None
     try:
         for name, obj in targets:
             obj.load_state_dict(state[name])
     except Exception as error:
-        for obj, saved in before:
-            obj.load_state_dict(saved)
+        for restored, saved in before:
+            restored.load_state_dict(saved)
+        backend.set_rng_state(rng_before)
         raise CheckpointError(f"load_checkpoint: {path} does not fit the given {name} "
                               f"({type(obj).__name__}), nothing was changed:\n{error}") from None
     if restore_rng:
-        backend.set_rng_state(state['rng'])
         generator = _loader_generator(loader)
         if generator is not None and state['loader_rng'] is not None:
             generator.bit_generator.state = state['loader_rng']

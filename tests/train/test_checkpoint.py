@@ -84,10 +84,28 @@ def test_mismatched_checkpoint_raises_and_changes_nothing(tmp_path):
     target = make_run(seed=2)
     other_opt = optim.AdamW(list(target['model'].parameters())[:2], lr=0.5)
     before = _weights(target['model'])
-    with pytest.raises(CheckpointError, match='does not fit the given optimizer'):
+    rng = minidl.backend.get_rng_state()
+    with pytest.raises(CheckpointError, match=r'does not fit the given optimizer \(AdamW\)'):
         load_checkpoint(path, target['model'], other_opt)
     assert all(np.array_equal(v, before[k]) for k, v in _weights(target['model']).items())
     assert other_opt.param_groups[0]['lr'] == 0.5
+    assert minidl.backend.get_rng_state() == rng                  # the generators too
+
+
+def test_a_random_state_of_another_format_raises_and_changes_nothing(tmp_path):
+    run = make_run()
+    path = tmp_path / 'ckpt.npz'
+    save_checkpoint(path, run['model'], run['optimizer'], run['scheduler'], epoch=1)
+    state = serialization.load(path)
+    state['rng'] = state['rng']['cpu']                  # the CPU generator's state alone
+    serialization.save(state, path)
+    target = make_run(seed=5)
+    before, rng = _weights(target['model']), minidl.backend.get_rng_state()
+    with pytest.raises(CheckpointError, match='random-generator state this minidl cannot restore'):
+        load_checkpoint(path, target['model'], target['optimizer'], target['scheduler'])
+    assert all(np.array_equal(v, before[k]) for k, v in _weights(target['model']).items())
+    assert minidl.backend.get_rng_state() == rng
+    assert load_checkpoint(path, target['model'], restore_rng=False)['epoch'] == 1
 
 
 def test_plain_state_file_is_not_a_checkpoint(tmp_path):
