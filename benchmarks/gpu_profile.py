@@ -14,7 +14,7 @@ steps of the GPU benchmark, on minidl's CuPy backend, this measures:
   every kernel queued before it;
 - the phases, each followed by a sync: forward + loss, backward, optimizer step;
 - ``loss without checks``: the step with the softmax cross-entropy Function called directly,
-  skipping ``cross_entropy``'s target check, which reads two flags back from the device;
+  skipping ``cross_entropy``'s target check, which reads the targets back from the device;
 - cProfile's top functions by time spent inside them (a sync shows up as a long built-in),
   and each op's host time per step (the cumulative time of every ``forward``, ``backward``
   and optimizer ``update``), which says where the host's time goes op by op;
@@ -35,6 +35,11 @@ import numpy as np
 from . import harness, profile_steps
 from . import reference_numpy as ref
 from . import workloads as W
+
+
+def _sync_for(device):
+    """What waits for ``device`` to finish its queued work (nothing to wait for on the CPU)."""
+    return W._cupy_sync() if device == 'cuda' else (lambda: None)
 
 
 def _median_time(fn, sync, repeats, inner):
@@ -87,7 +92,7 @@ def _phases(model, xt, loss_fn, opt, sync, repeats):
 def study(name, build, params, batch, shape, steps, top, device='cuda'):
     """The report of one model (build: a workloads.minidl_* builder) on ``device``."""
     m = W._minidl()
-    sync = W._cupy_sync() if device == 'cuda' else (lambda: None)
+    sync = _sync_for(device)
     x, y = W._data(batch, shape)
     model = build(params).to(device)
     xt = m.tensor(x, device=device)
@@ -148,7 +153,7 @@ def call_costs(device, repeats=7, inner=200):
     """µs per call of single operations on ``device`` (synced once per block of calls)."""
     m = W._minidl()
     xp = m.backend.xp_for(device)
-    sync = W._cupy_sync() if device == 'cuda' else (lambda: None)
+    sync = _sync_for(device)
     rng = np.random.default_rng(0)
     small = xp.asarray(rng.standard_normal(1024, dtype=np.float32))
     logits = xp.asarray(rng.standard_normal((4096, 10), dtype=np.float32))
