@@ -122,6 +122,13 @@ def get_array_module(*arrays):
     return numpy
 
 
+def as_strided(array, shape, strides):
+    """A view of ``array``'s memory with the given shape and strides (in bytes): NumPy's and
+    CuPy's ``lib.stride_tricks.as_strided``. Nothing is checked: a wrong stride reads (or
+    writes) outside the array, so callers derive the strides from ``array.strides``."""
+    return get_array_module(array).lib.stride_tricks.as_strided(array, shape, strides)
+
+
 def device_of(array):
     """``'cuda'`` for a CuPy array, ``'cpu'`` otherwise."""
     return 'cuda' if _is_cupy_array(array) else 'cpu'

@@ -17,8 +17,10 @@ after which the whole convolution is ONE matrix product, which BLAS does fast:
 
     y = w.reshape(O, C·k_h·k_w) @ cols          (O, H_out·W_out·N), then viewed as NCHW
 
-``cols`` is filled with k_h·k_w strided slices (one per kernel offset (i, j)), not one
-value at a time. Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy;
+``cols`` is filled by ONE copy, not one value at a time: x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]
+is, for all six indices at once, a strided view of x_pad (``SlidingWindow.windows``), and
+copying that view into ``cols`` is a single array operation (a single kernel on a GPU, where
+every operation costs ~10 µs of launch time, however small). Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy;
 im2col is linear, so dL/dx is its adjoint, col2im, applied to dL/dcols: every column entry
 is added back to the pixel it was copied from (k_h·k_w strided slice-adds, overlapping
 windows accumulate). Im2Col and Col2Im are each other's backward, so conv2d can be
@@ -41,7 +43,7 @@ pooling runs are that short, and such a step is ~5% slower than in channel-major
 import math
 
 from ..autograd.function import Function
-from ..backend import get_array_module
+from ..backend import as_strided, get_array_module
 
 #: Where the axes (N, C, H, W) of an image batch lie in memory inside a convolution:
 #: stored as (C, H, W, N), the batch innermost (see the module docstring).
@@ -98,6 +100,19 @@ class SlidingWindow:
                 rows = slice(i * dh, i * dh + sh * (out_h - 1) + 1, sh)
                 cols = slice(j * dw, j * dw + sw * (out_w - 1) + 1, sw)
                 yield i, j, (Ellipsis, rows, cols)
+
+    def windows(self, x_pad, out_h, out_w):
+        """Every window at once, as one strided view of ``x_pad`` (no copy) of shape
+        (..., k_h, k_w, H_out, W_out):  view[..., i, j, p, q] = x_pad[..., p·s_h + i·d_h, q·s_w + j·d_w].
+
+        One step along i moves d_h rows of x_pad and one step along p moves s_h rows, so the
+        view's strides are x_pad's row stride times d_h and s_h (its column stride times d_w
+        and s_w). Windows that overlap share memory: read such a view, never write to it.
+        """
+        *lead, row, col = x_pad.strides
+        (dh, dw), (sh, sw) = self.dilation, self.stride
+        return as_strided(x_pad, x_pad.shape[:-2] + self.kernel + (out_h, out_w),
+                          tuple(lead) + (dh * row, dw * col, sh * row, sw * col))
 
     def disjoint(self):
         """True when no two windows share a pixel: the stride is at least the window's extent
@@ -191,10 +206,9 @@ class Im2Col(Function):
         kh, kw = self.window.kernel
         out_h, out_w = self.window.output_size(h, w, 'im2col')
         x_pad = self.window.pad(x, order=CHWN)         # padded, laid out as CHWN: one copy at most
-        cols = get_array_module(x).empty((c, kh, kw, out_h, out_w, n), dtype=x.dtype)
         # BEGIN SOLUTION
-        for i, j, index in self.window.offsets(out_h, out_w):
-            cols[:, i, j] = x_pad[index].transpose(1, 2, 3, 0)
+        windows = self.window.windows(x_pad, out_h, out_w)          # (N, C, kh, kw, H_out, W_out), a view
+        cols = get_array_module(x).ascontiguousarray(windows.transpose(1, 2, 3, 4, 5, 0))
         # END SOLUTION
         return cols.reshape(c * kh * kw, out_h * out_w * n)
 
@@ -224,7 +238,8 @@ class Col2Im(Function):
         x_pad = self.window.zeros_padded(self.image_shape, cols, order=CHWN)   # as cols: C, H, W, N
         # BEGIN SOLUTION
         for i, j, index in self.window.offsets(out_h, out_w):
-            x_pad[index] += cols[:, i, j].transpose(3, 0, 1, 2)
+            pixels = x_pad[index]                           # a view: the sum is written in place
+            pixels += cols[:, i, j].transpose(3, 0, 1, 2)
         # END SOLUTION
         return self.window.crop(x_pad)
 
