@@ -4,6 +4,7 @@ import pytest
 import minidl
 import minidl.nn.functional as F
 from minidl.functional.conv import SlidingWindow
+from minidl.functional import pooling
 from minidl.functional.pooling import WindowScatter, WindowSum
 from tests.gradcases import Case, check, t
 
@@ -24,6 +25,14 @@ def pool_reference(x, kernel, stride, padding, reduce, pad_value, dilation=(1, 1
                     window = [x_pad[n, c, p * sh + i * dh, q * sw + j * dw] for i in range(kh) for j in range(kw)]
                     y[n, c, p, q] = reduce(window)
     return y
+
+
+@pytest.fixture(autouse=True, params=['slices', 'view'])
+def max_pool_form(request, monkeypatch):
+    """Every test here runs with both forms of max pooling on the current device's library
+    (each device uses one of them by default: see pooling.MAX_POOL_FORM)."""
+    monkeypatch.setitem(pooling.MAX_POOL_FORM, minidl.backend.xp_for().__name__, request.param)
+    return request.param
 
 
 # (N, C, H, W), kernel, stride, padding
@@ -81,6 +90,33 @@ def test_max_pool_switches_are_found_in_forward_only_when_recording():
         silent = MaxPool2d(SlidingWindow(2, stride=2))
         assert silent(x).tolist() == [[[[1.0, 1.0]]]]
     assert not hasattr(silent, 'switches')
+
+
+@pytest.mark.parametrize('kernel,stride,padding,dilation', [(2, 2, 0, 1), (3, 2, 1, 1), (2, 1, 0, 1), (2, 2, 1, 2),
+                                                             ((3, 2), (2, 3), (1, 0), 1)])
+def test_both_max_pool_forms_give_the_same_values_switches_and_gradients(kernel, stride, padding, dilation):
+    """Integer-valued inputs (many ties), in the CHWN layout a convolution hands over and in
+    plain NCHW: the 'view' form must agree with the 'slices' form exactly."""
+    from minidl.functional.pooling import MaxPool2d
+    key = minidl.backend.xp_for().__name__
+    values = numpy.random.default_rng(3).integers(0, 3, size=(3, 2, 7, 8)).astype(numpy.float32)
+    chwn = numpy.ascontiguousarray(values.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    gy = None
+    for x in (values, chwn):
+        results = []
+        for form in ('slices', 'view'):
+            pooling.MAX_POOL_FORM[key] = form
+            xt = minidl.tensor(x, requires_grad=True)
+            xt.data = minidl.backend.to_device(x, xt.device)           # keep x's memory layout
+            op = MaxPool2d(SlidingWindow(kernel, stride, padding, dilation))
+            y = op(xt)
+            switches = numpy.stack([minidl.backend.to_numpy(s) for s in op.switches])
+            gy = numpy.random.default_rng(4).normal(size=y.shape).astype(numpy.float32) if gy is None else gy
+            y.backward(minidl.tensor(gy))
+            results.append((y.numpy(), switches, xt.grad.numpy()))
+        for got, want in zip(results[1], results[0]):
+            numpy.testing.assert_array_equal(got, want)
+        gy = None
 
 
 def test_overlapping_max_pool_accumulates_gradient():
