@@ -29,6 +29,7 @@ Example:
     >>> bool((a == minidl.backend.uniform((2,))).all())
     True
 """
+import importlib
 import os
 
 import numpy
@@ -126,7 +127,8 @@ def as_strided(array, shape, strides):
     """A view of ``array``'s memory with the given shape and strides (in bytes): NumPy's and
     CuPy's ``lib.stride_tricks.as_strided``. Nothing is checked: a wrong stride reads (or
     writes) outside the array, so callers derive the strides from ``array.strides``."""
-    return get_array_module(array).lib.stride_tricks.as_strided(array, shape, strides)
+    stride_tricks = importlib.import_module(get_array_module(array).__name__ + '.lib.stride_tricks')
+    return stride_tricks.as_strided(array, shape, strides)
 
 
 def device_of(array):
