@@ -1,4 +1,5 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum and weight decay."""
+from ..backend import add_scaled_
 from .optimizer import Optimizer
 
 
@@ -55,7 +56,7 @@ class SGD(Optimizer):
             else:
                 buf = state['momentum_buffer']
                 buf *= momentum
-                buf += (1 - dampening) * grad
+                add_scaled_(buf, 1 - dampening, grad)
             grad = grad + momentum * buf if group['nesterov'] else buf
-        param -= lr * grad
+        add_scaled_(param, -lr, grad)                   # θ ← θ - lr·g, in place
         # END SOLUTION

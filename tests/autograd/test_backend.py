@@ -89,3 +89,21 @@ def test_keep_freed_memory_reports_whether_it_applied():
     if sys.platform.startswith('linux'):
         import platform
         assert applied or platform.libc_ver()[0] != 'glibc'
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_add_scaled_updates_in_place(dtype):
+    """y ← y + α·x in the array itself (a strided view included), equal to the plain formula
+    y + α·x computed on the host; on CuPy this runs the fused kernel."""
+    xp = backend.xp_for()
+    rng = numpy.random.default_rng(0)
+    y0, x0 = rng.normal(size=(2, 4, 3)).astype(dtype), rng.normal(size=(2, 4, 3)).astype(dtype)
+    y, x = xp.array(y0), xp.array(x0)                   # copies: y0 stays as it was
+    view = y[:, ::2]                                    # a non-contiguous part of y
+    backend.add_scaled_(view, -0.3, x[:, ::2])
+    expected = y0.copy()
+    expected[:, ::2] += numpy.asarray(-0.3, dtype=dtype) * x0[:, ::2]
+    # (a GPU may fuse the multiply and the add into one rounding step: equal to within one ulp)
+    numpy.testing.assert_allclose(backend.to_numpy(y), expected, rtol=2 * numpy.finfo(dtype).eps,
+                               atol=4 * numpy.finfo(dtype).eps)
+    assert y.dtype == dtype
