@@ -13,7 +13,9 @@ How a comparison is timed (the lessons of the benchmarks issue):
   over ``repeats`` >= 5 blocks (more for tiny ops);
 - when the next block belongs to another *family* (NumPy-based vs PyTorch), the harness
   **sleeps ~0.3 s and makes one untimed call** first: each library's worker threads spin on
-  after a call and steal the cores of the other one (lesson (a)).
+  after a call and steal the cores of the other one (lesson (a)). A GPU variant gets one
+  untimed *block* instead: an idle GPU lowers its clock within that pause (an H200 idles at
+  345 of 1980 MHz), and a training loop, which keeps it busy, runs at full clock.
 """
 import json
 import os
@@ -116,9 +118,9 @@ def time_variants(variants, repeats=7, min_block_s=0.2, warmup=2, tiny_s=1e-3, t
         for v in variants:
             if last_family is not None and v.family != last_family:
                 time.sleep(SWITCH_SLEEP_S)
-                v.fn()                                   # one untimed call after the switch
-                if v.sync is not None:
-                    v.sync()
+                # an untimed call after the switch; on a GPU an untimed block, since the card
+                # clocks down while it idles and a training loop times it at full clock
+                _block(v, inner[v.name] if v.sync is not None else 1)
             samples[v.name].append(_block(v, inner[v.name]) / inner[v.name])
             last_family = v.family
     return {name: Timing(s, inner[name]) for name, s in samples.items()}

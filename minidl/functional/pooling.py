@@ -123,9 +123,12 @@ class MaxPool2d(Function):
         out_h, out_w = self.window.output_size(*x.shape[-2:], op='max_pool2d')
         x_pad = self.window.pad(x, value=-xp.inf)
         self.order = memory_order(x_pad)                    # the gradient is laid out like x
-        if MAX_POOL_FORM[xp.__name__] == 'view':
-            return self._pool_view(xp, x_pad, out_h, out_w)
         # BEGIN SOLUTION
+        if MAX_POOL_FORM[xp.__name__] == 'view':            # on a GPU: see MAX_POOL_FORM
+            best, switches = max_over_window_view(self.window, x_pad, out_h, out_w, self.order, is_grad_enabled())
+            if switches is not None:
+                self.switches = switches
+            return best
         slices = [x_pad[index] for _, _, index in self.window.offsets(out_h, out_w)]
         best = slices[0].copy() if len(slices) == 1 else xp.maximum(slices[0], slices[1])
         for s in slices[2:]:
@@ -140,26 +143,31 @@ class MaxPool2d(Function):
         # END SOLUTION
         return best
 
-    def _pool_view(self, xp, x_pad, out_h, out_w):
-        """The 'view' form: y = max over (i, j) of the window view, in x's memory order."""
-        kh, kw = self.window.kernel
-        # the view's axes (..., kh, kw, H_out, W_out) reordered as (kh, kw, then y's axes in
-        # x's memory order), so that the results come out laid out like x
-        y_axis = {0: 0, 1: 1, 2: 4, 3: 5}
-        stored = [y_axis[axis] for axis in self.order]
-        windows = self.window.windows(x_pad, out_h, out_w).transpose([2, 3] + stored)
-        best = windows.max(axis=(0, 1))
-        if is_grad_enabled():
-            offset = xp.arange(kh * kw, dtype=xp.int32).reshape((kh, kw) + (1,) * best.ndim)
-            first = xp.where(windows == best, offset, kh * kw).min(axis=(0, 1))   # first maximum, ties too
-            switches = (offset == first).reshape((kh * kw,) + best.shape)
-            self.switches = switches.transpose([0] + [1 + self.order.index(axis) for axis in range(4)])
-        return best.transpose([self.order.index(axis) for axis in range(4)])
-
     def backward(self, gy):
         # BEGIN SOLUTION
         return WindowScatter(self.window, self.switches, self.input_shapes[0], self.order)(gy)
         # END SOLUTION
+
+
+def max_over_window_view(window, x_pad, out_h, out_w, order, switches=True):
+    """Max pooling's 'view' form: (y, switches or None), y the maximum of each window in one
+    reduction over the strided view of all windows, laid out in memory in ``order`` (x's),
+    and the switches (first maximum of each window, ties included) in four more operations:
+    the offsets k holding the maximum, the smallest such k, and k == that one."""
+    xp = get_array_module(x_pad)
+    kh, kw = window.kernel
+    # the view's axes (..., kh, kw, H_out, W_out) reordered as (kh, kw, then y's axes in
+    # x's memory order), so that the results come out laid out like x
+    y_axis = {0: 0, 1: 1, 2: 4, 3: 5}
+    windows = window.windows(x_pad, out_h, out_w).transpose([2, 3] + [y_axis[axis] for axis in order])
+    best = windows.max(axis=(0, 1))
+    to_nchw = [order.index(axis) for axis in range(4)]
+    if not switches:
+        return best.transpose(to_nchw), None
+    offset = xp.arange(kh * kw, dtype=xp.int32).reshape((kh, kw) + (1,) * best.ndim)
+    first = xp.where(windows == best, offset, kh * kw).min(axis=(0, 1))
+    hit = (offset == first).reshape((kh * kw,) + best.shape)
+    return best.transpose(to_nchw), hit.transpose([0] + [1 + axis for axis in to_nchw])
 
 
 def _stacked_like(a, count):
