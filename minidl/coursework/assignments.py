@@ -32,12 +32,13 @@ ASSIGNMENTS = {a.id: a for a in [
                [('minidl.functional.matmul', ['MatMul']),
                 ('minidl.functional.activation', ['ReLU', 'LogSoftmax'])]),
     Assignment('A3', 'Conv2d and MaxPool2d with im2col',
-               "Write im2col and col2im (its adjoint), conv2d as im2col + one matrix product, and max "
-               "pooling: the window maximum and its argmax (the switches) in forward, the scatter of the "
-               "gradient to it in backward. Graded: gradient "
+               "Write im2col and col2im (its adjoint), the convolution as im2col + one matrix product "
+               "(forward, and backward: the gradients of the product, the bias and, through col2im, the "
+               "input), and max pooling: the window maximum and its argmax (the switches) in forward, the "
+               "scatter of the gradient to it in backward. Graded: gradient "
                "checks, comparison with minidl (stride, padding, dilation, overlapping windows, ties), "
                "and a small CNN on your ops reaching 85% on the 8x8 digits.",
-               [('minidl.functional.conv', ['Im2Col', 'Col2Im', 'conv2d']),
+               [('minidl.functional.conv', ['Im2Col', 'Col2Im', 'Convolution', 'conv2d']),
                 ('minidl.functional.pooling', ['WindowScatter', 'MaxPool2d'])]),
     Assignment('A4', 'BatchNorm, LayerNorm and Dropout',
                "Write the backward of standardization x̂ = (x - μ) / √(σ² + ε) shared by batch and layer "

@@ -40,9 +40,10 @@ col2im and max pooling each run 1.4-3.5x faster than in the channel-major (C, N,
 layout of the NumPy reference (``benchmarks/NOTES.md``). The price: with a batch of 2 the
 pooling runs are that short, and such a step is ~5% slower than in channel-major order.
 """
-import math
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.tensor import Tensor
 from ..backend import as_strided, get_array_module
 
 #: Where the axes (N, C, H, W) of an image batch lie in memory inside a convolution:
@@ -247,6 +248,72 @@ class Col2Im(Function):
         return Im2Col(self.window)(gx)
 
 
+class Convolution(Function):
+    """y = conv2d(x, w) + b as one op: im2col, one matrix product and the bias;
+
+        dL/dW = dL/dY · colsᵀ,   dL/db = Σ_columns dL/dY,   dL/dx = col2im(Wᵀ · dL/dY)
+
+    where W = w.reshape(O, C·k_h·k_w), cols = im2col(x) and Y = W · cols + b is y in its
+    (O, H_out·W_out·N) layout: the gradients of a matrix product (see matmul.py) and of a
+    broadcast bias, with im2col's adjoint for x.
+
+    The same numbers come out of Im2Col, MatMul, the reshapes and the bias Add recorded one by
+    one: seven nodes, with about eighteen op calls in forward and backward. On a GPU each of
+    those calls costs more host time than its arithmetic, so the op is fused: one node.
+    Backward runs on the raw arrays, except under ``create_graph``, where the same formulas
+    run as recorded Tensor ops (Im2Col, Col2Im, MatMul), so that conv2d can still be
+    differentiated any number of times.
+    """
+
+    def __init__(self, window):
+        self.window = window
+
+    def forward(self, x, weight, bias=None):
+        n, out_channels = x.shape[0], weight.shape[0]
+        out_h, out_w = self.window.output_size(*x.shape[2:])
+        # BEGIN SOLUTION
+        self.cols = Im2Col(self.window).forward(x)                  # (C·kh·kw, H_out·W_out·N)
+        y = weight.reshape(out_channels, -1) @ self.cols            # (O, H_out·W_out·N)
+        if bias is not None:
+            y += bias.reshape(out_channels, 1)
+        self.save_for_backward(x, weight)
+        return y.reshape(out_channels, out_h, out_w, n).transpose(3, 0, 1, 2)
+        # END SOLUTION
+
+    def backward(self, gy):
+        x, weight = self.saved_tensors
+        recorded = is_grad_enabled()            # create_graph: Tensor ops, differentiated again
+        if recorded:
+            cols = Im2Col(self.window)(x)       # cols as a function of x
+        else:
+            gy, x, weight, cols = gy.data, x.data, weight.data, self.cols
+        needs, out_channels = self.needs_input_grad, weight.shape[0]
+        # BEGIN SOLUTION
+        gy = gy.permute(1, 2, 3, 0) if recorded else gy.transpose(1, 2, 3, 0)
+        gy = gy.reshape(out_channels, -1)                           # dL/dY, (O, H_out·W_out·N)
+        w = weight.reshape(out_channels, -1)
+        gx = gw = gb = None
+        if needs[0]:
+            col2im = Col2Im(self.window, x.shape)
+            gx = col2im(w.T @ gy) if recorded else col2im.forward(w.T @ gy)
+        if needs[1]:
+            gw = (gy @ cols.T).reshape(weight.shape) if recorded else _product_in_shape(gy, cols.T, weight.shape)
+        if len(needs) == 3 and needs[2]:
+            gb = gy.sum(1)
+        # END SOLUTION
+        grads = (gx, gw, gb)[:len(needs)]
+        return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
+
+
+def _product_in_shape(a, b, shape):
+    """The matrix product a @ b written into a new array of ``shape`` (as many entries): an
+    array that owns its memory, which backward hands to a ``.grad`` as it is (a reshaped
+    product would be a view, which it copies first)."""
+    product = get_array_module(a).empty(shape, dtype=a.dtype)
+    get_array_module(a).matmul(a, b, out=product.reshape(a.shape[0], b.shape[1]))
+    return product
+
+
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     """The (C·k_h·k_w, H_out·W_out·N) matrix of the windows of x (columns in (p, q, n) order).
 
@@ -280,7 +347,8 @@ def col2im(cols, image_shape, kernel_size, stride=1, padding=0, dilation=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     """2-D convolution (cross-correlation, as in every framework) of NCHW ``input`` with
     ``weight`` (O, C, k_h, k_w) and optional ``bias`` (O,): im2col, one matrix product, and
-    a reshape to (N, O, H_out, W_out). See the module docstring for the formula.
+    a reshape to (N, O, H_out, W_out), as one op (:class:`Convolution`). See the module
+    docstring for the formula.
 
     Example:
         >>> import minidl
@@ -293,18 +361,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     check_image(input, 'conv2d')
     if weight.ndim != 4:
         raise ValueError(f"conv2d: expected a weight of shape (O, C, kh, kw), got {tuple(weight.shape)}")
-    n, channels, h, w = input.shape
-    out_channels = weight.shape[0]
+    _, channels, h, w = input.shape
     if channels != weight.shape[1]:
         raise ValueError(f"conv2d: input of shape {tuple(input.shape)} has {channels} channels, but the weight "
                          f"of shape {tuple(weight.shape)} expects {weight.shape[1]}")
+    if bias is not None and tuple(bias.shape) != weight.shape[:1]:
+        raise ValueError(f"conv2d: expected a bias of shape ({weight.shape[0]},), one per output channel, got "
+                         f"{tuple(bias.shape)}")
     window = SlidingWindow(weight.shape[2:], stride, padding, dilation)
-    out_h, out_w = window.output_size(h, w)
-    # BEGIN SOLUTION
-    cols = Im2Col(window)(input)                                     # (C·kh·kw, H_out·W_out·N)
-    y = weight.reshape(out_channels, math.prod(weight.shape[1:])) @ cols
-    y = y.reshape(out_channels, out_h, out_w, n).permute(3, 0, 1, 2)
-    # END SOLUTION
-    if bias is not None:
-        y = y + bias.reshape(1, out_channels, 1, 1)
-    return y
+    window.output_size(h, w)                                    # an error if the window does not fit
+    return Convolution(window)(input, weight) if bias is None else Convolution(window)(input, weight, bias)

@@ -119,6 +119,21 @@ def test_conv2d_errors_name_the_shapes():
         F.conv2d(minidl.zeros(1, 1, 2, 2), minidl.zeros(1, 1, 3, 3))
     with pytest.raises(ValueError, match='stride must be an int or a pair'):
         F.conv2d(minidl.zeros(1, 1, 4, 4), minidl.zeros(1, 1, 3, 3), stride=(1, 2, 3))
+    with pytest.raises(ValueError, match=r"expected a bias of shape \(16,\), one per output channel, got \(3,\)"):
+        F.conv2d(minidl.zeros(1, 3, 4, 4), minidl.zeros(16, 3, 3, 3), minidl.zeros(3))
+
+
+def test_conv2d_is_one_node_whose_weight_gradient_owns_its_memory():
+    """The fused Convolution: one node in the graph, and a dL/dw that backward can hand to
+    .grad without a copy (its own array, not a view of the product in (O, C·kh·kw) shape)."""
+    from minidl.functional.conv import Convolution
+    x, w, b = minidl.randn(2, 3, 5, 5), minidl.randn(4, 3, 3, 3, requires_grad=True), minidl.randn(4, requires_grad=True)
+    y = F.conv2d(x, w, b, padding=1)
+    assert type(y.grad_fn) is Convolution
+    with minidl.no_grad():                              # as in a backward without create_graph
+        gx, gw, gb = y.grad_fn.backward(minidl.ones(*y.shape))
+    assert gx is None and gw.data.base is None and gw.shape == (4, 3, 3, 3)
+    numpy.testing.assert_allclose(gb.numpy(), numpy.full(4, 2 * 5 * 5))
 
 
 # ---------------------------------------------------------------------- memory layout

@@ -50,8 +50,8 @@ def _conv2d(s):
         args = (stride, padding, dilation)
         want = F.conv2d(x, w, b, *args)
         y = as_numpy(F.conv2d(x, w, None, *args))
-        bias = as_numpy(b).reshape(1, -1, 1, 1)
-        wrong_layout = y.transpose(1, 2, 3, 0).reshape(y.shape) + bias   # (O, H, W, N) read as (N, O, H, W)
+        bias = as_numpy(b).reshape(-1, 1, 1, 1)
+        wrong_layout = (y.transpose(1, 2, 3, 0) + bias).reshape(y.shape)   # (O, H, W, N) read as (N, O, H, W)
         expect_close(f"conv2d {shape} * {tuple(w.shape)}", s.conv2d(x, w, b, *args), want,
                      [(wrong_layout, LAYOUT)])
     expect_gradcheck("conv2d (2, 2, 5, 5) * (3, 2, 3, 3), padding 1",
