@@ -51,6 +51,17 @@ from ..backend import as_strided, get_array_module
 CHWN = (1, 2, 3, 0)
 
 
+#: How an op sweeps its sliding windows where the fastest way depends on the hardware (col2im,
+#: max pooling's forward), per array library. ``'slices'``: one strided slice of the whole
+#: batch per kernel offset (i, j), k_h·k_w operations that each sweep memory in long runs:
+#: the fastest on a CPU. ``'view'``: a few operations over one strided view of all windows
+#: at once (``SlidingWindow.windows``), whatever the window size. On a GPU every operation
+#: costs ~10 µs of launch time however little it computes, so the fewest operations win.
+#: (im2col, and pooling's backward over disjoint windows, use the view on every device: it is
+#: as fast there on a CPU.)
+WINDOW_SWEEP = {'numpy': 'slices', 'cupy': 'view'}
+
+
 def pair(value, name):
     """``3 -> (3, 3)``; a pair stays a pair; anything else is an error naming the argument."""
     if isinstance(value, int):
@@ -236,6 +247,8 @@ class Col2Im(Function):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit an image of shape "
                              f"{self.image_shape} with {self.window}; expected {expected}")
         cols = cols.reshape(c, kh, kw, out_h, out_w, n)
+        if WINDOW_SWEEP[get_array_module(cols).__name__] == 'view' and self.window.stride == (1, 1):
+            return self.window.crop(_col2im_view(self.window, cols))
         x_pad = self.window.zeros_padded(self.image_shape, cols, order=CHWN)   # as cols: C, H, W, N
         # BEGIN SOLUTION
         for i, j, index in self.window.offsets(out_h, out_w):
@@ -246,6 +259,30 @@ class Col2Im(Function):
 
     def backward(self, gx):
         return Im2Col(self.window)(gx)
+
+
+def _col2im_view(window, cols):
+    """col2im for stride 1 as a sum over the window axes of one strided view (the 'view'
+    sweep: three operations instead of k_h·k_w + 1). Returns x_pad as (C, H, W, N) data in
+    an (N, C, H, W) view.
+
+    With stride 1, pixel a of x_pad receives cols[i, p] for every (i, p) with p + i·d = a,
+    so x_pad[a] = Σ_i cols[i, a - i·d] (columns likewise): for each i a shifted read of the
+    p axis. cols, padded with d·(k - 1) zeros on both ends of its p and q axes so that every
+    shift stays inside it, has those reads as one view: one step in i moves the read d
+    positions back along p, so the view's i stride is cols' i stride minus d times its p
+    stride.
+    """
+    xp = get_array_module(cols)
+    c, kh, kw, out_h, out_w, n = cols.shape
+    (dh, dw) = window.dilation
+    eh, ew = dh * (kh - 1), dw * (kw - 1)                   # the reach of a window beyond its origin
+    padded = xp.zeros((c, kh, kw, out_h + 2 * eh, out_w + 2 * ew, n), dtype=cols.dtype)
+    padded[:, :, :, eh:eh + out_h, ew:ew + out_w] = cols
+    sc, si, sj, sp, sq, sn = padded.strides
+    reads = as_strided(padded[:, :, :, eh:, ew:], (c, kh, kw, out_h + eh, out_w + ew, n),
+                       (sc, si - dh * sp, sj - dw * sq, sp, sq, sn))
+    return reads.sum(axis=(1, 2)).transpose(3, 0, 1, 2)
 
 
 class Convolution(Function):

@@ -7,7 +7,7 @@ The plain definitions (NCHW, window geometry as in ``conv.py``):
 
 Both run over the whole batch at once, never with loops over pixels: as k_h·k_w strided
 slices (one per kernel offset (i, j)), or as one strided view of every window (max pooling
-on a GPU, see ``MAX_POOL_FORM``). Both are built on one pair of linear maps, each the other's
+on a GPU, see ``conv.WINDOW_SWEEP``). Both are built on one pair of linear maps, each the other's
 adjoint:
 
     WindowSum      y = Σ_k w_k ⊙ x_pad[offset k]             (a weighted sum over the window)
@@ -21,7 +21,7 @@ any number of times.
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import get_array_module
-from .conv import SlidingWindow, check_image, filled_in_order, in_memory_order, memory_order
+from .conv import WINDOW_SWEEP, SlidingWindow, check_image, filled_in_order, in_memory_order, memory_order
 from .shape import stack
 
 
@@ -89,16 +89,6 @@ class WindowScatter(Function):
         return WindowSum(self.window, self.weights)(gx)
 
 
-#: How max pooling finds each window's maximum, per array library. ``'slices'``: the running
-#: maximum of the k_h·k_w strided slices, one per kernel offset, then the switches slice by
-#: slice: a few sweeps over memory that stay in cache, the fastest form on a CPU (3x faster
-#: than the view form here). ``'view'``: one reduction over a strided view of all windows at
-#: once, and the switches in four more operations, whatever the window size. On a GPU every
-#: operation costs ~10 µs of launch time however little it computes, so the fewest
-#: operations win: 5 instead of 16 for a 2x2 window.
-MAX_POOL_FORM = {'numpy': 'slices', 'cupy': 'view'}
-
-
 class MaxPool2d(Function):
     """y = the maximum over each window (padding counts as -inf);
 
@@ -111,7 +101,8 @@ class MaxPool2d(Function):
     still in cache: one bool array per kernel offset, stacked along a first axis. Backward
     only routes dL/dy through the switches. (Finding them in backward instead reads the
     whole input again, from main memory by then: 2-3x the time.) How forward sweeps the
-    windows depends on the device: see ``MAX_POOL_FORM``.
+    windows depends on the device: see ``conv.WINDOW_SWEEP`` (3x faster on a CPU with
+    slices, 5 operations instead of 16 for a 2x2 window with the view).
     """
 
     def __init__(self, window):
@@ -124,7 +115,7 @@ class MaxPool2d(Function):
         x_pad = self.window.pad(x, value=-xp.inf)
         self.order = memory_order(x_pad)                    # the gradient is laid out like x
         # BEGIN SOLUTION
-        if MAX_POOL_FORM[xp.__name__] == 'view':            # on a GPU: see MAX_POOL_FORM
+        if WINDOW_SWEEP[xp.__name__] == 'view':             # on a GPU: see conv.WINDOW_SWEEP
             best, switches = max_over_window_view(self.window, x_pad, out_h, out_w, self.order, is_grad_enabled())
             if switches is not None:
                 self.switches = switches

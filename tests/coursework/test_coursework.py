@@ -4,7 +4,7 @@ import pytest
 
 from minidl import backend
 from minidl.coursework import assignments, grader
-from minidl.functional import pooling
+from minidl.functional import conv
 from minidl.cli import main
 from minidl.coursework.generator import unimplemented
 
@@ -63,7 +63,7 @@ def test_the_reference_solution_passes(tmp_path, assignment_id):
 @pytest.mark.parametrize('assignment_id, correct, buggy, hint', PLANTED)
 def test_a_planted_bug_fails_with_its_hint(tmp_path, monkeypatch, assignment_id, correct, buggy, hint):
     # the planted max-pooling bugs sit in the slice form, which a GPU would otherwise skip
-    monkeypatch.setitem(pooling.MAX_POOL_FORM, backend.xp_for().__name__, 'slices')
+    monkeypatch.setitem(conv.WINDOW_SWEEP, backend.xp_for().__name__, 'slices')
     solution = assignments.starter(assignment_id, keep_solutions=True)
     assert solution.count(correct) == 1, "the planted bug's line is no longer in the package source"
     if assignment_id == 'A1':

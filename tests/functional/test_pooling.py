@@ -4,7 +4,7 @@ import pytest
 import minidl
 import minidl.nn.functional as F
 from minidl.functional.conv import SlidingWindow
-from minidl.functional import pooling
+from minidl.functional import conv
 from minidl.functional.pooling import WindowScatter, WindowSum
 from tests.gradcases import Case, check, t
 
@@ -30,8 +30,8 @@ def pool_reference(x, kernel, stride, padding, reduce, pad_value, dilation=(1, 1
 @pytest.fixture(autouse=True, params=['slices', 'view'])
 def max_pool_form(request, monkeypatch):
     """Every test here runs with both forms of max pooling on the current device's library
-    (each device uses one of them by default: see pooling.MAX_POOL_FORM)."""
-    monkeypatch.setitem(pooling.MAX_POOL_FORM, minidl.backend.xp_for().__name__, request.param)
+    (each device uses one of them by default: see conv.WINDOW_SWEEP)."""
+    monkeypatch.setitem(conv.WINDOW_SWEEP, minidl.backend.xp_for().__name__, request.param)
     return request.param
 
 
@@ -105,7 +105,7 @@ def test_both_max_pool_forms_give_the_same_values_switches_and_gradients(kernel,
     for x in (values, chwn):
         results = []
         for form in ('slices', 'view'):
-            pooling.MAX_POOL_FORM[key] = form
+            conv.WINDOW_SWEEP[key] = form
             xt = minidl.tensor(x, requires_grad=True)
             xt.data = minidl.backend.to_device(x, xt.device)           # keep x's memory layout
             op = MaxPool2d(SlidingWindow(kernel, stride, padding, dilation))
