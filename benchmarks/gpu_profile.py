@@ -126,6 +126,10 @@ def study(name, build, params, batch, shape, steps, top, device='cuda'):
              '']
     lines.append(profile_steps.report(f'{name} on {device}, cProfile', step, steps, top))
     lines.append(op_table(step, steps))
+    try:
+        lines.append(device_table(step_with(unchecked), device))
+    except Exception as error:              # a report without this table beats no report
+        lines.append(f'device table failed: {type(error).__name__}: {error}')
     return '\n'.join(lines)
 
 
@@ -146,6 +150,92 @@ def op_table(step, steps):
             rows.append((cumtime / steps * 1e6, ncalls / steps, f'{where}:{line} {func}'))
     lines = ['host µs per step by op (cumulative, under cProfile):', '   µs/step  calls/step  op']
     lines += [f'{us:10.1f}  {calls:10.1f}  {name}' for us, calls, name in sorted(rows, reverse=True)]
+    return '\n'.join(lines) + '\n'
+
+
+class _HostMark:
+    """A stand-in for a CUDA event on the CPU: the moment it was recorded, in ms."""
+
+    def record(self):
+        self.t = time.perf_counter() * 1e3
+
+    @staticmethod
+    def elapsed(start, end):
+        return end.t - start.t
+
+
+def _marks(device):
+    """(new mark, ms between two marks): CUDA events on the GPU, host clock readings on the CPU."""
+    if device != 'cuda':
+        return _HostMark, _HostMark.elapsed
+    import cupy
+    return cupy.cuda.Event, cupy.cuda.get_elapsed_time
+
+
+def _function_types(cls):
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub] + _function_types(sub)
+    return found
+
+
+def device_table(step, device, steps=3):
+    """Device µs per step of each op's forward, backward and optimizer update, and of the
+    whole step: marks (CUDA events) recorded around each of them.
+
+    On a GPU, the time between two events is the device's own only if its kernels run back
+    to back; in a host-bound step the device would wait for the host between them. So a
+    long matrix product (8192³, ~20 ms) is queued before each step: the host then runs a step
+    ahead of the device, whose kernels queue up behind the product. ``step`` must not read
+    results back (that waits for the device): use the loss without its target check. The
+    times are inclusive: a backward written with Tensor ops contains those ops' forwards.
+    On the CPU the marks are host clock readings, and the table is host time.
+    """
+    m = W._minidl()
+    new_mark, elapsed = _marks(device)
+    marks, wrapped = [], []
+
+    def timed(fn, label):
+        def call(*args, **kwargs):
+            start = new_mark()
+            start.record()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                end = new_mark()
+                end.record()
+                marks.append((label, start, end))
+        return call
+    for cls in _function_types(m.autograd.Function) + [m.optim.SGD]:
+        for name in ('forward', 'backward', 'update'):
+            if name in cls.__dict__:
+                wrapped.append((cls, name, cls.__dict__[name]))
+                setattr(cls, name, timed(cls.__dict__[name], f'{cls.__name__}.{name}'))
+    xp = m.backend.xp_for(device)
+    big = xp.ones((8192, 8192) if device == 'cuda' else (8, 8), dtype=xp.float32)
+    whole = []
+    try:
+        for _ in range(steps):
+            big @ big                       # the host gets ahead of the device (see above)
+            start, end = new_mark(), new_mark()
+            start.record()
+            step()
+            end.record()
+            whole.append((start, end))
+        _sync_for(device)()
+    finally:
+        for cls, name, fn in wrapped:
+            setattr(cls, name, fn)
+    per_op = {}
+    for label, start, end in marks:
+        us, calls = per_op.get(label, (0.0, 0))
+        per_op[label] = (us + elapsed(start, end) * 1e3 / steps, calls + 1 / steps)
+    step_us = statistics.median(elapsed(start, end) * 1e3 for start, end in whole)
+    kind = 'device' if device == 'cuda' else 'host'
+    lines = [f'{kind} time of one step, the device kept busy (loss without checks): {step_us:.1f} µs',
+             f'{kind} µs per step by op (inclusive):', '   µs/step  calls/step  op']
+    lines += [f'{us:10.1f}  {calls:10.1f}  {label}' for label, (us, calls) in
+              sorted(per_op.items(), key=lambda item: -item[1][0])]
     return '\n'.join(lines) + '\n'
 
 
@@ -184,6 +274,14 @@ def call_costs(device, repeats=7, inner=200):
         fn()
         t = _median_time(fn, sync, repeats, inner)
         lines.append(f'{t * 1e6:10.1f}  {name}')
+    # the weight gradients of the CNN's two convolutions at batch 256: products with a long
+    # inner dimension (H·W·N) and a small result, which a GEMM must split to keep a GPU busy
+    for o, k, c in ((16, 28 * 28 * 256, 9), (32, 14 * 14 * 256, 144)):
+        g, cols = xp.ones((o, k), dtype=xp.float32), xp.ones((c, k), dtype=xp.float32)
+        product = lambda: g @ cols.T
+        product()
+        t = _median_time(product, sync, repeats, 10)
+        lines.append(f'{t * 1e6:10.1f}  matmul ({o} x {k:,}) @ ({k:,} x {c}): a convolution\'s dL/dw')
     return '\n'.join(lines) + '\n'
 
 
