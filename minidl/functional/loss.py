@@ -312,8 +312,8 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        m = x.max(axis=1, keepdims=True)
-        e = xp.exp(x - m)
+        shifted = x - x.max(axis=1, keepdims=True)  # x_n - max(x_n) <= 0: exp cannot overflow
+        e = xp.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
         e /= total                                   # softmax, kept for backward
         # x[n, t_n] is entry n·C + t_n of x's rows laid end to end: one index array, read
@@ -322,7 +322,8 @@ class SoftmaxCrossEntropy(Function):
         n, classes = x.shape
         self.softmax, self.picked = e, xp.arange(0, n * classes, classes) + self.target
         self.save_for_backward(x)
-        losses = (m + xp.log(total))[:, 0] - x.take(self.picked)
+        # l_n = logsumexp(x_n) - x_n[t_n]: the max(x_n) in both terms cancels
+        losses = xp.log(total)[:, 0] - shifted.take(self.picked)
         if self.reduction == 'none':
             return losses
         return losses.mean() if self.reduction == 'mean' else losses.sum()
