@@ -267,10 +267,13 @@ def _fmt_ratio(a, b):
     if not (a and b):
         return '—'
     ratios = paired_ratios(a, b)
+    median = paired_ratio(a, b)
+    digits = 2 if median >= 0.5 else 3              # 0.051x, not 0.05x (which could be 16x or 22x)
+    faster = f'; {1 / median:.1f}x faster' if median < 0.5 else ''
     if not ratios or len(ratios) < 4:
-        return f'{paired_ratio(a, b):.2f}x'
+        return f'{median:.{digits}f}x' + (f' ({faster[2:]})' if faster else '')
     q1, _, q3 = statistics.quantiles(ratios, n=4)
-    return f'{statistics.median(ratios):.2f}x ({q1:.2f}–{q3:.2f})'
+    return f'{median:.{digits}f}x ({q1:.{digits}f}–{q3:.{digits}f}{faster})'
 
 
 def markdown_table(results, machine, command):

@@ -65,6 +65,9 @@ def test_ratio_shown_with_the_quartiles_of_the_rounds():
     assert _fmt_ratio(a, b) == '1.20x (1.05–1.35)'
     assert _fmt_ratio(dict(samples_s=[2.0, 2.0], median_s=2.0), dict(samples_s=[1.0, 1.0], median_s=1.0)) == '2.00x'
     assert _fmt_ratio(a, None) == '—'
+    fast = dict(samples_s=[0.05, 0.05, 0.04, 0.06, 0.05], median_s=0.05)
+    one = dict(samples_s=[1.0] * 5, median_s=1.0)
+    assert _fmt_ratio(fast, one) == '0.050x (0.045–0.055; 20.0x faster)'
 
 
 def test_quick_run_writes_json_markdown_and_chart(tmp_path):
