@@ -160,10 +160,10 @@ def add_scaled_(y, alpha, x):
     fused elementwise kernel: on a GPU each operation costs ~10 µs of launch time however
     little it computes, and an optimizer makes this update once per parameter per step.
     """
-    if type(y) is numpy.ndarray:
-        y += alpha * x
-    else:
+    if _is_cupy_array(y):
         _axpy_kernel()(x, y.dtype.type(alpha), y)
+    else:
+        y += alpha * x
 
 
 _axpy = None

@@ -20,11 +20,14 @@ after which the whole convolution is ONE matrix product, which BLAS does fast:
 ``cols`` is filled by ONE copy, not one value at a time: x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]
 is, for all six indices at once, a strided view of x_pad (``SlidingWindow.windows``), and
 copying that view into ``cols`` is a single array operation (a single kernel on a GPU, where
-every operation costs ~10 µs of launch time, however small). Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy;
-im2col is linear, so dL/dx is its adjoint, col2im, applied to dL/dcols: every column entry
-is added back to the pixel it was copied from (k_h·k_w strided slice-adds, overlapping
-windows accumulate). Im2Col and Col2Im are each other's backward, so conv2d can be
-differentiated any number of times.
+every operation costs ~10 µs of launch time, however small).
+
+Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy; im2col is
+linear, so dL/dx is its adjoint, col2im, applied to dL/dcols: every column entry is added
+back to the pixel it was copied from (k_h·k_w strided slice-adds, overlapping windows
+accumulate; on a GPU one sum over a strided view, see ``WINDOW_SWEEP``). conv2d runs all of
+this as one fused op, :class:`Convolution`. Im2Col and Col2Im are each other's backward, so
+conv2d can be differentiated any number of times.
 
 Why the batch index comes last in a column, (p, q, n) and not (n, p, q): the columns can be
 in any order as long as im2col, col2im and the reshape of y agree, and this order is the
@@ -247,10 +250,10 @@ class Col2Im(Function):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit an image of shape "
                              f"{self.image_shape} with {self.window}; expected {expected}")
         cols = cols.reshape(c, kh, kw, out_h, out_w, n)
-        if WINDOW_SWEEP[get_array_module(cols).__name__] == 'view' and self.window.stride == (1, 1):
-            return self.window.crop(_col2im_view(self.window, cols))
-        x_pad = self.window.zeros_padded(self.image_shape, cols, order=CHWN)   # as cols: C, H, W, N
         # BEGIN SOLUTION
+        if WINDOW_SWEEP[get_array_module(cols).__name__] == 'view' and self.window.stride == (1, 1):
+            return self.window.crop(_col2im_view(self.window, cols))        # on a GPU: see WINDOW_SWEEP
+        x_pad = self.window.zeros_padded(self.image_shape, cols, order=CHWN)   # as cols: C, H, W, N
         for i, j, index in self.window.offsets(out_h, out_w):
             pixels = x_pad[index]                           # a view: the sum is written in place
             pixels += cols[:, i, j].transpose(3, 0, 1, 2)
@@ -308,6 +311,7 @@ class Convolution(Function):
     def forward(self, x, weight, bias=None):
         n, out_channels = x.shape[0], weight.shape[0]
         out_h, out_w = self.window.output_size(*x.shape[2:])
+        # backward reads the columns as self.cols, and x and weight as saved_tensors
         # BEGIN SOLUTION
         self.cols = Im2Col(self.window).forward(x)                  # (C·kh·kw, H_out·W_out·N)
         y = weight.reshape(out_channels, -1) @ self.cols            # (O, H_out·W_out·N)

@@ -102,7 +102,7 @@ class MaxPool2d(Function):
     only routes dL/dy through the switches. (Finding them in backward instead reads the
     whole input again, from main memory by then: 2-3x the time.) How forward sweeps the
     windows depends on the device: see ``conv.WINDOW_SWEEP`` (3x faster on a CPU with
-    slices, 5 operations instead of 16 for a 2x2 window with the view).
+    slices, 6 operations instead of 16 for a 2x2 window with the view).
     """
 
     def __init__(self, window):
@@ -143,8 +143,9 @@ class MaxPool2d(Function):
 def max_over_window_view(window, x_pad, out_h, out_w, order, switches=True):
     """Max pooling's 'view' form: (y, switches or None), y the maximum of each window in one
     reduction over the strided view of all windows, laid out in memory in ``order`` (x's),
-    and the switches (first maximum of each window, ties included) in four more operations:
-    the offsets k holding the maximum, the smallest such k, and k == that one."""
+    and the switches (the first maximum of each window, on ties too) in five more: the
+    offsets k, where the windows hold their maximum, the smallest such k (a where and a
+    min), and k == that one."""
     xp = get_array_module(x_pad)
     kh, kw = window.kernel
     # the view's axes (..., kh, kw, H_out, W_out) reordered as (kh, kw, then y's axes in

@@ -62,7 +62,7 @@ def test_the_reference_solution_passes(tmp_path, assignment_id):
 
 @pytest.mark.parametrize('assignment_id, correct, buggy, hint', PLANTED)
 def test_a_planted_bug_fails_with_its_hint(tmp_path, monkeypatch, assignment_id, correct, buggy, hint):
-    # the planted max-pooling bugs sit in the slice form, which a GPU would otherwise skip
+    # the planted col2im and max-pooling bugs sit in the slice sweep, which a GPU would skip
     monkeypatch.setitem(conv.WINDOW_SWEEP, backend.xp_for().__name__, 'slices')
     solution = assignments.starter(assignment_id, keep_solutions=True)
     assert solution.count(correct) == 1, "the planted bug's line is no longer in the package source"
