@@ -236,3 +236,22 @@ def test_reference_mlp_step_is_forward_backward_update():
     for k in whole:
         np.testing.assert_array_equal(whole[k], split[k])
         assert not np.array_equal(whole[k], params[k])          # the step changed every parameter
+
+
+def test_device_table_times_every_op_of_a_step_and_puts_the_methods_back():
+    """gpu_profile's per-op table (host clock marks on the CPU): one row per op the step
+    runs, call counts per step, and every wrapped forward/backward/update restored after."""
+    from benchmarks import gpu_profile
+    device = minidl.backend.get_device()
+    model = W.minidl_mlp(ref.init_mlp(np.random.default_rng(0))).to(device)
+    x, y = W._data(8, (784,))
+    step, _ = W.minidl_step(model, x, y, device=device)
+    before = {cls: dict(cls.__dict__) for cls in gpu_profile._function_types(minidl.autograd.Function)}
+    report = gpu_profile.device_table(step, device, steps=2)
+    rows = {line.split()[-1]: float(line.split()[1]) for line in report.splitlines() if line.startswith(' ')
+            and line.split()[-1][0].isupper()}
+    assert rows['Linear.forward'] == 3 and rows['Linear.backward'] == 3 and rows['SGD.update'] == 6
+    assert rows['ReLU.forward'] == 2 and rows['SoftmaxCrossEntropy.backward'] == 1
+    for cls, attributes in before.items():
+        for name in ('forward', 'backward'):
+            assert cls.__dict__.get(name) is attributes.get(name), f'{cls.__name__}.{name} not restored'
