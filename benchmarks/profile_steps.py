@@ -24,12 +24,17 @@ from . import workloads as W
 
 
 def _is_numpy(func_key):
-    """Time that is NumPy's own work: its C built-ins, and the bodies of minidl's
-    ``Function.forward`` and optimizer ``update`` methods, which are NumPy operators (``a @ b``,
-    ``x * y``: operator calls are not separate entries in cProfile, so their C time lands in the
-    calling Python function's tottime; those bodies are a few lines of checks around them)."""
+    """Time that is NumPy's own work: its C built-ins, and the bodies of minidl's ops, which
+    are NumPy operators (``a @ b``, ``x * y``: operator calls are not separate entries in
+    cProfile, so their C time lands in the calling Python function's tottime; those bodies are
+    a few lines of checks around them): every ``forward``, every ``backward`` (since the
+    seventh pass Linear, Convolution and the softmax cross-entropy run theirs on the raw
+    arrays; one written with Tensor ops has little time of its own, its ops' forwards are
+    counted themselves), the private helpers of ``functional/`` (``_product_in_shape``...), and
+    the optimizers' ``update``."""
     filename, _, name = func_key
-    if ('/minidl/functional/' in filename and name == 'forward') or \
+    private_helper = name.startswith('_') and not name.startswith('__')
+    if ('/minidl/functional/' in filename and (name in ('forward', 'backward') or private_helper)) or \
             ('/minidl/optim/' in filename and name == 'update'):
         return True
     if filename == '~':                                   # a built-in: C code
@@ -60,7 +65,7 @@ def report(name, step, steps, top):
     lines = [l for l in buf.getvalue().splitlines() if l.strip()]
     start = next(i for i, l in enumerate(lines) if 'ncalls' in l)
     head = (f'## {name}: {steps} steps, {total / steps * 1e3:.2f} ms/step under cProfile; '
-            f'NumPy work (built-ins + Function.forward/update bodies) {in_numpy / total:.0%}, '
+            f'NumPy work (built-ins, op bodies, updates) {in_numpy / total:.0%}, '
             f'Python (autograd engine, modules, checks) {1 - in_numpy / total:.0%}')
     n_calls = sum(v[1] for v in st.stats.values()) / steps
     return '\n'.join([head, f'function calls per step: {n_calls:.0f}', ''] + lines[start:]) + '\n'
