@@ -269,11 +269,13 @@ def _fmt_ratio(a, b):
     ratios = paired_ratios(a, b)
     median = paired_ratio(a, b)
     digits = 2 if median >= 0.5 else 3              # 0.051x, not 0.05x (which could be 16x or 22x)
-    faster = f'; {1 / median:.1f}x faster' if median < 0.5 else ''
-    if not ratios or len(ratios) < 4:
-        return f'{median:.{digits}f}x' + (f' ({faster[2:]})' if faster else '')
-    q1, _, q3 = statistics.quantiles(ratios, n=4)
-    return f'{median:.{digits}f}x ({q1:.{digits}f}–{q3:.{digits}f}{faster})'
+    notes = []
+    if ratios and len(ratios) >= 4:
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
+        notes.append(f'{q1:.{digits}f}–{q3:.{digits}f}')
+    if median < 0.5:
+        notes.append(f'{1 / median:.1f}x faster')
+    return f'{median:.{digits}f}x' + (f" ({'; '.join(notes)})" if notes else '')
 
 
 def markdown_table(results, machine, command):

@@ -402,7 +402,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     check_image(input, 'conv2d')
     if weight.ndim != 4:
         raise ValueError(f"conv2d: expected a weight of shape (O, C, kh, kw), got {tuple(weight.shape)}")
-    _, channels, h, w = input.shape
+    channels = input.shape[1]
     if channels != weight.shape[1]:
         raise ValueError(f"conv2d: input of shape {tuple(input.shape)} has {channels} channels, but the weight "
                          f"of shape {tuple(weight.shape)} expects {weight.shape[1]}")
@@ -410,5 +410,4 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
         raise ValueError(f"conv2d: expected a bias of shape ({weight.shape[0]},), one per output channel, got "
                          f"{tuple(bias.shape)}")
     window = SlidingWindow(weight.shape[2:], stride, padding, dilation)
-    window.output_size(h, w)                                    # an error if the window does not fit
     return Convolution(window)(input, weight) if bias is None else Convolution(window)(input, weight, bias)
