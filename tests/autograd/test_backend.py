@@ -107,3 +107,37 @@ def test_add_scaled_updates_in_place(dtype):
     numpy.testing.assert_allclose(backend.to_numpy(y), expected, rtol=2 * numpy.finfo(dtype).eps,
                                atol=4 * numpy.finfo(dtype).eps)
     assert y.dtype == dtype
+
+
+def _blas_in_numpy_build():
+    """True if NumPy's build config names OpenBLAS (its wheels do): axpy must be found then."""
+    try:
+        config = numpy.show_config(mode='dicts')
+    except TypeError:                                   # NumPy < 1.26 has no mode='dicts'
+        return False
+    return 'openblas' in str(config.get('Build Dependencies', {}).get('blas', {})).lower()
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_add_scaled_through_numpys_blas_matches_the_formula(dtype):
+    """Arrays above the size threshold go through the BLAS axpy NumPy links (when found):
+    the same values as y + α·x to within one rounding (BLAS may fuse multiply and add)."""
+    if _blas_in_numpy_build():
+        assert numpy.dtype(dtype) in backend._blas_axpy
+    rng = numpy.random.default_rng(1)
+    shape = (2, backend._BLAS_AXPY_MIN_SIZE)
+    y, x = rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)
+    expected = y + numpy.asarray(0.7, dtype=dtype) * x
+    backend.add_scaled_(y, 0.7, x)
+    eps = numpy.finfo(dtype).eps
+    numpy.testing.assert_allclose(y, expected, rtol=2 * eps, atol=4 * eps)
+
+
+def test_add_scaled_with_overlapping_operands_reads_x_before_writing_y():
+    """y and x overlapping (y[1:] += α·y[:-1]): the answer of the plain formula, which reads
+    all of x first; an axpy running along the memory would feed its own writes back."""
+    base = numpy.arange(3 * backend._BLAS_AXPY_MIN_SIZE, dtype=numpy.float32)
+    expected = base.copy()
+    expected[1:] += numpy.float32(0.5) * base[:-1]
+    backend.add_scaled_(base[1:], 0.5, base[:-1])
+    numpy.testing.assert_array_equal(base, expected)
