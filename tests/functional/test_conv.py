@@ -224,3 +224,33 @@ def test_disjoint_windows():
     assert not SlidingWindow(3, stride=2).disjoint()
     assert not SlidingWindow(2, stride=3, dilation=3).disjoint()     # extent 4 > stride 3
     assert SlidingWindow(2, stride=4, dilation=3).disjoint()
+
+
+CHUNK = conv_module.SPLIT_K_CHUNK
+
+
+@pytest.mark.parametrize('m, k, n, split', [
+    (16, 2 * CHUNK + 37, 9, True),          # split-K, with a last part under one chunk
+    (16, 3 * CHUNK, 9, True),               # split-K, whole chunks
+    (16, 2 * CHUNK - 1, 9, False),          # too short an inner dimension to split
+    (32, 3 * CHUNK, 144, False),            # too large a result to split: the longer side as rows
+    (40, 300, 7, False),                    # the plain product
+])
+def test_weight_gradient_product_forms_equal_the_plain_product(m, k, n, split, monkeypatch):
+    """_product_in_shape (a convolution's dL/dW) gives a @ b in each of its forms, in a new
+    array of the asked shape that owns its memory; split-K runs where its rule says (NumPy
+    only: a GPU's BLAS splits by itself)."""
+    xp = minidl.backend.xp_for()
+    rng = numpy.random.default_rng(0)
+    a, b_t = rng.standard_normal((m, k)), rng.standard_normal((n, k))
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return split_k(*args)
+    split_k = conv_module._split_k_product
+    monkeypatch.setattr(conv_module, '_split_k_product', spy)
+    product = conv_module._product_in_shape(xp.asarray(a), xp.asarray(b_t).T, (m, n, 1))
+    assert product.shape == (m, n, 1) and product.base is None
+    numpy.testing.assert_allclose(minidl.backend.to_numpy(product)[..., 0], a @ b_t.T, rtol=1e-12, atol=1e-10)
+    assert bool(calls) == (split and xp.__name__ == 'numpy')
