@@ -17,6 +17,9 @@ after which the whole convolution is ONE matrix product, which BLAS does fast:
 
     y = w.reshape(O, C·k_h·k_w) @ cols          (O, H_out·W_out·N), then viewed as NCHW
 
+(the bias joins that product as the weight of a row of ones under the columns: see
+:class:`Convolution`).
+
 ``cols`` is filled by ONE copy, not one value at a time: x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]
 is, for all six indices at once, a strided view of x_pad (``SlidingWindow.windows``), and
 copying that view into ``cols`` is a single array operation (a single kernel on a GPU, where
@@ -210,10 +213,13 @@ class Im2Col(Function):
     """cols[(c, i, j), (p, q, n)] = x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w];
 
     dL/dx = Col2Im(dL/dcols): each column entry added back to the pixel it came from.
+
+    With ``ones_row=True`` the columns get one more row, all ones: the constant input whose
+    weight is a convolution's bias (see :class:`Convolution`); it has no gradient to pass on.
     """
 
-    def __init__(self, window):
-        self.window = window
+    def __init__(self, window, ones_row=False):
+        self.window, self.ones_row = window, ones_row
 
     def forward(self, x):
         check_image(x, 'im2col')
@@ -221,13 +227,20 @@ class Im2Col(Function):
         kh, kw = self.window.kernel
         out_h, out_w = self.window.output_size(h, w, 'im2col')
         x_pad = self.window.pad(x, order=CHWN)         # padded, laid out as CHWN: one copy at most
+        rows = c * kh * kw
+        cols = get_array_module(x).empty((rows + self.ones_row, out_h * out_w * n), dtype=x.dtype)
+        table = cols[:rows].reshape(c, kh, kw, out_h, out_w, n)    # cols[(c, i, j), (p, q, n)], 6 axes
         # BEGIN SOLUTION
         windows = self.window.windows(x_pad, out_h, out_w)          # (N, C, kh, kw, H_out, W_out), a view
-        cols = get_array_module(x).ascontiguousarray(windows.transpose(1, 2, 3, 4, 5, 0))
+        table[...] = windows.transpose(1, 2, 3, 4, 5, 0)            # one copy of the view
         # END SOLUTION
-        return cols.reshape(c * kh * kw, out_h * out_w * n)
+        if self.ones_row:
+            cols[rows] = 1
+        return cols
 
     def backward(self, gcols):
+        if self.ones_row:
+            gcols = gcols[:-1]                         # the row of ones is a constant
         return Col2Im(self.window, self.input_shapes[0])(gcols)
 
 
@@ -289,13 +302,21 @@ def _col2im_view(window, cols):
 
 
 class Convolution(Function):
-    """y = conv2d(x, w) + b as one op: im2col, one matrix product and the bias;
+    """y = conv2d(x, w) + b as one op: im2col and one matrix product, the bias included;
 
-        dL/dW = dL/dY · colsᵀ,   dL/db = Σ_columns dL/dY,   dL/dx = col2im(Wᵀ · dL/dY)
+        dL/dW = dL/dY · colsᵀ,   dL/db = Σ_columns dL/dY = dL/dY · 1,   dL/dx = col2im(Wᵀ · dL/dY)
 
     where W = w.reshape(O, C·k_h·k_w), cols = im2col(x) and Y = W · cols + b is y in its
     (O, H_out·W_out·N) layout: the gradients of a matrix product (see matmul.py) and of a
     broadcast bias, with im2col's adjoint for x.
+
+    The bias is the weight of an input that is always 1 (homogeneous coordinates): with a row
+    of ones under the columns and b as one more column of W,
+
+        Y = [W b] · [cols; 1] = W · cols + b
+
+    is a single product (no second pass over Y to add b), and dL/db is the product of dL/dY
+    with that row of ones (BLAS, instead of a separate sum over Y's columns).
 
     The same numbers come out of Im2Col, MatMul, the reshapes and the bias Add recorded one by
     one: seven nodes, with about eighteen op calls in forward and backward. On a GPU each of
@@ -311,12 +332,14 @@ class Convolution(Function):
     def forward(self, x, weight, bias=None):
         n, out_channels = x.shape[0], weight.shape[0]
         out_h, out_w = self.window.output_size(*x.shape[2:])
-        # backward reads the columns as self.cols, and x and weight as saved_tensors
+        # backward reads the columns as self.cols (here with the bias's row of ones), and x and
+        # weight as saved_tensors
         # BEGIN SOLUTION
-        self.cols = Im2Col(self.window).forward(x)                  # (C·kh·kw, H_out·W_out·N)
-        y = weight.reshape(out_channels, -1) @ self.cols            # (O, H_out·W_out·N)
-        if bias is not None:
-            y += bias.reshape(out_channels, 1)
+        w = weight.reshape(out_channels, -1)
+        if bias is not None:                                        # [W b]: b the weight of a 1
+            w = get_array_module(w).concatenate([w, bias.reshape(out_channels, 1).astype(w.dtype)], axis=1)
+        self.cols = Im2Col(self.window, ones_row=bias is not None).forward(x)   # (C·kh·kw [+ 1], H_out·W_out·N)
+        y = w @ self.cols                                           # (O, H_out·W_out·N)
         self.save_for_backward(x, weight)
         return y.reshape(out_channels, out_h, out_w, n).transpose(3, 0, 1, 2)
         # END SOLUTION
@@ -324,12 +347,14 @@ class Convolution(Function):
     def backward(self, gy):
         x, weight = self.saved_tensors
         recorded = is_grad_enabled()            # create_graph: Tensor ops, differentiated again
+        with_bias = len(self.input_shapes) == 3
         if recorded:
-            cols = Im2Col(self.window)(x)       # cols as a function of x
+            cols = Im2Col(self.window, ones_row=with_bias)(x)      # cols as a function of x
         else:
             gy, x, weight, cols = gy.data, x.data, weight.data, self.cols
         needs, out_channels = self.needs_input_grad, weight.shape[0]
         # BEGIN SOLUTION
+        rows = cols.shape[0] - with_bias                            # cols[rows]: the ones, if any
         gy = gy.permute(1, 2, 3, 0) if recorded else gy.transpose(1, 2, 3, 0)
         gy = gy.reshape(out_channels, -1)                           # dL/dY, (O, H_out·W_out·N)
         w = weight.reshape(out_channels, -1)
@@ -338,9 +363,10 @@ class Convolution(Function):
             col2im = Col2Im(self.window, x.shape)
             gx = col2im(w.T @ gy) if recorded else col2im.forward(w.T @ gy)
         if needs[1]:
-            gw = (gy @ cols.T).reshape(weight.shape) if recorded else _product_in_shape(gy, cols.T, weight.shape)
-        if len(needs) == 3 and needs[2]:
-            gb = gy.sum(1)
+            x_cols = cols[:rows]
+            gw = (gy @ x_cols.T).reshape(weight.shape) if recorded else _product_in_shape(gy, x_cols.T, weight.shape)
+        if with_bias and needs[2]:
+            gb = gy @ cols[rows]                                    # Σ_columns dL/dY
         # END SOLUTION
         grads = (gx, gw, gb)[:len(needs)]
         return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)

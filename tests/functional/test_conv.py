@@ -86,6 +86,8 @@ CASES = [
     Case('conv2d dilation', conv((1, 2), (1, 0), 2), lambda: [t(1, 2, 6, 5), t(2, 2, 2, 2, seed=1), t(2, seed=2)]),
     Case('im2col', lambda x: im2col(x, (2, 3), stride=(1, 2), padding=1), lambda: [t(2, 2, 4, 5)]),
     Case('col2im', lambda c: col2im(c, (2, 1, 4, 4), 2, stride=1, padding=1), lambda: [t(4, 50)]),
+    Case('im2col with the bias row of ones',
+         lambda x: conv_module.Im2Col(conv_module.SlidingWindow(2, padding=1), ones_row=True)(x), lambda: [t(2, 2, 3, 4)]),
 ]
 
 
@@ -106,6 +108,17 @@ def test_im2col_entries_follow_the_documented_formula():
     for c, i, j, p, q, n in itertools.product(range(2), range(kh), range(kw), range(out_h), range(out_w), range(3)):
         row, column = (c * kh + i) * kw + j, (p * out_w + q) * 3 + n
         assert cols[row, column] == x_pad[n, c, p * sh + i * dh, q * sw + j * dw]
+
+
+def test_im2col_ones_row_is_the_columns_and_a_last_row_of_ones():
+    """ones_row=True (a convolution's bias input): the same columns, then one row of ones."""
+    x = minidl.randn(2, 3, 5, 4)
+    window = conv_module.SlidingWindow(3, stride=(1, 2), padding=1)
+    plain = conv_module.Im2Col(window)(x).numpy()
+    with_ones = conv_module.Im2Col(window, ones_row=True)(x).numpy()
+    assert with_ones.shape == (plain.shape[0] + 1, plain.shape[1])
+    numpy.testing.assert_array_equal(with_ones[:-1], plain)
+    numpy.testing.assert_array_equal(with_ones[-1], numpy.ones(plain.shape[1], numpy.float32))
 
 
 def test_col2im_is_the_adjoint_of_im2col():
