@@ -87,7 +87,8 @@ CASES = [
     Case('im2col', lambda x: im2col(x, (2, 3), stride=(1, 2), padding=1), lambda: [t(2, 2, 4, 5)]),
     Case('col2im', lambda c: col2im(c, (2, 1, 4, 4), 2, stride=1, padding=1), lambda: [t(4, 50)]),
     Case('im2col with the bias row of ones',
-         lambda x: conv_module.Im2Col(conv_module.SlidingWindow(2, padding=1), ones_row=True)(x), lambda: [t(2, 2, 3, 4)]),
+         lambda x: conv_module.Im2Col(conv_module.SlidingWindow(2, padding=1), ones_row=True)(x),
+         lambda: [t(2, 2, 3, 4)]),
 ]
 
 
