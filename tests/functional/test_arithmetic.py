@@ -132,3 +132,50 @@ def test_comparisons_return_bool_tensors_and_name_bad_shapes():
     assert (a == a).dtype == numpy.bool_ and not (a != 2.0).requires_grad
     with pytest.raises(ValueError, match=r'lt \(<\): shapes \(2, 3\) and \(4,\) cannot be broadcast'):
         minidl.ones(2, 3) < minidl.ones(4)
+
+
+SHORTCUT_OPERANDS = [
+    (numpy.float32, (3, 4), numpy.float32, (4,)),
+    (numpy.float64, (2, 1), numpy.float32, (1, 3)),       # promotion: float64
+    (numpy.int64, (3,), numpy.float32, (3,)),
+    (numpy.bool_, (2, 2), numpy.bool_, (2, 2)),            # bool + bool is logical or, as in NumPy
+]
+
+
+@pytest.mark.parametrize('dtype_a, shape_a, dtype_b, shape_b, op', [
+    operands + (op,) for operands in SHORTCUT_OPERANDS for op in ('__add__', '__sub__', '__mul__')
+    if not (op == '__sub__' and operands[0] is numpy.bool_)])       # NumPy has no bool subtraction
+def test_operators_without_a_graph_take_the_array_shortcut_with_the_same_result(
+        dtype_a, shape_a, dtype_b, shape_b, op, monkeypatch):
+    """Under no_grad, + - * on two Tensors are their array operation: the same values, dtype
+    and shape as through the Function (which is not called), and nothing recorded."""
+    rng = numpy.random.default_rng(0)
+    a = minidl.tensor((rng.normal(size=shape_a) * 3).astype(dtype_a))
+    b = minidl.tensor((rng.normal(size=shape_b) * 3).astype(dtype_b))
+    through_function = getattr(a, op)(b)
+    calls = []
+    for name in ('Add', 'Sub', 'Mul'):
+        cls = getattr(minidl.functional.arithmetic, name)
+        monkeypatch.setattr(cls, 'forward', lambda self, *arrays, cls=cls: calls.append(cls) or
+                            cls.__dict__['forward'](self, *arrays), raising=True)
+    with minidl.no_grad():
+        shortcut = getattr(a, op)(b)
+    assert calls == []
+    assert shortcut.grad_fn is None and not shortcut.requires_grad
+    assert shortcut.dtype == through_function.dtype and shortcut.shape == through_function.shape
+    numpy.testing.assert_array_equal(shortcut.numpy(), through_function.numpy())
+
+
+def test_operators_without_a_graph_keep_the_full_path_where_it_matters():
+    """The shortcut hands over to the op for what only the op does: name the op and shapes
+    that do not broadcast, keep 0-d results 0-d arrays, take Python numbers, check for
+    non-finite results under anomaly detection."""
+    with minidl.no_grad():
+        with pytest.raises(ValueError, match=r"mul \(\*\): shapes \(2, 3\) and \(4,\)"):
+            minidl.ones(2, 3) * minidl.ones(4)
+        product = minidl.tensor(2.0) * minidl.tensor(3.0)
+        assert product.shape == () and product.dtype == numpy.float32 and product.item() == 6.0
+        assert (minidl.tensor([1.0, 2.0]) + 1).tolist() == [2.0, 3.0]
+        with minidl.autograd.detect_anomaly(), numpy.errstate(over='ignore'):
+            with pytest.raises(FloatingPointError, match="Mul produced inf"):
+                minidl.tensor([3e38]) * minidl.tensor([10.0])
