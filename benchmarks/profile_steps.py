@@ -30,8 +30,9 @@ def _is_numpy(func_key):
     a few lines of checks around them): every ``forward``, every ``backward`` (since the
     seventh pass Linear, Convolution and the softmax cross-entropy run theirs on the raw
     arrays; one written with Tensor ops has little time of its own, its ops' forwards are
-    counted themselves), the private helpers of ``functional/`` (``_product_in_shape``...), and
-    the optimizers' ``update``."""
+    counted themselves), the private helpers of ``functional/`` (``_product_in_shape``...), the
+    optimizers' ``update``, and ``operator.mul`` and its kin, which the no-graph operator
+    shortcut (``functional/methods.py``) calls on arrays."""
     filename, _, name = func_key
     private_helper = name.startswith('_') and not name.startswith('__')
     if ('/minidl/functional/' in filename and (name in ('forward', 'backward') or private_helper)) or \
@@ -39,7 +40,7 @@ def _is_numpy(func_key):
         return True
     if filename == '~':                                   # a built-in: C code
         return any(s in name for s in ('numpy', 'ndarray', 'ufunc', 'np.', '_multiarray', 'matmul',
-                                       'method \'reduce\'', 'implement_array_function'))
+                                       'method \'reduce\'', 'implement_array_function', '_operator.'))
     return '/numpy/' in filename
 
 
