@@ -173,7 +173,7 @@ def add_scaled_(y, alpha, x):
     if (axpy is not None and type(x) is numpy.ndarray and x.dtype == y.dtype and x.shape == y.shape
             and y.flags.c_contiguous and x.flags.c_contiguous and y.flags.writeable
             and not numpy.may_share_memory(x, y)):
-        axpy(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+        axpy(y.size, float(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
     else:
         y += alpha * x
 

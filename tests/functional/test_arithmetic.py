@@ -156,8 +156,8 @@ def test_operators_without_a_graph_take_the_array_shortcut_with_the_same_result(
     calls = []
     for name in ('Add', 'Sub', 'Mul'):
         cls = getattr(minidl.functional.arithmetic, name)
-        monkeypatch.setattr(cls, 'forward', lambda self, *arrays, cls=cls: calls.append(cls) or
-                            cls.__dict__['forward'](self, *arrays), raising=True)
+        monkeypatch.setattr(cls, 'forward', lambda self, *arrays, cls=cls, forward=cls.forward:
+                            calls.append(cls) or forward(self, *arrays))
     with minidl.no_grad():
         shortcut = getattr(a, op)(b)
     assert calls == []
