@@ -169,7 +169,8 @@ def add_scaled_(y, alpha, x):
     if _is_cupy_array(y):
         _axpy_kernel()(x, y.dtype.type(alpha), y)
         return
-    axpy = _blas_axpy.get(y.dtype) if y.size >= _BLAS_AXPY_MIN_SIZE else None
+    # (BLAS returns at once for α = 0, where the formula still turns an inf or NaN in x into NaN)
+    axpy = _blas_axpy.get(y.dtype) if y.size >= _BLAS_AXPY_MIN_SIZE and alpha != 0 else None
     if (axpy is not None and type(x) is numpy.ndarray and x.dtype == y.dtype and x.shape == y.shape
             and y.flags.c_contiguous and x.flags.c_contiguous and y.flags.writeable
             and not numpy.may_share_memory(x, y)):

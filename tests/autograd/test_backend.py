@@ -141,3 +141,13 @@ def test_add_scaled_with_overlapping_operands_reads_x_before_writing_y():
     expected[1:] += numpy.float32(0.5) * base[:-1]
     backend.add_scaled_(base[1:], 0.5, base[:-1])
     numpy.testing.assert_array_equal(base, expected)
+
+
+def test_add_scaled_by_zero_still_propagates_nan_like_the_formula():
+    """α = 0: y + 0·x is NaN where x is inf or NaN (BLAS's axpy would skip the update)."""
+    x = numpy.zeros(2 * backend._BLAS_AXPY_MIN_SIZE, dtype=numpy.float32)
+    x[[0, 5]] = numpy.inf, numpy.nan
+    y = numpy.ones_like(x)
+    with numpy.errstate(invalid='ignore'):
+        backend.add_scaled_(y, 0.0, x)
+    assert numpy.isnan(y[[0, 5]]).all() and (y[1:5] == 1).all()
