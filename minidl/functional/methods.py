@@ -79,7 +79,7 @@ def _without_graph_shortcut(op, array_op):
     """
     @functools.wraps(op)
     def _operator(self, other):
-        if not _grad_state['enabled'] and type(other) is Tensor and not _anomaly_state['enabled']:
+        if not _grad_state['enabled'] and isinstance(other, Tensor) and not _anomaly_state['enabled']:
             a, b = self.data, other.data
             if type(a) is type(b):
                 try:
