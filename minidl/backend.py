@@ -34,6 +34,8 @@ import os
 
 import numpy
 
+from . import blas
+
 DEVICES = ('cpu', 'cuda')
 
 _cupy = None                                        # the cupy module, once imported
@@ -162,7 +164,7 @@ def add_scaled_(y, alpha, x):
     * on CuPy it is one fused elementwise kernel (on a GPU each operation also costs ~10 µs
       of launch time, however little it computes);
     * on NumPy it calls the axpy of the BLAS that NumPy itself links for ``@`` (found by
-      :func:`_numpy_blas_axpy`), for float arrays large enough that the call's own cost
+      :mod:`minidl.blas`), for float arrays large enough that the call's own cost
       (~3 µs through ctypes) is worth it; the plain two operations otherwise, and wherever
       that BLAS cannot be found. BLAS may fuse the multiply and the add into one rounding.
     """
@@ -170,7 +172,7 @@ def add_scaled_(y, alpha, x):
         _axpy_kernel()(x, y.dtype.type(alpha), y)
         return
     # (BLAS returns at once for α = 0, where the formula still turns an inf or NaN in x into NaN)
-    axpy = _blas_axpy.get(y.dtype) if y.size >= _BLAS_AXPY_MIN_SIZE and alpha != 0 else None
+    axpy = blas.AXPY.get(y.dtype) if y.size >= _BLAS_AXPY_MIN_SIZE and alpha != 0 else None
     if (axpy is not None and type(x) is numpy.ndarray and x.dtype == y.dtype and x.shape == y.shape
             and y.flags.c_contiguous and x.flags.c_contiguous and y.flags.writeable
             and not numpy.may_share_memory(x, y)):
@@ -182,39 +184,6 @@ def add_scaled_(y, alpha, x):
 # Below this many elements NumPy's two operations are quicker than a ctypes call (measured on
 # a 2-core x86 VM: equal near 2^15 elements with warm caches, BLAS ahead earlier after a GEMM).
 _BLAS_AXPY_MIN_SIZE = 2 ** 14
-
-
-def _numpy_blas_axpy():
-    """{dtype: axpy function} from the BLAS NumPy is linked against; {} if none is found.
-
-    NumPy's own wheels bundle OpenBLAS with 64-bit integers and suffixed names
-    (``scipy_cblas_saxpy64_`` since NumPy 2.0, ``cblas_saxpy64_`` before); other builds may
-    export the plain ``cblas_saxpy`` (32-bit integers). The library is a dependency of
-    NumPy's core extension module, so looking the names up through that module's handle
-    finds it wherever it lives on disk. The C signature is
-    ``axpy(n, alpha, const x*, incx, y*, incy)``.
-    """
-    import ctypes
-    try:
-        core = numpy._core if hasattr(numpy, '_core') else numpy.core
-        lib = ctypes.CDLL(core._multiarray_umath.__file__)
-    except (OSError, AttributeError):
-        return {}
-    found = {}
-    for dtype, letter, scalar in (('float32', 's', ctypes.c_float), ('float64', 'd', ctypes.c_double)):
-        for name, integer in ((f'scipy_cblas_{letter}axpy64_', ctypes.c_int64),
-                              (f'cblas_{letter}axpy64_', ctypes.c_int64),
-                              (f'cblas_{letter}axpy', ctypes.c_int)):
-            function = getattr(lib, name, None)
-            if function is not None:
-                function.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
-                function.restype = None
-                found[numpy.dtype(dtype)] = function
-                break
-    return found
-
-
-_blas_axpy = _numpy_blas_axpy()
 _axpy = None
 
 

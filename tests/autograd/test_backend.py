@@ -5,7 +5,7 @@ import numpy
 import pytest
 
 import minidl
-from minidl import backend
+from minidl import backend, blas
 
 needs_no_gpu = pytest.mark.skipif(backend.cuda_is_available(), reason='this machine has a usable GPU')
 
@@ -123,7 +123,7 @@ def test_add_scaled_through_numpys_blas_matches_the_formula(dtype):
     """Arrays above the size threshold go through the BLAS axpy NumPy links (when found):
     the same values as y + α·x to within one rounding (BLAS may fuse multiply and add)."""
     if _blas_in_numpy_build():
-        assert numpy.dtype(dtype) in backend._blas_axpy
+        assert numpy.dtype(dtype) in blas.AXPY
     rng = numpy.random.default_rng(1)
     shape = (2, backend._BLAS_AXPY_MIN_SIZE)
     y, x = rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)

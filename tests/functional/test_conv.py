@@ -268,3 +268,37 @@ def test_weight_gradient_product_forms_equal_the_plain_product(m, k, n, split, m
     assert product.shape == (m, n, 1) and product.base is None
     numpy.testing.assert_allclose(minidl.backend.to_numpy(product)[..., 0], a @ b_t.T, rtol=1e-12, atol=1e-10)
     assert bool(calls) == (split and xp.__name__ == 'numpy')
+
+
+@pytest.mark.parametrize('image, out_channels, kernel, stride, padding, dilation', [
+    ((3, 2, 7, 6), 4, 3, 1, 1, 1),                  # the usual 3x3, padding 1
+    ((2, 3, 9, 8), 5, (2, 3), 1, (0, 2), (2, 1)),   # rectangular kernel, uneven padding, dilation
+    ((1, 4, 5, 5), 2, 1, 1, 0, 1),                  # a 1x1 kernel, a batch of one
+    ((2, 2, 5, 4), 3, 3, 1, 0, 1),                  # no padding
+    ((2, 2, 8, 8), 3, 3, 2, 1, 1),                  # stride 2: product + col2im
+])
+def test_input_gradient_without_columns_equals_col2im_of_the_product(image, out_channels, kernel, stride,
+                                                                     padding, dilation, monkeypatch):
+    """_col2im_of_product (a convolution's dL/dx) gives col2im(a @ b), and on NumPy with stride
+    1 computes it as one BLAS product per kernel offset added into the padded image."""
+    xp = minidl.backend.xp_for()
+    window = conv_module.SlidingWindow(kernel, stride, padding, dilation)
+    col2im_op = conv_module.Col2Im(window, image)
+    (kh, kw), (out_h, out_w) = window.kernel, window.output_size(*image[2:])
+    rng = numpy.random.default_rng(0)
+    weight = xp.asarray(rng.standard_normal((out_channels, image[1] * kh * kw)))
+    gy = xp.asarray(rng.standard_normal((out_channels, out_h * out_w * image[0])))
+    products = []
+
+    def spy(c, a, b):
+        products.append(a.shape)
+        return matmul_add(c, a, b)
+    matmul_add = conv_module.blas.matmul_add_
+    monkeypatch.setattr(conv_module.blas, 'matmul_add_', spy)
+    got = conv_module._col2im_of_product(col2im_op, weight.T, gy)
+    expected = col2im_op.forward(weight.T @ gy)
+    assert got.shape == image
+    numpy.testing.assert_allclose(minidl.backend.to_numpy(got), minidl.backend.to_numpy(expected),
+                                  rtol=1e-12, atol=1e-12)
+    by_blas = xp.__name__ == 'numpy' and stride == 1 and numpy.dtype('float64') in conv_module.blas.GEMM
+    assert products == ([(image[1], out_channels)] * (kh * kw) if by_blas else [])
