@@ -31,12 +31,15 @@ def _is_numpy(func_key):
     seventh pass Linear, Convolution and the softmax cross-entropy run theirs on the raw
     arrays; one written with Tensor ops has little time of its own, its ops' forwards are
     counted themselves), the private helpers of ``functional/`` (``_product_in_shape``...), the
-    optimizers' ``update``, and ``operator.mul`` and its kin, which the no-graph operator
-    shortcut (``functional/methods.py``) calls on arrays."""
+    optimizers' ``update``, ``operator.mul`` and its kin, which the no-graph operator
+    shortcut (``functional/methods.py``) calls on arrays, and the BLAS calls made through
+    ctypes (``minidl/blas.py``, ``backend.add_scaled_``), which cProfile does not list apart
+    from their callers either."""
     filename, _, name = func_key
     private_helper = name.startswith('_') and not name.startswith('__')
     if ('/minidl/functional/' in filename and (name in ('forward', 'backward') or private_helper)) or \
-            ('/minidl/optim/' in filename and name == 'update'):
+            ('/minidl/optim/' in filename and name == 'update') or filename.endswith('/minidl/blas.py') or \
+            (filename.endswith('/minidl/backend.py') and name == 'add_scaled_'):
         return True
     if filename == '~':                                   # a built-in: C code
         return any(s in name for s in ('numpy', 'ndarray', 'ufunc', 'np.', '_multiarray', 'matmul',
