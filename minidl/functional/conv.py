@@ -29,8 +29,9 @@ Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy;
 linear, so dL/dx is its adjoint, col2im, applied to dL/dcols: every column entry is added
 back to the pixel it was copied from (k_h·k_w strided slice-adds, overlapping windows
 accumulate; on a GPU one sum over a strided view, see ``WINDOW_SWEEP``). conv2d runs all of
-this as one fused op, :class:`Convolution`. Im2Col and Col2Im are each other's backward, so
-conv2d can be differentiated any number of times.
+this as one fused op, :class:`Convolution` (which on NumPy, for stride 1, adds Wᵀ·dL/dy into
+the image without forming dL/dcols at all: ``_col2im_of_product``). Im2Col and Col2Im are each
+other's backward, so conv2d can be differentiated any number of times.
 
 Why the batch index comes last in a column, (p, q, n) and not (n, p, q): the columns can be
 in any order as long as im2col, col2im and the reshape of y agree, and this order is the
@@ -394,11 +395,14 @@ def _col2im_of_product(col2im, a, b):
     dL/dY is zero, so they add nothing. Each channel's row gets (k_w - 1)·d_w·N spare
     entries at its end, where the last offsets' windows run past the image.
 
-    Measured on a 2-core x86 VM (``benchmarks/NOTES.md``, ninth pass): 12-27% faster than
-    product + col2im for the second convolution of the benchmark CNN at batch 16 and 64
-    (~0.4 ms a step at 64), the same at batch 256. Other strides, other devices (a GPU's
-    col2im is a single sum over a strided view, see ``WINDOW_SWEEP``), and a NumPy without a
-    BLAS found take the product and col2im.
+    Measured on a 2-core x86 VM (``benchmarks/NOTES.md``, ninth pass), against product +
+    col2im: a 64-to-64-channel 3x3 convolution on 32x64x32x32, whose columns' gradient is
+    75 MB, runs forward + backward 21% faster with 2 BLAS threads and 10% with one; the
+    benchmark CNN's second convolution (16 to 32 channels, batch 64) gets its dL/dx 12-27%
+    faster with 2 threads (the training step 1-5%) and 5% slower with one (nine products over
+    an inner dimension of 32 against one product and col2im on the same core). Other
+    strides, other devices (a GPU's col2im is a single sum over a strided view, see
+    ``WINDOW_SWEEP``), and a NumPy without a BLAS found take the product and col2im.
     """
     window, (n, c, h, w) = col2im.window, col2im.image_shape
     if get_array_module(b).__name__ != 'numpy' or window.stride != (1, 1) or b.dtype not in blas.GEMM:
