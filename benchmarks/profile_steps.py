@@ -33,13 +33,12 @@ def _is_numpy(func_key):
     counted themselves), the private helpers of ``functional/`` (``_product_in_shape``...), the
     optimizers' ``update``, ``operator.mul`` and its kin, which the no-graph operator
     shortcut (``functional/methods.py``) calls on arrays, and the BLAS calls made through
-    ctypes (``minidl/blas.py``, ``backend.add_scaled_``), which cProfile does not list apart
-    from their callers either."""
+    ctypes (``minidl/blas.py``), which cProfile does not list apart from their callers
+    either."""
     filename, _, name = func_key
     private_helper = name.startswith('_') and not name.startswith('__')
     if ('/minidl/functional/' in filename and (name in ('forward', 'backward') or private_helper)) or \
-            ('/minidl/optim/' in filename and name == 'update') or filename.endswith('/minidl/blas.py') or \
-            (filename.endswith('/minidl/backend.py') and name == 'add_scaled_'):
+            ('/minidl/optim/' in filename and name == 'update') or filename.endswith('/minidl/blas.py'):
         return True
     if filename == '~':                                   # a built-in: C code
         return any(s in name for s in ('numpy', 'ndarray', 'ufunc', 'np.', '_multiarray', 'matmul',

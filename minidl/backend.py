@@ -163,27 +163,17 @@ def add_scaled_(y, alpha, x):
 
     * on CuPy it is one fused elementwise kernel (on a GPU each operation also costs ~10 µs
       of launch time, however little it computes);
-    * on NumPy it calls the axpy of the BLAS that NumPy itself links for ``@`` (found by
-      :mod:`minidl.blas`), for float arrays large enough that the call's own cost
+    * on NumPy it calls the axpy of the BLAS that NumPy itself links for ``@``
+      (:func:`minidl.blas.axpy_`), for float arrays large enough that the call's own cost
       (~3 µs through ctypes) is worth it; the plain two operations otherwise, and wherever
       that BLAS cannot be found. BLAS may fuse the multiply and the add into one rounding.
     """
     if _is_cupy_array(y):
         _axpy_kernel()(x, y.dtype.type(alpha), y)
-        return
-    # (BLAS returns at once for α = 0, where the formula still turns an inf or NaN in x into NaN)
-    axpy = blas.AXPY.get(y.dtype) if y.size >= _BLAS_AXPY_MIN_SIZE and alpha != 0 else None
-    if (axpy is not None and type(x) is numpy.ndarray and x.dtype == y.dtype and x.shape == y.shape
-            and y.flags.c_contiguous and x.flags.c_contiguous and y.flags.writeable
-            and not numpy.may_share_memory(x, y)):
-        axpy(y.size, float(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
     else:
-        y += alpha * x
+        blas.axpy_(y, alpha, x)
 
 
-# Below this many elements NumPy's two operations are quicker than a ctypes call (measured on
-# a 2-core x86 VM: equal near 2^15 elements with warm caches, BLAS ahead earlier after a GEMM).
-_BLAS_AXPY_MIN_SIZE = 2 ** 14
 _axpy = None
 
 

@@ -125,7 +125,7 @@ def test_add_scaled_through_numpys_blas_matches_the_formula(dtype):
     if _blas_in_numpy_build():
         assert numpy.dtype(dtype) in blas.AXPY
     rng = numpy.random.default_rng(1)
-    shape = (2, backend._BLAS_AXPY_MIN_SIZE)
+    shape = (2, blas.AXPY_MIN_SIZE)
     y, x = rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)
     expected = y + numpy.asarray(0.7, dtype=dtype) * x
     backend.add_scaled_(y, 0.7, x)
@@ -136,7 +136,7 @@ def test_add_scaled_through_numpys_blas_matches_the_formula(dtype):
 def test_add_scaled_with_overlapping_operands_reads_x_before_writing_y():
     """y and x overlapping (y[1:] += α·y[:-1]): the answer of the plain formula, which reads
     all of x first; an axpy running along the memory would feed its own writes back."""
-    base = numpy.arange(3 * backend._BLAS_AXPY_MIN_SIZE, dtype=numpy.float32)
+    base = numpy.arange(3 * blas.AXPY_MIN_SIZE, dtype=numpy.float32)
     expected = base.copy()
     expected[1:] += numpy.float32(0.5) * base[:-1]
     backend.add_scaled_(base[1:], 0.5, base[:-1])
@@ -145,7 +145,7 @@ def test_add_scaled_with_overlapping_operands_reads_x_before_writing_y():
 
 def test_add_scaled_by_zero_still_propagates_nan_like_the_formula():
     """α = 0: y + 0·x is NaN where x is inf or NaN (BLAS's axpy would skip the update)."""
-    x = numpy.zeros(2 * backend._BLAS_AXPY_MIN_SIZE, dtype=numpy.float32)
+    x = numpy.zeros(2 * blas.AXPY_MIN_SIZE, dtype=numpy.float32)
     x[[0, 5]] = numpy.inf, numpy.nan
     y = numpy.ones_like(x)
     with numpy.errstate(invalid='ignore'):
