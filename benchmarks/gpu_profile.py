@@ -18,6 +18,8 @@ steps of the GPU benchmark, on minidl's CuPy backend, this measures:
 - cProfile's top functions by time spent inside them (a sync shows up as a long built-in),
   and each op's host time per step (the cumulative time of every ``forward``, ``backward``
   and optimizer ``update``), which says where the host's time goes op by op;
+- the CNN step under each sweep of the sliding-window ops (``conv.WINDOW_SWEEP``),
+  interleaved;
 - the cost of single calls: CuPy's elementwise op, reduction, matrix product, gather and
   scatter by index, a read back to the host; a minidl op with its backward; a random draw.
 
@@ -239,6 +241,44 @@ def device_table(step, device, steps=3):
     return '\n'.join(lines) + '\n'
 
 
+def sweep_table(device, batch, steps, rounds=9):
+    """The CNN step under each sliding-window sweep the device runs (``conv.WINDOW_SWEEP``:
+    on a GPU the 'view' forms against the 'kernel' forms, on the CPU 'slices' against
+    'view'), the sweeps interleaved round by round: per sweep the median of the synced step
+    and of its host side, and the median of the per-round ratios of the steps."""
+    m = W._minidl()
+    from minidl.functional import conv
+    library, sweeps = m.backend.xp_for(device).__name__, ('view', 'kernel') if device == 'cuda' else ('slices', 'view')
+    sync = _sync_for(device)
+    x, y = W._data(batch, (1, 28, 28))
+    model = W.minidl_cnn(ref.init_cnn(np.random.default_rng(0))).to(device)
+    xt, yt = m.tensor(x, device=device), m.tensor(y.astype(np.int64), device=device)
+    opt = m.optim.SGD(model.parameters(), lr=W.LR)
+
+    def step():
+        opt.zero_grad()
+        m.nn.functional.cross_entropy(model(xt), yt).backward()
+        opt.step()
+    default, times = conv.WINDOW_SWEEP[library], {sweep: ([], []) for sweep in sweeps}
+    try:
+        for _ in range(rounds):
+            for sweep in sweeps:
+                conv.WINDOW_SWEEP[library] = sweep
+                for _ in range(3):                  # compiles on first use, then a warm start
+                    step()
+                times[sweep][0].append(_median_time(step, sync, 1, steps))
+                times[sweep][1].append(_host_time(step, sync, 1, steps))
+    finally:
+        conv.WINDOW_SWEEP[library] = default
+    ratio = statistics.median(b / a for a, b in zip(times[sweeps[0]][0], times[sweeps[1]][0]))
+    lines = [f'## CNN step, batch {batch}, on {device}, by sliding-window sweep (interleaved, {rounds} rounds '
+             f'of {steps} steps)']
+    lines += [f'{sweep:>7}: step {statistics.median(t) * 1e3:.3f} ms, host side {statistics.median(h) * 1e3:.3f} ms'
+              for sweep, (t, h) in times.items()]
+    lines.append(f'step {sweeps[1]} / {sweeps[0]}: {ratio:.3f} (median of the per-round ratios)')
+    return '\n'.join(lines) + '\n'
+
+
 def call_costs(device, repeats=7, inner=200):
     """µs per call of single operations on ``device`` (synced once per block of calls)."""
     m = W._minidl()
@@ -304,6 +344,7 @@ def main(argv=None):
                  args.mlp_batch, (784,), args.steps, args.top, args.device),
            study('CNN', W.minidl_cnn, ref.init_cnn(np.random.default_rng(0)),
                  args.cnn_batch, (1, 28, 28), max(5, args.steps // 3), args.top, args.device),
+           sweep_table(args.device, args.cnn_batch, max(5, args.steps // 3)),
            call_costs(args.device)]
     harness.write_text_report(args.out, f'gpu-profile-{machine}.txt', '\n'.join(out))
 

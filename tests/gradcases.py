@@ -14,6 +14,10 @@ from minidl.autograd import Function
 # the bar from the foundation issue: float64 relative error < 1e-6
 ATOL, RTOL = 1e-8, 1e-6
 
+#: The sweeps of ``conv.WINDOW_SWEEP`` that the device under test runs: the two array forms
+#: on any device, and the CUDA kernels where the tests run on CuPy.
+WINDOW_SWEEPS = ['slices', 'view'] + (['kernel'] if minidl.backend.xp_for().__name__ == 'cupy' else [])
+
 
 @dataclasses.dataclass
 class Case:

@@ -22,13 +22,14 @@ after which the whole convolution is ONE matrix product, which BLAS does fast:
 
 ``cols`` is filled by ONE copy, not one value at a time: x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]
 is, for all six indices at once, a strided view of x_pad (``SlidingWindow.windows``), and
-copying that view into ``cols`` is a single array operation (a single kernel on a GPU, where
-every operation costs ~10 µs of launch time, however small).
+copying that view into ``cols`` is a single array operation (on a GPU, where every operation
+costs ~10 µs of launch time, however small, one kernel reads x and writes the columns, the
+padding included: see ``WINDOW_SWEEP``).
 
 Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy; im2col is
 linear, so dL/dx is its adjoint, col2im, applied to dL/dcols: every column entry is added
 back to the pixel it was copied from (k_h·k_w strided slice-adds, overlapping windows
-accumulate; on a GPU one sum over a strided view, see ``WINDOW_SWEEP``). conv2d runs all of
+accumulate; on a GPU one kernel that gathers each pixel's entries, see ``WINDOW_SWEEP``). conv2d runs all of
 this as one fused op, :class:`Convolution` (which on NumPy, for stride 1, adds Wᵀ·dL/dy into
 the image without forming dL/dcols at all: ``_col2im_of_product``). Im2Col and Col2Im are each
 other's backward, so conv2d can be differentiated any number of times.
@@ -53,21 +54,23 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import as_strided, get_array_module
+from . import window_kernels
 
 #: Where the axes (N, C, H, W) of an image batch lie in memory inside a convolution:
 #: stored as (C, H, W, N), the batch innermost (see the module docstring).
 CHWN = (1, 2, 3, 0)
 
 
-#: How an op sweeps its sliding windows where the fastest way depends on the hardware (col2im,
-#: max pooling's forward), per array library. ``'slices'``: one strided slice of the whole
-#: batch per kernel offset (i, j), k_h·k_w operations that each sweep memory in long runs:
-#: the fastest on a CPU. ``'view'``: a few operations over one strided view of all windows
-#: at once (``SlidingWindow.windows``), whatever the window size. On a GPU every operation
-#: costs ~10 µs of launch time however little it computes, so the fewest operations win.
-#: (im2col, and pooling's backward over disjoint windows, use the view on every device: it is
-#: as fast there on a CPU.)
-WINDOW_SWEEP = {'numpy': 'slices', 'cupy': 'view'}
+#: How an op sweeps its sliding windows where the fastest way depends on the hardware (im2col,
+#: col2im, max pooling's forward), per array library. ``'slices'``: one strided slice of the
+#: whole batch per kernel offset (i, j), k_h·k_w operations that each sweep memory in long
+#: runs: the fastest on a CPU. ``'view'``: a few operations over one strided view of all
+#: windows at once (``SlidingWindow.windows``), whatever the window size. ``'kernel'`` (CuPy
+#: only): one CUDA kernel per op (``window_kernels``). On a GPU every operation costs ~10 µs
+#: of launch time however little it computes, so the fewest operations win. (im2col makes
+#: one copy of the view under 'slices' and 'view' alike, and pooling's backward over disjoint
+#: windows one product into it: as fast there on a CPU.)
+WINDOW_SWEEP = {'numpy': 'slices', 'cupy': 'kernel'}
 
 
 def pair(value, name):
@@ -228,9 +231,12 @@ class Im2Col(Function):
         n, c, h, w = x.shape
         kh, kw = self.window.kernel
         out_h, out_w = self.window.output_size(h, w, 'im2col')
-        x_pad = self.window.pad(x, order=CHWN)         # padded, laid out as CHWN: one copy at most
         rows = c * kh * kw
-        cols = get_array_module(x).empty((rows + self.ones_row, out_h * out_w * n), dtype=x.dtype)
+        xp = get_array_module(x)
+        cols = xp.empty((rows + self.ones_row, out_h * out_w * n), dtype=x.dtype)
+        if WINDOW_SWEEP[xp.__name__] == 'kernel':                  # on a GPU: see WINDOW_SWEEP
+            return window_kernels.im2col(x, self.window, out_h, out_w, cols)
+        x_pad = self.window.pad(x, order=CHWN)         # padded, laid out as CHWN: one copy at most
         table = cols[:rows].reshape(c, kh, kw, out_h, out_w, n)    # cols[(c, i, j), (p, q, n)], 6 axes
         # BEGIN SOLUTION
         windows = self.window.windows(x_pad, out_h, out_w)          # (N, C, kh, kw, H_out, W_out), a view
@@ -265,9 +271,12 @@ class Col2Im(Function):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit an image of shape "
                              f"{self.image_shape} with {self.window}; expected {expected}")
         cols = cols.reshape(c, kh, kw, out_h, out_w, n)
+        sweep = WINDOW_SWEEP[get_array_module(cols).__name__]             # see WINDOW_SWEEP
+        if sweep == 'kernel':
+            return window_kernels.col2im(cols, self.window, self.image_shape)
         # BEGIN SOLUTION
-        if WINDOW_SWEEP[get_array_module(cols).__name__] == 'view' and self.window.stride == (1, 1):
-            return self.window.crop(_col2im_view(self.window, cols))        # on a GPU: see WINDOW_SWEEP
+        if sweep == 'view' and self.window.stride == (1, 1):
+            return self.window.crop(_col2im_view(self.window, cols))
         x_pad = self.window.zeros_padded(self.image_shape, cols, order=CHWN)   # as cols: C, H, W, N
         for i, j, index in self.window.offsets(out_h, out_w):
             pixels = x_pad[index]                           # a view: the sum is written in place
@@ -401,8 +410,8 @@ def _col2im_of_product(col2im, a, b):
     benchmark CNN's second convolution (16 to 32 channels, batch 64) gets its dL/dx 12-27%
     faster with 2 threads (the training step 1-5%) and 5% slower with one (nine products over
     an inner dimension of 32 against one product and col2im on the same core). Other
-    strides, other devices (a GPU's col2im is a single sum over a strided view, see
-    ``WINDOW_SWEEP``), and a NumPy without a BLAS found take the product and col2im.
+    strides, other devices (a GPU's col2im is a single kernel, see ``WINDOW_SWEEP``), and a
+    NumPy without a BLAS found take the product and col2im.
     """
     window, (n, c, h, w) = col2im.window, col2im.image_shape
     if get_array_module(b).__name__ != 'numpy' or window.stride != (1, 1) or b.dtype not in blas.GEMM:

@@ -6,9 +6,9 @@ The plain definitions (NCHW, window geometry as in ``conv.py``):
     avg_pool2d:  y[n, c, p, q] = 1/(k_h k_w) Σ_{i,j} x_pad[n, c, p·s_h + i, q·s_w + j]  (pad = 0)
 
 Both run over the whole batch at once, never with loops over pixels: as k_h·k_w strided
-slices (one per kernel offset (i, j)), or as one strided view of every window (max pooling
-on a GPU, see ``conv.WINDOW_SWEEP``). Both are built on one pair of linear maps, each the other's
-adjoint:
+slices (one per kernel offset (i, j)), or as one strided view of every window (max pooling's
+'view' form; on a GPU, max pooling's forward and backward are one CUDA kernel each: see
+``conv.WINDOW_SWEEP``). Both are built on one pair of linear maps, each the other's adjoint:
 
     WindowSum      y = Σ_k w_k ⊙ x_pad[offset k]             (a weighted sum over the window)
     WindowScatter  x_pad[offset k] += w_k ⊙ g, then crop      (its transpose)
@@ -22,6 +22,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import get_array_module
 from .conv import WINDOW_SWEEP, SlidingWindow, check_image, filled_in_order, in_memory_order, memory_order
+from . import window_kernels
 from .shape import stack
 
 
@@ -68,10 +69,14 @@ class WindowScatter(Function):
             raise ValueError(f"window_scatter: got shape {g.shape}, expected (..., {out_h}, {out_w}) for an "
                              f"image of shape {self.image_shape} with {self.window}")
         xp = get_array_module(g)
+        one_array_of_weights = self.window.disjoint() and hasattr(self.weights, 'shape')
+        if one_array_of_weights and g.ndim == 4 and WINDOW_SWEEP[xp.__name__] == 'kernel':   # on a GPU
+            image = filled_in_order(self.image_shape, g, self.order, value=None)
+            return window_kernels.window_scatter(self.weights, g, self.window, image)
         g = in_memory_order(g, self.order)      # one sweep over g, the weights and the result
         # BEGIN SOLUTION
         x_pad = self.window.zeros_padded(self.image_shape, g, self.order)
-        if self.window.disjoint() and hasattr(self.weights, 'shape'):
+        if one_array_of_weights:
             # No pixel lies in two windows, so the windows of x_pad, as one strided view, can
             # be written all at once: one operation (one kernel on a GPU) for every offset.
             windows = self.window.windows(x_pad, out_h, out_w)      # (..., kh, kw, H_out, W_out)
@@ -102,7 +107,7 @@ class MaxPool2d(Function):
     only routes dL/dy through the switches. (Finding them in backward instead reads the
     whole input again, from main memory by then: 2-3x the time.) How forward sweeps the
     windows depends on the device: see ``conv.WINDOW_SWEEP`` (3x faster on a CPU with
-    slices, 6 operations instead of 16 for a 2x2 window with the view).
+    slices; 6 operations instead of 16 for a 2x2 window with the view, one with the kernel).
     """
 
     def __init__(self, window):
@@ -115,8 +120,10 @@ class MaxPool2d(Function):
         x_pad = self.window.pad(x, value=-xp.inf)
         self.order = memory_order(x_pad)                    # the gradient is laid out like x
         # BEGIN SOLUTION
-        if WINDOW_SWEEP[xp.__name__] == 'view':             # on a GPU: see conv.WINDOW_SWEEP
-            best, switches = max_over_window_view(self.window, x_pad, out_h, out_w, self.order, is_grad_enabled())
+        sweep = WINDOW_SWEEP[xp.__name__]                   # on a GPU 'kernel': see conv.WINDOW_SWEEP
+        if sweep != 'slices':
+            best, switches = max_over_window_view(self.window, x_pad, out_h, out_w, self.order, is_grad_enabled(),
+                                                  kernel=sweep == 'kernel')
             if switches is not None:
                 self.switches = switches
             return best
@@ -140,25 +147,29 @@ class MaxPool2d(Function):
         # END SOLUTION
 
 
-def max_over_window_view(window, x_pad, out_h, out_w, order, switches=True):
+def max_over_window_view(window, x_pad, out_h, out_w, order, switches=True, kernel=False):
     """Max pooling's 'view' form: (y, switches or None), y the maximum of each window in one
     reduction over the strided view of all windows, laid out in memory in ``order`` (x's),
     and the switches (the first maximum of each window, on ties too) in five more: the
     offsets k, where the windows hold their maximum, the smallest such k (a where and a
-    min), and k == that one."""
+    min), and k == that one. With ``kernel`` (CuPy), y and the switches come out of one CUDA
+    kernel instead (``window_kernels.window_max``)."""
     xp = get_array_module(x_pad)
     kh, kw = window.kernel
     # the view's axes (..., kh, kw, H_out, W_out) reordered as (kh, kw, then y's axes in
     # x's memory order), so that the results come out laid out like x
     y_axis = {0: 0, 1: 1, 2: 4, 3: 5}
     windows = window.windows(x_pad, out_h, out_w).transpose([2, 3] + [y_axis[axis] for axis in order])
-    best = windows.max(axis=(0, 1))
     to_nchw = [order.index(axis) for axis in range(4)]
     if not switches:
-        return best.transpose(to_nchw), None
-    offset = xp.arange(kh * kw, dtype=xp.int32).reshape((kh, kw) + (1,) * best.ndim)
-    first = xp.where(windows == best, offset, kh * kw).min(axis=(0, 1))
-    hit = (offset == first).reshape((kh * kw,) + best.shape)
+        return windows.max(axis=(0, 1)).transpose(to_nchw), None
+    if kernel:
+        best, hit = window_kernels.window_max(windows)
+    else:
+        best = windows.max(axis=(0, 1))
+        offset = xp.arange(kh * kw, dtype=xp.int32).reshape((kh, kw) + (1,) * best.ndim)
+        first = xp.where(windows == best, offset, kh * kw).min(axis=(0, 1))
+        hit = (offset == first).reshape((kh * kw,) + best.shape)
     return best.transpose(to_nchw), hit.transpose([0] + [1 + axis for axis in to_nchw])
 
 

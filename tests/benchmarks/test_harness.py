@@ -5,6 +5,7 @@ GPU are optional: their checks skip when torch (or a GPU) is not there.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -255,3 +256,18 @@ def test_device_table_times_every_op_of_a_step_and_puts_the_methods_back():
     for cls, attributes in before.items():
         for name in ('forward', 'backward'):
             assert cls.__dict__.get(name) is attributes.get(name), f'{cls.__name__}.{name} not restored'
+
+
+def test_gpu_profile_sweep_table_times_each_sweep_and_restores_the_default():
+    """gpu_profile's A/B of the sliding-window sweeps: a line per sweep the device runs, the
+    ratio of the two, and conv.WINDOW_SWEEP as it was before."""
+    from benchmarks import gpu_profile
+    from minidl.functional import conv
+    device = minidl.backend.get_device()
+    before = dict(conv.WINDOW_SWEEP)
+    report = gpu_profile.sweep_table(device, batch=4, steps=1, rounds=2)
+    sweeps = ('view', 'kernel') if device == 'cuda' else ('slices', 'view')
+    for sweep in sweeps:
+        assert re.search(rf'^ *{sweep}: step \d+\.\d+ ms, host side \d+\.\d+ ms$', report, re.M), report
+    assert re.search(rf'^step {sweeps[1]} / {sweeps[0]}: \d+\.\d+ ', report, re.M), report
+    assert conv.WINDOW_SWEEP == before

@@ -7,13 +7,13 @@ import minidl
 import minidl.nn.functional as F
 from minidl.functional import col2im, im2col
 from minidl.functional import conv as conv_module
-from tests.gradcases import Case, check, t
+from tests.gradcases import WINDOW_SWEEPS, Case, check, t
 
 
-@pytest.fixture(autouse=True, params=['slices', 'view'])
+@pytest.fixture(autouse=True, params=WINDOW_SWEEPS)
 def window_sweep(request, monkeypatch):
-    """Every test here runs with both sweeps of col2im on the current device's library (each
-    device uses one of them by default: see conv.WINDOW_SWEEP)."""
+    """Every test here runs with each sweep of im2col and col2im that the current device's
+    library runs (each device uses one of them by default: see conv.WINDOW_SWEEP)."""
     monkeypatch.setitem(conv_module.WINDOW_SWEEP, minidl.backend.xp_for().__name__, request.param)
     return request.param
 
@@ -133,16 +133,18 @@ def test_col2im_is_the_adjoint_of_im2col():
 
 
 @pytest.mark.parametrize('kernel,padding,dilation', [(3, 1, 1), ((2, 3), (0, 1), 1), (3, 2, 2), ((3, 2), 0, (2, 1))])
-def test_col2im_both_sweeps_agree_with_stride_1(kernel, padding, dilation):
-    """With stride 1 the 'view' sweep is a sum over one strided view of the padded columns;
-    it must give what the slice-by-slice sweep gives (up to the order of the additions)."""
+def test_col2im_sweeps_agree_with_stride_1(kernel, padding, dilation):
+    """With stride 1 the 'view' sweep is a sum over one strided view of the padded columns
+    (and on CuPy the 'kernel' sweep a gather of each pixel's entries); each must give what
+    the slice-by-slice sweep gives (up to the order of the additions)."""
     key, shape = minidl.backend.xp_for().__name__, (2, 3, 6, 7)
     cols = numpy.random.default_rng(5).normal(size=im2col(minidl.zeros(*shape), kernel, 1, padding, dilation).shape)
     results = []
-    for sweep in ('slices', 'view'):
+    for sweep in WINDOW_SWEEPS:
         conv_module.WINDOW_SWEEP[key] = sweep
         results.append(col2im(minidl.tensor(cols), shape, kernel, 1, padding, dilation).numpy())
-    numpy.testing.assert_allclose(results[1], results[0], rtol=1e-12, atol=1e-12)
+    for result in results[1:]:
+        numpy.testing.assert_allclose(result, results[0], rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_errors_name_the_shapes():

@@ -6,7 +6,7 @@ import minidl.nn.functional as F
 from minidl.functional.conv import SlidingWindow
 from minidl.functional import conv
 from minidl.functional.pooling import WindowScatter, WindowSum
-from tests.gradcases import Case, check, t
+from tests.gradcases import WINDOW_SWEEPS, Case, check, t
 
 
 def pool_reference(x, kernel, stride, padding, reduce, pad_value, dilation=(1, 1)):
@@ -27,10 +27,10 @@ def pool_reference(x, kernel, stride, padding, reduce, pad_value, dilation=(1, 1
     return y
 
 
-@pytest.fixture(autouse=True, params=['slices', 'view'])
+@pytest.fixture(autouse=True, params=WINDOW_SWEEPS)
 def max_pool_form(request, monkeypatch):
-    """Every test here runs with both forms of max pooling on the current device's library
-    (each device uses one of them by default: see conv.WINDOW_SWEEP)."""
+    """Every test here runs with each form of max pooling that the current device's library
+    runs (each device uses one of them by default: see conv.WINDOW_SWEEP)."""
     monkeypatch.setitem(conv.WINDOW_SWEEP, minidl.backend.xp_for().__name__, request.param)
     return request.param
 
@@ -94,9 +94,10 @@ def test_max_pool_switches_are_found_in_forward_only_when_recording():
 
 @pytest.mark.parametrize('kernel,stride,padding,dilation', [(2, 2, 0, 1), (3, 2, 1, 1), (2, 1, 0, 1), (2, 2, 1, 2),
                                                              ((3, 2), (2, 3), (1, 0), 1)])
-def test_both_max_pool_forms_give_the_same_values_switches_and_gradients(kernel, stride, padding, dilation):
+def test_max_pool_forms_give_the_same_values_switches_and_gradients(kernel, stride, padding, dilation):
     """Integer-valued inputs (many ties), in the CHWN layout a convolution hands over and in
-    plain NCHW: the 'view' form must agree with the 'slices' form exactly."""
+    plain NCHW: the 'view' form (and on CuPy the 'kernel' form) must agree with the 'slices'
+    form exactly."""
     from minidl.functional.pooling import MaxPool2d
     key = minidl.backend.xp_for().__name__
     values = numpy.random.default_rng(3).integers(0, 3, size=(3, 2, 7, 8)).astype(numpy.float32)
@@ -104,7 +105,7 @@ def test_both_max_pool_forms_give_the_same_values_switches_and_gradients(kernel,
     gy = None
     for x in (values, chwn):
         results = []
-        for form in ('slices', 'view'):
+        for form in WINDOW_SWEEPS:
             conv.WINDOW_SWEEP[key] = form
             xt = minidl.tensor(x, requires_grad=True)
             xt.data = minidl.backend.to_device(x, xt.device)           # keep x's memory layout
@@ -114,8 +115,9 @@ def test_both_max_pool_forms_give_the_same_values_switches_and_gradients(kernel,
             gy = numpy.random.default_rng(4).normal(size=y.shape).astype(numpy.float32) if gy is None else gy
             y.backward(minidl.tensor(gy))
             results.append((y.numpy(), switches, xt.grad.numpy()))
-        for got, want in zip(results[1], results[0]):
-            numpy.testing.assert_array_equal(got, want)
+        for result in results[1:]:
+            for got, want in zip(result, results[0]):
+                numpy.testing.assert_array_equal(got, want)
         gy = None
 
 

@@ -1,0 +1,162 @@
+"""The CUDA kernels of ``window_kernels``, checked on the CPU: each kernel's body compiled as
+C++ by the host's compiler, in a loop over i that stands in for the GPU's threads, with a
+CArray that indexes by strides as CuPy's does, and run on NumPy arrays against the array
+forms of the same ops (the 'slices' sweep). This checks the index arithmetic and the
+boundary cases of the kernels on every machine with a C++ compiler; on a GPU, the conv and
+pooling tests run the kernels themselves through CuPy (their 'kernel' sweep).
+"""
+import ctypes
+import shutil
+import subprocess
+
+import numpy
+import pytest
+
+from minidl.functional import window_kernels
+from minidl.functional.conv import Col2Im, Im2Col, SlidingWindow, filled_in_order
+from minidl.functional.pooling import MaxPool2d, WindowScatter
+
+COMPILER = shutil.which('g++') or shutil.which('c++') or shutil.which('clang++')
+pytestmark = pytest.mark.skipif(COMPILER is None, reason="no C++ compiler to build the kernels for the host")
+
+HOST_PRELUDE = """
+#include <cstddef>
+template <typename T, int ndim> struct CArray {       // a strided array, as CuPy's CArray
+    T* data_; const ptrdiff_t* shape_; const ptrdiff_t* strides_;      // strides in bytes
+    const ptrdiff_t* shape() const { return shape_; }
+    const ptrdiff_t* strides() const { return strides_; }
+    T& at(ptrdiff_t offset) const { return *reinterpret_cast<T*>(reinterpret_cast<char*>(data_) + offset); }
+    T& operator[](ptrdiff_t i) const {                 // the i-th element in row-major order
+        ptrdiff_t offset = 0;
+        for (int d = ndim - 1; d >= 0; --d) { offset += strides_[d] * (i % shape_[d]); i /= shape_[d]; }
+        return at(offset);
+    }
+    template <typename Int> T& operator[](const Int (&index)[ndim]) const {
+        ptrdiff_t offset = 0;
+        for (int d = 0; d < ndim; ++d) offset += strides_[d] * index[d];
+        return at(offset);
+    }
+};
+struct Indexer { ptrdiff_t n; ptrdiff_t size() const { return n; } };
+"""
+
+C_TYPES = {'int32': 'int', 'bool': 'bool', 'float32': 'float', 'float64': 'double'}
+_built = {}
+
+
+def host_kernel(source, dtype, tmp_path):
+    """A callable ``(*args, size=None) -> None`` that runs ``source`` for every element of
+    its first plain array (or ``size`` times, where it has none), its arguments in CuPy's
+    order: inputs, then outputs; ``raw`` arrays of any strides, plain ones C-contiguous.
+    Built as a shared library in tmp_path."""
+    params = [p.split() for p in (source.in_params + ', ' + source.out_params).split(',')]
+    c_type = C_TYPES[numpy.dtype(dtype).name]
+
+    def run(*args, size=None):
+        signature, binds, element_refs, values = [], [], [], []
+        for p, arg in zip(params, args):
+            type_name, name = p[-2:]
+            elem = C_TYPES['int32' if type_name == 'int32' else arg.dtype.name]
+            if p[0] == 'raw':
+                signature.append(f'{elem}* {name}_data, const ptrdiff_t* {name}_shape, const ptrdiff_t* {name}_strides')
+                binds.append(f'CArray<{elem}, {arg.ndim}> {name}{{{name}_data, {name}_shape, {name}_strides}};')
+                values += [arg.ctypes.data_as(ctypes.c_void_p), (ctypes.c_ssize_t * arg.ndim)(*arg.shape),
+                           (ctypes.c_ssize_t * arg.ndim)(*arg.strides)]
+            elif type_name == 'int32':
+                signature.append(f'int {name}')
+                values.append(ctypes.c_int(arg))
+            else:                                   # a plain array: element i, as a reference
+                assert arg.flags.c_contiguous
+                size = arg.size if size is None else size
+                signature.append(f'{elem}* {name}_data')
+                element_refs.append(f'{elem}& {name} = {name}_data[i];')
+                values.append(arg.ctypes.data_as(ctypes.c_void_p))
+        code = (HOST_PRELUDE + f'typedef {c_type} T;\nextern "C" void run({", ".join(signature)}, ptrdiff_t n) {{\n'
+                + '\n'.join(binds) + '\nIndexer _ind{n};\n'
+                + f'for (ptrdiff_t i = 0; i < n; ++i) {{ {" ".join(element_refs)}\n{source.body}\n}}\n}}\n')
+        if code not in _built:
+            src, lib = tmp_path / f'kernel{len(_built)}.cpp', tmp_path / f'kernel{len(_built)}.so'
+            src.write_text(code)
+            built = subprocess.run([COMPILER, '-O1', '-std=c++14', '-shared', '-fPIC', str(src), '-o', str(lib)],
+                                   capture_output=True, text=True)
+            assert built.returncode == 0, built.stderr
+            _built[code] = ctypes.CDLL(str(lib))
+        _built[code].run(*values, ctypes.c_ssize_t(size))
+
+    return run
+
+
+def geometry(window):
+    (sh, sw), (ph, pw), (dh, dw) = window.stride, window.padding, window.dilation
+    return sh, sw, ph, pw, dh, dw
+
+
+WINDOWS = [SlidingWindow(3, 1, 1), SlidingWindow((2, 3), (2, 1), (1, 0)), SlidingWindow(3, 2, 2, 2),
+           SlidingWindow((3, 2), 1, 0, (2, 1)), SlidingWindow(1)]
+
+
+@pytest.mark.parametrize('window', WINDOWS, ids=repr)
+@pytest.mark.parametrize('ones_row', [False, True])
+def test_im2col_kernel_matches_the_array_form(window, ones_row, tmp_path):
+    """Any layout of x (NCHW, and the CHWN a convolution hands over), padding, stride and
+    dilation; with and without the bias's row of ones."""
+    x = numpy.random.default_rng(0).normal(size=(3, 2, 7, 8))
+    for layout in (x, numpy.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)):
+        want = Im2Col(window, ones_row=ones_row).forward(layout)
+        out_h, out_w = window.output_size(7, 8)
+        got = numpy.full(want.shape, numpy.nan)
+        host_kernel(window_kernels.IM2COL, x.dtype, tmp_path)(layout, *window.kernel, *geometry(window),
+                                                              out_h, out_w, got)
+        numpy.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize('window', WINDOWS, ids=repr)
+def test_col2im_kernel_matches_the_array_form(window, tmp_path):
+    shape = (3, 2, 7, 8)
+    (kh, kw), (out_h, out_w) = window.kernel, window.output_size(*shape[2:])
+    cols = numpy.random.default_rng(1).normal(size=(2 * kh * kw, out_h * out_w * 3)).astype(numpy.float32)
+    want = Col2Im(window, shape).forward(cols)
+    image = numpy.full((2, 7, 8, 3), numpy.nan, dtype=numpy.float32)
+    host_kernel(window_kernels.COL2IM, cols.dtype, tmp_path)(cols.reshape(2, kh, kw, out_h, out_w, 3), 7, 8,
+                                                             *geometry(window), image)
+    numpy.testing.assert_allclose(image.transpose(3, 0, 1, 2), want, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize('window', [SlidingWindow(2, 2), SlidingWindow(3, 2, 1), SlidingWindow((3, 2), (2, 3), (1, 0))],
+                         ids=repr)
+def test_window_max_kernel_matches_the_slices_form_on_ties_infinities_and_nan(window, tmp_path):
+    """The maximum and the switches (the first maximum wins ties), as the slices form finds
+    them; a window with a NaN has NaN as its maximum and no switch set, as there."""
+    x = numpy.random.default_rng(2).integers(0, 3, size=(2, 3, 7, 8)).astype(numpy.float64)
+    x[0, 0, 0, :3], x[1, 2, 4, 4] = numpy.nan, -numpy.inf
+    op = MaxPool2d(window)
+    want = op.forward(x)
+    x_pad = window.pad(x, value=-numpy.inf)
+    windows = window.windows(x_pad, *want.shape[2:]).transpose(2, 3, 0, 1, 4, 5)   # (kh, kw, N, C, H_out, W_out)
+    best = numpy.empty(want.shape)
+    hit = numpy.ones((window.kernel[0] * window.kernel[1],) + want.shape, dtype=bool)
+    host_kernel(window_kernels.WINDOW_MAX, x.dtype, tmp_path)(windows, best, hit)
+    assert numpy.isnan(best).any()
+    numpy.testing.assert_array_equal(best, want)
+    numpy.testing.assert_array_equal(hit, numpy.stack(op.switches))
+
+
+@pytest.mark.parametrize('window', [SlidingWindow(2, 2), SlidingWindow(3, 3, 1), SlidingWindow((2, 3), (3, 4), (1, 0)),
+                                    SlidingWindow(2, 3, 0, 2)], ids=repr)
+@pytest.mark.parametrize('order', [(0, 1, 2, 3), (1, 2, 3, 0)])
+def test_window_scatter_kernel_matches_the_array_form(window, order, tmp_path):
+    """Disjoint windows (some with gaps between them and a tail that no window covers), max
+    pooling's switches as weights, g in another layout than the result's."""
+    shape = (3, 2, 9, 10)
+    out_h, out_w = window.output_size(*shape[2:])
+    k = window.kernel[0] * window.kernel[1]
+    rng = numpy.random.default_rng(3)
+    weights = numpy.zeros((k, 3, 2, out_h, out_w), dtype=bool)
+    numpy.put_along_axis(weights, rng.integers(0, k, size=(1, 3, 2, out_h, out_w)), True, axis=0)
+    g = numpy.ascontiguousarray(rng.normal(size=(2, out_h, out_w, 3)).astype(numpy.float32)).transpose(3, 0, 1, 2)
+    want = WindowScatter(window, weights, shape, order).forward(g)
+    image = filled_in_order(shape, g, order, value=numpy.nan)
+    host_kernel(window_kernels.WINDOW_SCATTER, g.dtype, tmp_path)(weights, g, *window.kernel, *geometry(window), image,
+                                                                  size=image.size)
+    numpy.testing.assert_array_equal(image, want)
+    assert (want != 0).any() and (want == 0).any()
