@@ -29,10 +29,10 @@ padding included: see ``WINDOW_SWEEP``).
 Gradients: the matmul gives dL/dw = dL/dy @ colsᵀ and dL/dcols = wᵀ @ dL/dy; im2col is
 linear, so dL/dx is its adjoint, col2im, applied to dL/dcols: every column entry is added
 back to the pixel it was copied from (k_h·k_w strided slice-adds, overlapping windows
-accumulate; on a GPU one kernel that gathers each pixel's entries, see ``WINDOW_SWEEP``). conv2d runs all of
-this as one fused op, :class:`Convolution` (which on NumPy, for stride 1, adds Wᵀ·dL/dy into
-the image without forming dL/dcols at all: ``_col2im_of_product``). Im2Col and Col2Im are each
-other's backward, so conv2d can be differentiated any number of times.
+accumulate; on a GPU one kernel that gathers each pixel's entries, see ``WINDOW_SWEEP``).
+conv2d runs all of this as one fused op, :class:`Convolution` (which on NumPy, for stride 1,
+adds Wᵀ·dL/dy into the image without forming dL/dcols at all: ``_col2im_of_product``). Im2Col
+and Col2Im are each other's backward, so conv2d can be differentiated any number of times.
 
 Why the batch index comes last in a column, (p, q, n) and not (n, p, q): the columns can be
 in any order as long as im2col, col2im and the reshape of y agree, and this order is the
@@ -234,11 +234,11 @@ class Im2Col(Function):
         rows = c * kh * kw
         xp = get_array_module(x)
         cols = xp.empty((rows + self.ones_row, out_h * out_w * n), dtype=x.dtype)
+        table = cols[:rows].reshape(c, kh, kw, out_h, out_w, n)    # cols[(c, i, j), (p, q, n)], 6 axes
+        # BEGIN SOLUTION
         if WINDOW_SWEEP[xp.__name__] == 'kernel':                  # on a GPU: see WINDOW_SWEEP
             return window_kernels.im2col(x, self.window, out_h, out_w, cols)
         x_pad = self.window.pad(x, order=CHWN)         # padded, laid out as CHWN: one copy at most
-        table = cols[:rows].reshape(c, kh, kw, out_h, out_w, n)    # cols[(c, i, j), (p, q, n)], 6 axes
-        # BEGIN SOLUTION
         windows = self.window.windows(x_pad, out_h, out_w)          # (N, C, kh, kw, H_out, W_out), a view
         table[...] = windows.transpose(1, 2, 3, 4, 5, 0)            # one copy of the view
         # END SOLUTION
@@ -271,10 +271,10 @@ class Col2Im(Function):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit an image of shape "
                              f"{self.image_shape} with {self.window}; expected {expected}")
         cols = cols.reshape(c, kh, kw, out_h, out_w, n)
+        # BEGIN SOLUTION
         sweep = WINDOW_SWEEP[get_array_module(cols).__name__]             # see WINDOW_SWEEP
         if sweep == 'kernel':
             return window_kernels.col2im(cols, self.window, self.image_shape)
-        # BEGIN SOLUTION
         if sweep == 'view' and self.window.stride == (1, 1):
             return self.window.crop(_col2im_view(self.window, cols))
         x_pad = self.window.zeros_padded(self.image_shape, cols, order=CHWN)   # as cols: C, H, W, N
