@@ -5,8 +5,8 @@ Why: on a GPU every array operation costs ~10 µs of host time to launch, howeve
 computes, and the host, not the device, sets the pace of a small CNN's training step
 (``benchmarks/NOTES.md``). The 'view' forms in conv.py and pooling.py already make each of
 these ops a few operations over one strided view (zero-pad, copy, fill; or max, where, min,
-compare; or zero-fill, multiply); here each is a single kernel, written straight from the op's definition, with no
-padded copy or temporary in between.
+compare; or zero-fill, multiply); here each is a single kernel, written straight from the
+op's definition, with no padded copy or temporary in between.
 
 Each kernel is a CuPy ``ElementwiseKernel``: a loop body in CUDA C that runs once per element
 i of its output, reading its input as a ``raw`` array, indexed either by a full index
