@@ -251,14 +251,7 @@ def sweep_table(device, batch, steps, rounds=9):
     library, sweeps = m.backend.xp_for(device).__name__, ('view', 'kernel') if device == 'cuda' else ('slices', 'view')
     sync = _sync_for(device)
     x, y = W._data(batch, (1, 28, 28))
-    model = W.minidl_cnn(ref.init_cnn(np.random.default_rng(0))).to(device)
-    xt, yt = m.tensor(x, device=device), m.tensor(y.astype(np.int64), device=device)
-    opt = m.optim.SGD(model.parameters(), lr=W.LR)
-
-    def step():
-        opt.zero_grad()
-        m.nn.functional.cross_entropy(model(xt), yt).backward()
-        opt.step()
+    step, _ = W.minidl_step(W.minidl_cnn(ref.init_cnn(np.random.default_rng(0))), x, y, device=device)
     default, times = conv.WINDOW_SWEEP[library], {sweep: ([], []) for sweep in sweeps}
     try:
         for _ in range(rounds):

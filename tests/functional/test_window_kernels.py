@@ -86,11 +86,6 @@ def host_kernel(source, dtype, tmp_path):
     return run
 
 
-def geometry(window):
-    (sh, sw), (ph, pw), (dh, dw) = window.stride, window.padding, window.dilation
-    return sh, sw, ph, pw, dh, dw
-
-
 WINDOWS = [SlidingWindow(3, 1, 1), SlidingWindow((2, 3), (2, 1), (1, 0)), SlidingWindow(3, 2, 2, 2),
            SlidingWindow((3, 2), 1, 0, (2, 1)), SlidingWindow(1)]
 
@@ -105,7 +100,7 @@ def test_im2col_kernel_matches_the_array_form(window, ones_row, tmp_path):
         want = Im2Col(window, ones_row=ones_row).forward(layout)
         out_h, out_w = window.output_size(7, 8)
         got = numpy.full(want.shape, numpy.nan)
-        host_kernel(window_kernels.IM2COL, x.dtype, tmp_path)(layout, *window.kernel, *geometry(window),
+        host_kernel(window_kernels.IM2COL, x.dtype, tmp_path)(layout, *window.kernel, *window_kernels._geometry(window),
                                                               out_h, out_w, got)
         numpy.testing.assert_array_equal(got, want)
 
@@ -118,7 +113,7 @@ def test_col2im_kernel_matches_the_array_form(window, tmp_path):
     want = Col2Im(window, shape).forward(cols)
     image = numpy.full((2, 7, 8, 3), numpy.nan, dtype=numpy.float32)
     host_kernel(window_kernels.COL2IM, cols.dtype, tmp_path)(cols.reshape(2, kh, kw, out_h, out_w, 3), 7, 8,
-                                                             *geometry(window), image)
+                                                             *window_kernels._geometry(window), image)
     numpy.testing.assert_allclose(image.transpose(3, 0, 1, 2), want, rtol=1e-6, atol=1e-6)
 
 
@@ -156,7 +151,7 @@ def test_window_scatter_kernel_matches_the_array_form(window, order, tmp_path):
     g = numpy.ascontiguousarray(rng.normal(size=(2, out_h, out_w, 3)).astype(numpy.float32)).transpose(3, 0, 1, 2)
     want = WindowScatter(window, weights, shape, order).forward(g)
     image = filled_in_order(shape, g, order, value=numpy.nan)
-    host_kernel(window_kernels.WINDOW_SCATTER, g.dtype, tmp_path)(weights, g, *window.kernel, *geometry(window), image,
-                                                                  size=image.size)
+    run = host_kernel(window_kernels.WINDOW_SCATTER, g.dtype, tmp_path)
+    run(weights, g, *window.kernel, *window_kernels._geometry(window), image, size=image.size)
     numpy.testing.assert_array_equal(image, want)
     assert (want != 0).any() and (want == 0).any()
