@@ -125,7 +125,9 @@ WINDOW_SCATTER = Source(
 _compiled = {}
 
 
-def _kernel(name, source):
+def kernel(name, source):
+    """The CuPy ElementwiseKernel of a ``Source``, compiled on first use (``loss_kernels`` uses
+    it too)."""
     if name not in _compiled:
         import cupy
         _compiled[name] = cupy.ElementwiseKernel(*source, name='minidl_' + name)
@@ -141,7 +143,7 @@ def im2col(x, window, out_h, out_w, cols):
     """Fill ``cols`` (C·k_h·k_w rows, plus a row of ones if it has one more, by H_out·W_out·N
     columns, C-contiguous) with the columns of the (N, C, H, W) batch x, laid out in memory
     in any order. Returns cols."""
-    return _kernel('im2col', IM2COL)(x, *window.kernel, *_geometry(window), out_h, out_w, cols)
+    return kernel('im2col', IM2COL)(x, *window.kernel, *_geometry(window), out_h, out_w, cols)
 
 
 def col2im(cols, window, image_shape):
@@ -149,7 +151,7 @@ def col2im(cols, window, image_shape):
     (C, H, W, N) data in an (N, C, H, W) view, the layout of the convolution's input."""
     n, c, h, w = image_shape
     image = get_array_module(cols).empty((c, h, w, n), dtype=cols.dtype)
-    _kernel('col2im', COL2IM)(cols, h, w, *_geometry(window), image)
+    kernel('col2im', COL2IM)(cols, h, w, *_geometry(window), image)
     return image.transpose(3, 0, 1, 2)
 
 
@@ -158,7 +160,7 @@ def window_scatter(weights, g, window, image):
     view of a C-contiguous array, with weights[k, n, c, p, q] · g[n, c, p, q] at the pixel of
     window (p, q) at offset k, and 0 at pixels in no window. weights: (k_h·k_w, N, C, H_out,
     W_out), such as max pooling's switches; weights and g in any memory layout. Returns image."""
-    _kernel('window_scatter', WINDOW_SCATTER)(weights, g, *window.kernel, *_geometry(window), image,
+    kernel('window_scatter', WINDOW_SCATTER)(weights, g, *window.kernel, *_geometry(window), image,
                                               size=image.size)
     return image
 
@@ -169,5 +171,5 @@ def window_max(windows):
     xp = get_array_module(windows)
     best = xp.empty(windows.shape[2:], dtype=windows.dtype)
     hit = xp.empty((windows.shape[0] * windows.shape[1],) + best.shape, dtype=bool)
-    _kernel('window_max', WINDOW_MAX)(windows, best, hit)
+    kernel('window_max', WINDOW_MAX)(windows, best, hit)
     return best, hit
