@@ -144,13 +144,58 @@ def to_device(array, device):
     if device_of(array) == device:
         return array
     if device == 'cpu':
-        return array.get()
+        return to_numpy(array)
     return _import_cupy().asarray(array)
 
 
 def to_numpy(array):
-    """A NumPy array with the contents of ``array`` (copied from the GPU if needed)."""
-    return array.get() if _is_cupy_array(array) else numpy.asarray(array)
+    """A NumPy array with the contents of ``array`` (copied from the GPU if needed). A read
+    back from the GPU first reports any failed deferred check (:func:`check_later`)."""
+    values = array.get() if _is_cupy_array(array) else numpy.asarray(array)
+    verify_checks()
+    return values
+
+
+# ----------------------------------------------------------------------------- deferred checks
+_pending_checks = []        # (host copy of a flag, wait until the copy is done, error to raise)
+
+
+def check_later(flag, error):
+    """Raise ``error()`` if the 0-d array ``flag`` is true: at once on the CPU; on a GPU at the
+    next point where the host waits for the device anyway.
+
+    Why: a GPU runs the work the host queues for it, later. To look at a value the device
+    computes (is every target a class?), the host must wait until the device has caught up
+    with everything queued before it, and a host that waits queues no work meanwhile. So on a
+    GPU the flag is copied into page-locked host memory behind the queued work, without
+    waiting, and :func:`verify_checks` looks at the copy when the host next waits anyway: at
+    the end of ``backward()`` (before any ``.grad`` changes) and at every read back of a
+    value (``item()``, ``numpy()``, printing). By then the copy has long arrived. A value
+    computed from bad input may exist for that while, on the device; it is never seen on the
+    host.
+    """
+    if not _is_cupy_array(flag):
+        if flag:
+            raise error()
+        return
+    cupy = _import_cupy()
+    import cupyx
+    host = cupyx.empty_pinned(flag.shape, dtype=flag.dtype)
+    cupy.asnumpy(flag, out=host, blocking=False)            # queued behind the work that computes flag
+    copied = cupy.cuda.Event(disable_timing=True)
+    copied.record()
+    _pending_checks.append((host, copied.synchronize, error))
+
+
+def verify_checks():
+    """Raise the error of the first deferred check whose flag came back true (see
+    :func:`check_later`); the other pending checks are dropped with it."""
+    while _pending_checks:
+        host, wait, error = _pending_checks.pop(0)
+        wait()
+        if host.any():
+            _pending_checks.clear()
+            raise error()
 
 
 # ----------------------------------------------------------------------------- fused updates

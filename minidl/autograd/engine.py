@@ -18,7 +18,8 @@ produced its inputs. ``backward`` does three things:
    the *sum* of the gradients of its uses (the multivariate chain rule).
 3. **Deliver and free.** Gradients that reach a leaf are added to its ``.grad`` (or, for
    ``minidl.autograd.grad``, returned instead); each node frees its saved arrays as soon as
-   it has run, unless ``retain_graph=True``.
+   it has run, unless ``retain_graph=True``. Checks that ops on a GPU deferred (such as
+   cross_entropy's targets, see ``backend.check_later``) are verified before that delivery.
 
 Without ``create_graph`` the backward computations run under ``no_grad``; with it they are
 recorded too, so the gradients can be differentiated again.
@@ -34,7 +35,7 @@ Example (a Hessian-vector product):
 """
 import heapq
 
-from ..backend import get_array_module
+from ..backend import get_array_module, verify_checks
 from . import anomaly, grad_mode
 from .function import Function
 from .tensor import Tensor, ones_like
@@ -49,6 +50,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     retain_graph = create_graph if retain_graph is None else retain_graph
     only = None if inputs is None else {id(t) for t in _as_list(inputs)}
     leaf_grads, _ = _run(roots, root_grads, retain_graph, create_graph, capture=())
+    verify_checks()                 # a check a GPU op deferred fails here, before any .grad changes
     handed_out = {id(g.data) for g in root_grads}      # arrays someone else may hold
     for leaf, grad in leaf_grads.values():
         if only is not None and id(leaf) not in only:
@@ -87,6 +89,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     roots, root_grads = _prepare_roots(outputs, grad_outputs, 'autograd.grad')
     retain_graph = create_graph if retain_graph is None else retain_graph
     leaf_grads, captured = _run(roots, root_grads, retain_graph, create_graph, capture=inputs)
+    verify_checks()
     results = []
     for i, t in enumerate(inputs):
         g = leaf_grads[id(t)][1] if t.is_leaf and id(t) in leaf_grads else captured.get(i)

@@ -94,7 +94,9 @@ class Tensor:
         """The single value of a one-element tensor, as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        value = self.data.reshape(()).item()
+        backend.verify_checks()                     # a read back: see backend.check_later
+        return value
 
     def numpy(self):
         """The values as a NumPy array (shares memory on the CPU, copies from the GPU)."""

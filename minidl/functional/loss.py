@@ -17,7 +17,8 @@ import numpy
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module, to_numpy
+from ..backend import check_later, get_array_module, to_numpy
+from . import loss_kernels
 from .activation import log_softmax, softmax
 from .arithmetic import where
 
@@ -208,15 +209,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean
 
 
 # ---------------------------------------------------------------------- classification
-def _checked_classes(input, target, ignore_index, op):
-    """Check an integer target against input (N, C, d1, ...); return the mask of the elements
-    not equal to ``ignore_index``, or None when every element is kept.
-
-    The check runs on the host, on a copy of the targets: on a GPU that is one read back
-    (which waits for the work queued before it), where checking on the device would take a
-    few kernels and still a read back of their verdict. The common case, every class in
-    [0, C) and none ignored, is settled by the targets' range [min, max].
-    """
+def _check_target_form(input, target, op):
+    """Check that ``target`` can hold the classes of input (N, C, d1, ...): an integer Tensor of
+    shape (N, d1, ...). Its values are checked by :func:`_checked_classes`."""
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: target must be a Tensor of class indices, got {type(target).__name__}")
     if input.ndim < 2:
@@ -229,6 +224,21 @@ def _checked_classes(input, target, ignore_index, op):
     if tuple(target.shape) != expected:
         raise ValueError(f"{op}: target has shape {tuple(target.shape)}, expected {expected} (the input "
                          f"shape {tuple(input.shape)} without its class dimension 1)")
+    if target.device != input.device:
+        raise RuntimeError(f"{op}: target is on {target.device} but input on {input.device}; move one of "
+                           f"them with .to('{input.device}') or .to('{target.device}')")
+
+
+def _checked_classes(input, target, ignore_index, op):
+    """Check an integer target against input (N, C, d1, ...); return the mask of the elements
+    not equal to ``ignore_index``, or None when every element is kept.
+
+    The check runs on the host, on a copy of the targets: on a GPU that is one read back,
+    which waits for the work queued before it (cross_entropy's kernels check on the device
+    instead, and the host reads their verdict later: ``loss_kernels``). The common case,
+    every class in [0, C) and none ignored, is settled by the targets' range [min, max].
+    """
+    _check_target_form(input, target, op)
     values = to_numpy(target.data)
     classes = input.shape[1]
     if values.size == 0:
@@ -236,12 +246,21 @@ def _checked_classes(input, target, ignore_index, op):
     low, high = int(values.min()), int(values.max())
     if 0 <= low and high < classes and not low <= ignore_index <= high:
         return None
-    keep = values != ignore_index
-    bad = keep & ((values < 0) | (values >= classes))
-    if bad.any():
-        raise IndexError(f"{op}: target holds class {int(values[bad][0])}, outside [0, {classes}) for input "
-                         f"of shape {tuple(input.shape)}")
+    error = _outside_classes(values, ignore_index, input.shape, op)
+    if error is not None:
+        raise error
     return target.data != ignore_index
+
+
+def _outside_classes(values, ignore_index, input_shape, op):
+    """The IndexError for the first target value (a NumPy array) outside [0, C) and not
+    ``ignore_index``, or None if there is none."""
+    classes = input_shape[1]
+    bad = (values != ignore_index) & ((values < 0) | (values >= classes))
+    if not bad.any():
+        return None
+    return IndexError(f"{op}: target holds class {int(values[bad][0])}, outside [0, {classes}) for input "
+                      f"of shape {tuple(input_shape)}")
 
 
 def _class_indices(input, target, ignore_index, op):
@@ -293,6 +312,12 @@ def nll_loss(input, target, ignore_index=-100, reduction='mean'):
     return _reduce_kept(loss, keep, reduction, 'nll_loss')
 
 
+#: Whether SoftmaxCrossEntropy runs as CUDA kernels (``loss_kernels``), per array library: on
+#: a GPU two kernels replace about seventeen array operations and the targets' read back (the
+#: check runs on the device, its verdict read later); on a CPU, NumPy's array operations.
+CROSS_ENTROPY_KERNEL = {'numpy': False, 'cupy': True}
+
+
 class SoftmaxCrossEntropy(Function):
     """l_n = logsumexp(x_n) - x_n[t_n] for logits x (N, C) and classes t (N,), reduced to
     L = (1/N) Σ_n l_n (``'mean'``), Σ_n l_n (``'sum'``) or left per sample (``'none'``);
@@ -305,13 +330,21 @@ class SoftmaxCrossEntropy(Function):
     for the common case.
     Backward is one kernel on arrays, except under ``create_graph``, where it is written with
     Tensor ops (softmax recomputed from x) so that it can be differentiated again.
+
+    ``ignore_index`` None: the caller has checked that every target is a class in [0, C). An
+    int (on a GPU, see ``CROSS_ENTROPY_KERNEL``): the kernels check the targets themselves,
+    and rows whose target is ``ignore_index`` count as 0, left out of the mean (N above is
+    then the number of rows kept), as in nll_loss.
     """
 
-    def __init__(self, target, reduction='mean'):
-        self.target, self.reduction = target, reduction
+    def __init__(self, target, reduction='mean', ignore_index=None):
+        self.target, self.reduction, self.ignore_index = target, reduction, ignore_index
 
     def forward(self, x):
         xp = get_array_module(x)
+        self.save_for_backward(x)
+        if CROSS_ENTROPY_KERNEL[xp.__name__]:
+            return self._forward_on_kernel(x)
         shifted = x - x.max(axis=1, keepdims=True)  # x_n - max(x_n) <= 0: exp cannot overflow
         e = xp.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
@@ -321,20 +354,44 @@ class SoftmaxCrossEntropy(Function):
         # array library combine two index arrays first (on a GPU: 50-120 µs of host time)
         n, classes = x.shape
         self.softmax, self.picked = e, xp.arange(0, n * classes, classes) + self.target
-        self.save_for_backward(x)
         # l_n = logsumexp(x_n) - x_n[t_n]: the max(x_n) in both terms cancels
         losses = xp.log(total)[:, 0] - shifted.take(self.picked)
         if self.reduction == 'none':
             return losses
+        self.count = n
         return losses.mean() if self.reduction == 'mean' else losses.sum()
+
+    def _forward_on_kernel(self, x):
+        """Forward as one CUDA kernel; the check of the targets is read back later
+        (``backend.check_later``)."""
+        self.softmax, losses, self.kept, outside = loss_kernels.softmax_cross_entropy(x, self.target, self._ignored())
+        if self.ignore_index is not None:           # (the node may be freed by the time of the check)
+            target, ignore_index, shape = self.target, self.ignore_index, x.shape
+            check_later(outside.any(), lambda: _outside_classes(to_numpy(target), ignore_index, shape, 'cross_entropy'))
+        if self.reduction == 'none':
+            return losses
+        self.count = self.kept.sum()                # the rows kept (all, unless some are ignored)
+        return losses.sum() / self.count if self.reduction == 'mean' else losses.sum()
+
+    def _ignored(self):
+        """The kernels' ignore_index: with None no target is ignored, and -1 is no class."""
+        return -1 if self.ignore_index is None else self.ignore_index
 
     def backward(self, gl):
         x, = self.saved_tensors
-        n = len(self.target) if self.reduction == 'mean' else 1
+        kernel = 'kept' in self.__dict__
+        n = self.count if self.reduction == 'mean' else 1
         if is_grad_enabled():                        # create_graph: keep the graph of softmax(x)
+            xp = get_array_module(x.data)
             g = gl.reshape(-1, 1) if self.reduction == 'none' else gl / n
-            onehot = get_array_module(x.data).zeros(x.shape, dtype=x.dtype)
-            onehot.put(self.picked, 1)
+            if kernel:                               # ignored rows (and bad ones) get no gradient
+                rows, classes = x.shape
+                picked = xp.arange(0, rows * classes, classes) + xp.clip(self.target, 0, classes - 1)
+                g = g * self.kept.reshape(-1, 1)
+            else:
+                picked = self.picked
+            onehot = xp.zeros(x.shape, dtype=x.dtype)
+            onehot.put(picked, 1)
             return (softmax(x, dim=1) - onehot) * g
         g = gl.data.reshape(-1, 1) if self.reduction == 'none' else gl.data / n   # dL/dl_n
         # The saved softmax becomes the gradient in place (no new (N, C) array); a second
@@ -342,7 +399,11 @@ class SoftmaxCrossEntropy(Function):
         gx = self.__dict__.pop('softmax', None)
         if gx is None:
             gx = softmax(x, dim=1).data
-        gx = get_array_module(gx).ascontiguousarray(gx)     # (a no-op, unless x was a transposed view)
+        xp = get_array_module(gx)
+        gx = xp.ascontiguousarray(gx)                       # (a no-op, unless x was a transposed view)
+        if kernel:
+            scale = xp.broadcast_to(g.reshape(-1), (gx.shape[0],))
+            return Tensor(loss_kernels.softmax_cross_entropy_backward(gx, self.target, scale, self._ignored()))
         gx *= g                                             # softmax · dL/dl ...
         gx.put(self.picked, gx.take(self.picked) - g.reshape(-1))      # ... minus onehot · dL/dl
         return Tensor(gx)
@@ -380,6 +441,10 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
                          f"{tuple(input.shape)}")
     classes = input.shape[1]
     if input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu':
+        if CROSS_ENTROPY_KERNEL[get_array_module(input.data).__name__]:    # the kernels check the values
+            _check_target_form(input, target, 'cross_entropy')
+            _check_reduction(reduction, 'cross_entropy')
+            return SoftmaxCrossEntropy(target.data, reduction, ignore_index)(input)
         if _checked_classes(input, target, ignore_index, 'cross_entropy') is None:    # nothing ignored
             _check_reduction(reduction, 'cross_entropy')
             return SoftmaxCrossEntropy(target.data, reduction)(input)

@@ -115,7 +115,7 @@ def test_a_bad_class_is_found_beside_ignored_ones():
     with pytest.raises(IndexError, match=r"nll_loss: target holds class 3, outside \[0, 3\)"):
         F.nll_loss(x, minidl.tensor([0, -100, 3, 1]))
     with pytest.raises(IndexError, match=r"cross_entropy: target holds class -2, outside \[0, 3\)"):
-        F.cross_entropy(x, minidl.tensor([-2, 0, 1, 2]))
+        F.cross_entropy(x, minidl.tensor([-2, 0, 1, 2])).item()       # on a GPU: at the read back
 
 
 def test_cross_entropy_is_finite_for_huge_logits_in_float32():
@@ -173,7 +173,7 @@ def test_target_errors_are_explained():
     with pytest.raises(ValueError, match=r"target has shape \(32, 1\), expected \(32,\)"):
         F.cross_entropy(x, labels(32, 1, classes=10))
     with pytest.raises(IndexError, match=r"target holds class 10, outside \[0, 10\)"):
-        F.cross_entropy(x, minidl.full((32,), 10))
+        F.cross_entropy(x, minidl.full((32,), 10)).item()               # on a GPU: at the read back
     with pytest.raises(ValueError, match=r"class-probability target has shape \(32, 3\)"):
         F.cross_entropy(x, minidl.zeros(32, 3))
     with pytest.raises(TypeError, match='integer class indices'):
@@ -204,3 +204,17 @@ def test_fused_cross_entropy_equals_the_composition(reduction):
     numpy.testing.assert_allclose(fused.grad.numpy(), composed.grad.numpy(), rtol=1e-12, atol=1e-15)
     loss.backward(g)                                 # the saved softmax is not used up
     numpy.testing.assert_allclose(fused.grad.numpy(), 2 * composed.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+class _FakeGPUArray(numpy.ndarray):
+    """An ndarray that minidl's backend takes for a CuPy array (its module is cupy.*)."""
+    __module__ = 'cupy.fake'
+
+
+def test_targets_on_another_device_are_named():
+    x = minidl.randn(2, 3, device='cpu')
+    target = minidl.autograd.Tensor(numpy.array([0, 2]).view(_FakeGPUArray))
+    with pytest.raises(RuntimeError, match=r"cross_entropy: target is on cuda but input on cpu"):
+        F.cross_entropy(x, target)
+    with pytest.raises(RuntimeError, match=r"nll_loss: target is on cuda but input on cpu"):
+        F.nll_loss(x, target)
