@@ -14,12 +14,14 @@ steps of the GPU benchmark, on minidl's CuPy backend, this measures:
   every kernel queued before it;
 - the phases, each followed by a sync: forward + loss, backward, optimizer step;
 - ``loss without checks``: the step with the softmax cross-entropy Function called directly,
-  skipping ``cross_entropy``'s target check, which reads the targets back from the device;
+  skipping ``cross_entropy``'s check of the targets (on a GPU a check on the device, whose
+  verdict is read back at the end of backward: ``backend.check_later``);
 - cProfile's top functions by time spent inside them (a sync shows up as a long built-in),
   and each op's host time per step (the cumulative time of every ``forward``, ``backward``
   and optimizer ``update``), which says where the host's time goes op by op;
-- the CNN step under each sweep of the sliding-window ops (``conv.WINDOW_SWEEP``),
-  interleaved;
+- the CNN step under each sweep of the sliding-window ops (``conv.WINDOW_SWEEP``), and the
+  MLP step with cross_entropy as array operations and as CUDA kernels
+  (``loss.CROSS_ENTROPY_KERNEL``), each interleaved;
 - the cost of single calls: CuPy's elementwise op, reduction, matrix product, gather and
   scatter by index, a read back to the host; a minidl op with its backward; a random draw.
 
@@ -244,31 +246,51 @@ def device_table(step, device, steps=3):
 def sweep_table(device, batch, steps, rounds=9):
     """The CNN step under each sliding-window sweep the device runs (``conv.WINDOW_SWEEP``:
     on a GPU the 'view' forms against the 'kernel' forms, on the CPU 'slices' against
-    'view'), the sweeps interleaved round by round: per sweep the median of the synced step
-    and of its host side, and the median of the per-round ratios of the steps."""
+    'view'), interleaved (see :func:`_ab_table`)."""
     m = W._minidl()
     from minidl.functional import conv
     library, sweeps = m.backend.xp_for(device).__name__, ('view', 'kernel') if device == 'cuda' else ('slices', 'view')
-    sync = _sync_for(device)
     x, y = W._data(batch, (1, 28, 28))
     step, _ = W.minidl_step(W.minidl_cnn(ref.init_cnn(np.random.default_rng(0))), x, y, device=device)
-    default, times = conv.WINDOW_SWEEP[library], {sweep: ([], []) for sweep in sweeps}
+    return _ab_table(f'## CNN step, batch {batch}, on {device}, by sliding-window sweep', step, _sync_for(device),
+                     steps, rounds, conv.WINDOW_SWEEP, library, dict(zip(sweeps, sweeps)))
+
+
+def loss_table(device, batch, steps, rounds=9):
+    """The MLP step with cross_entropy as array operations and as CUDA kernels
+    (``loss.CROSS_ENTROPY_KERNEL``), interleaved (see :func:`_ab_table`); a GPU only."""
+    if device != 'cuda':
+        return '## cross_entropy as arrays or kernels: a GPU only\n'
+    from minidl.functional import loss
+    x, y = W._data(batch, (784,))
+    step, _ = W.minidl_step(W.minidl_mlp(ref.init_mlp(np.random.default_rng(0))), x, y, device=device)
+    return _ab_table(f'## MLP step, batch {batch}, on {device}, cross_entropy as arrays or kernels', step,
+                     _sync_for(device), steps, rounds, loss.CROSS_ENTROPY_KERNEL, 'cupy',
+                     {'arrays': False, 'kernels': True})
+
+
+def _ab_table(title, step, sync, steps, rounds, switch, key, settings):
+    """``step`` under each of two settings of ``switch[key]`` (a module's dict of choices,
+    restored at the end; ``settings``: {label: value}), interleaved round by round: per
+    setting the median of the synced step and of its host side, and the median of the
+    per-round ratios of the steps (second setting / first)."""
+    default, times = switch[key], {label: ([], []) for label in settings}
     try:
         for _ in range(rounds):
-            for sweep in sweeps:
-                conv.WINDOW_SWEEP[library] = sweep
+            for label, value in settings.items():
+                switch[key] = value
                 for _ in range(3):                  # compiles on first use, then a warm start
                     step()
-                times[sweep][0].append(_median_time(step, sync, 1, steps))
-                times[sweep][1].append(_host_time(step, sync, 1, steps))
+                times[label][0].append(_median_time(step, sync, 1, steps))
+                times[label][1].append(_host_time(step, sync, 1, steps))
     finally:
-        conv.WINDOW_SWEEP[library] = default
-    ratio = statistics.median(b / a for a, b in zip(times[sweeps[0]][0], times[sweeps[1]][0]))
-    lines = [f'## CNN step, batch {batch}, on {device}, by sliding-window sweep (interleaved, {rounds} rounds '
-             f'of {steps} steps)']
-    lines += [f'{sweep:>7}: step {statistics.median(t) * 1e3:.3f} ms, host side {statistics.median(h) * 1e3:.3f} ms'
-              for sweep, (t, h) in times.items()]
-    lines.append(f'step {sweeps[1]} / {sweeps[0]}: {ratio:.3f} (median of the per-round ratios)')
+        switch[key] = default
+    first, second = settings
+    ratio = statistics.median(b / a for a, b in zip(times[first][0], times[second][0]))
+    lines = [f'{title} (interleaved, {rounds} rounds of {steps} steps)']
+    lines += [f'{label:>7}: step {statistics.median(t) * 1e3:.3f} ms, host side {statistics.median(h) * 1e3:.3f} ms'
+              for label, (t, h) in times.items()]
+    lines.append(f'step {second} / {first}: {ratio:.3f} (median of the per-round ratios)')
     return '\n'.join(lines) + '\n'
 
 
@@ -338,6 +360,7 @@ def main(argv=None):
            study('CNN', W.minidl_cnn, ref.init_cnn(np.random.default_rng(0)),
                  args.cnn_batch, (1, 28, 28), max(5, args.steps // 3), args.top, args.device),
            sweep_table(args.device, args.cnn_batch, max(5, args.steps // 3)),
+           loss_table(args.device, args.mlp_batch, args.steps),
            call_costs(args.device)]
     harness.write_text_report(args.out, f'gpu-profile-{machine}.txt', '\n'.join(out))
 

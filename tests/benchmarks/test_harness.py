@@ -271,3 +271,18 @@ def test_gpu_profile_sweep_table_times_each_sweep_and_restores_the_default():
         assert re.search(rf'^ *{sweep}: step \d+\.\d+ ms, host side \d+\.\d+ ms$', report, re.M), report
     assert re.search(rf'^step {sweeps[1]} / {sweeps[0]}: \d+\.\d+ ', report, re.M), report
     assert conv.WINDOW_SWEEP == before
+
+
+def test_gpu_profile_loss_table_times_arrays_and_kernels_on_a_gpu_and_restores_the_default():
+    from benchmarks import gpu_profile
+    from minidl.functional import loss
+    device = minidl.backend.get_device()
+    before = dict(loss.CROSS_ENTROPY_KERNEL)
+    report = gpu_profile.loss_table(device, batch=4, steps=1, rounds=2)
+    if device != 'cuda':
+        assert report.strip() == '## cross_entropy as arrays or kernels: a GPU only'
+        return
+    for label in ('arrays', 'kernels'):
+        assert re.search(rf'^ *{label}: step \d+\.\d+ ms, host side \d+\.\d+ ms$', report, re.M), report
+    assert re.search(r'^step kernels / arrays: \d+\.\d+ ', report, re.M), report
+    assert loss.CROSS_ENTROPY_KERNEL == before
