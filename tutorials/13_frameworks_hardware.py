@@ -248,6 +248,15 @@ print(f"im2col of 64x16x14x14, 3x3: channel-major {1e3 * t_cnhw:.3f} ms, batch i
 # 2x PyTorch's time. Then im2col, col2im and max pooling became one CUDA kernel each
 # (`minidl/functional/window_kernels.py`), which brought it to 2.3 ms, 1.7x PyTorch's time.
 # On a GPU, fewer and larger kernels win.
+#
+# Asking the GPU a question costs more than a launch: the host has to wait for every kernel
+# queued before the answer, and queues nothing while it waits. `cross_entropy` must check
+# that every target is a class, and reading the targets back for that cost 0.26 of the MLP
+# step's 2.2 ms on the H200. So on a GPU the loss is one kernel that also checks the targets,
+# and its verdict is copied to the host behind the queued work; minidl looks at it the next
+# time the host waits anyway (at the end of `backward()`, or when a value is read back) and
+# raises the same `IndexError` as on the CPU, late (`backend.check_later`). PyTorch reports
+# a bad target on a GPU late too, as a device-side assertion.
 
 # %%
 def small_cnn():
