@@ -33,7 +33,7 @@ SOFTMAX_CROSS_ENTROPY = Source(
     """
     // x: (N, C) logits in any layout; softmax: (N, C), C-contiguous; one thread per row i
     const ptrdiff_t classes = x.shape()[1], row = i * classes;
-    T top = x[row];
+    T top = classes > 0 ? x[row] : (T)0;              // (no classes: every target is outside)
     for (ptrdiff_t c = 1; c < classes; ++c) {
         const T v = x[row + c];
         if (v > top) top = v;           // the row's maximum (a NaN in the row makes total NaN anyway)

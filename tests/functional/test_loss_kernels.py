@@ -84,6 +84,8 @@ def test_kernels_report_a_target_outside_the_classes(kernels_on_host):
     x = minidl.randn(4, 3, device='cpu')
     with pytest.raises(IndexError, match=r"cross_entropy: target holds class 5, outside \[0, 3\)"):
         F.cross_entropy(x, minidl.tensor([0, -100, 5, 1], device='cpu')).item()
+    with pytest.raises(IndexError, match=r"target holds class 0, outside \[0, 0\)"):
+        F.cross_entropy(minidl.zeros(2, 0, device='cpu'), minidl.tensor([0, 0], device='cpu')).item()
     assert not backend._pending_checks
 
 
