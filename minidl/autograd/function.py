@@ -40,6 +40,7 @@ Example, a Function a student might write and check::
 """
 import itertools
 import numbers
+import operator
 
 import numpy
 
@@ -57,9 +58,10 @@ class Function:
     """Base class of every differentiable operation (see the module docstring).
 
     Attributes available in ``backward``:
-        saved_tensors: what forward passed to ``save_for_backward``, as Tensors. An input or
-            an output of this call comes back attached to the graph (so backward can be
-            differentiated again); any other array comes back as a constant.
+        saved_tensors: what forward passed to ``save_for_backward``, as Tensors. When
+            backward is itself recorded (``create_graph=True``), an input or an output of
+            this call comes back attached to the graph, so that backward can be
+            differentiated again; any other array comes back as a constant.
         needs_input_grad: one bool per input, False where no gradient is wanted (backward
             may return None there and skip the work).
         input_shapes: the shape of each input, e.g. to undo broadcasting.
@@ -124,7 +126,9 @@ class Function:
         """Remember the graph edges, the input metadata and what backward will need.
 
         ``raw_outputs`` are what forward returned (NumPy turns 0-d results into scalars),
-        ``outputs`` the arrays made of them; saved values are matched against the former.
+        ``outputs`` the arrays made of them. The saved arrays are kept as they are: which of
+        them are inputs or outputs matters only to a recorded backward, and ``saved_tensors``
+        finds that out then, from the edges (a recording costs less than a lookup per save).
         """
         shapes, dtypes, needs, edges = [], [], [], []
         for t, a in zip(tensors, arrays):
@@ -145,22 +149,38 @@ class Function:
         self._number = next(_creation_numbers)
         to_save = self._to_save
         del self._to_save
-        self._saved = tuple([_classify_saved(a, arrays, raw_outputs, outputs) for a in to_save]) if to_save else ()
+        if to_save and not all(map(operator.is_, raw_outputs, outputs)):    # a 0-d result was wrapped
+            to_save = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])
+        self._saved = to_save
         if _anomaly_state['enabled']:
             self._creation_stack = anomaly.creation_stack()
 
     # ------------------------------------------------------------------ used by backward
     @property
     def saved_tensors(self):
-        tensors = []
-        for kind, index, array in self._saved:
-            if kind == 'input':
-                tensors.append(_tensor_on_edge(array, self._edges[index]))
-            elif kind == 'output':
-                tensors.append(Tensor(array, requires_grad=True, grad_fn=self, output_index=index))
+        if not _grad_state['enabled']:              # backward is not recorded: values suffice
+            return tuple([Tensor(a) for a in self._saved])
+        return tuple([self._saved_on_graph(a) for a in self._saved])
+
+    def _saved_on_graph(self, array):
+        """A saved array as a Tensor in its place in the graph, for a recorded backward
+        (``create_graph``): an input (a leaf, or an output of an earlier node), an output of
+        this call, or else a constant."""
+        for edge in self._edges:
+            if edge is None:
+                continue
+            target, index = edge
+            if isinstance(target, Tensor):
+                if target.data is array:
+                    return target
             else:
-                tensors.append(Tensor(array))
-        return tuple(tensors)
+                outputs = target.__dict__.get('_outputs')     # None once the node is released
+                if outputs is not None and outputs[index] is array:
+                    return Tensor(array, requires_grad=True, grad_fn=target, output_index=index)
+        for i, y in enumerate(self._outputs):
+            if array is y:
+                return Tensor(array, requires_grad=True, grad_fn=self, output_index=i)
+        return Tensor(array)
 
     @property
     def num_outputs(self):
@@ -269,22 +289,9 @@ def _as_array(y, inputs):
     return y
 
 
-def _tensor_on_edge(array, edge):
-    """Rebuild an input Tensor with its place in the graph, for backward's own graph."""
-    if edge is None:
-        return Tensor(array)
-    target, index = edge
-    if isinstance(target, Tensor):
-        return target
-    return Tensor(array, requires_grad=True, grad_fn=target, output_index=index)
-
-
-def _classify_saved(array, inputs, raw_outputs, outputs):
-    """Is a saved array one of the inputs, one of the outputs, or a constant?"""
-    for i, x in enumerate(inputs):
-        if array is x:
-            return ('input', i, array)
-    for i, y in enumerate(raw_outputs):
-        if array is y:
-            return ('output', i, outputs[i])
-    return ('constant', None, array)
+def _wrapped_output(array, raw_outputs, outputs):
+    """A saved raw output (a NumPy scalar) replaced by the 0-d array the caller received."""
+    for raw, y in zip(raw_outputs, outputs):
+        if array is raw:
+            return y
+    return array

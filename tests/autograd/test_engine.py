@@ -34,7 +34,7 @@ def test_chain_of_10000_ops_has_no_recursion_error():
 def test_graph_is_freed_after_backward():
     x = minidl.tensor(numpy.ones(5), requires_grad=True)
     y = x.exp()                      # Exp saves its output
-    saved = weakref.ref(y.grad_fn._saved[0][2])
+    saved = weakref.ref(y.grad_fn._saved[0])
     z = y.sum()
     del y
     gc.collect()
@@ -149,6 +149,51 @@ def test_create_graph_gives_second_derivative():
     x.grad = None
     g.backward()
     assert x.grad.item() == 12.0         # d²(x³)/dx² = 6x
+
+
+class _SavesEverything(Function):
+    """y = Σ x·w·c with a constant c; saves an input from an earlier node (x), a leaf (w),
+    the output (a 0-d result, which NumPy hands back as a scalar) and the constant."""
+    seen = []
+
+    def forward(self, x, w):
+        c = numpy.full_like(x, 2.0)
+        y = (x * w * c).sum()
+        self.save_for_backward(x, w, y, c)
+        return y
+
+    def backward(self, gy):
+        x, w, y, c = self.saved_tensors
+        self.seen.append((x, w, y, c))
+        return gy * w * c, gy * x * c
+
+
+def test_saved_tensors_sit_on_the_graph_when_backward_is_recorded():
+    leaf = minidl.tensor([1.0, 2.0], requires_grad=True)
+    w = minidl.tensor([3.0, 4.0], requires_grad=True)
+    h = leaf * 1.0
+    y = _SavesEverything()(h, w)
+    _SavesEverything.seen.clear()
+    minidl.autograd.grad(y, [leaf, w], create_graph=True)
+    x_s, w_s, y_s, c_s = _SavesEverything.seen[0]
+    assert x_s.grad_fn is h.grad_fn and w_s is w
+    assert y_s.grad_fn is y.grad_fn and y_s.shape == () and y_s.item() == 22.0
+    assert c_s.grad_fn is None and not c_s.requires_grad and c_s.tolist() == [2.0, 2.0]
+    gw, = minidl.autograd.grad(y, w, create_graph=True)             # 2x, through h to leaf
+    gleaf, = minidl.autograd.grad(gw.sum(), leaf)
+    assert gleaf.tolist() == [2.0, 2.0]
+
+
+def test_saved_tensors_are_plain_values_when_backward_is_not_recorded():
+    leaf = minidl.tensor([1.0, 2.0], requires_grad=True)
+    w = minidl.tensor([3.0, 4.0], requires_grad=True)
+    y = _SavesEverything()(leaf * 1.0, w)
+    _SavesEverything.seen.clear()
+    y.backward()
+    saved = _SavesEverything.seen[0]
+    assert [t.tolist() for t in saved] == [[1.0, 2.0], [3.0, 4.0], 22.0, [2.0, 2.0]]
+    assert not any(t.requires_grad for t in saved)
+    assert w.grad.tolist() == [2.0, 4.0] and leaf.grad.tolist() == [6.0, 8.0]
 
 
 def test_leaf_grads_do_not_share_memory():
