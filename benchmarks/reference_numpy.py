@@ -254,3 +254,26 @@ def batchnorm_fwd_bwd(x, gamma, beta, gy, eps=1e-5):
     dx = inv_std * (g - (dbeta * gamma)[None, :, None, None] / m
                     - x_hat * (dgamma * gamma)[None, :, None, None] / m)
     return y, dx, dgamma, dbeta
+
+
+# ----------------------------------------------------------------------------- the autograd chain
+def chain_fwd_bwd(a, b, n_ops):
+    """The autograd-overhead chain by hand, its arithmetic and nothing else: forward
+    y₀ = a, y₂ᵢ₊₁ = y₂ᵢ·b, y₂ᵢ₊₂ = y₂ᵢ₊₁ + a, L = Σ yₙ (n = n_ops), keeping each product's
+    left operand as Mul saves it; backward from g = dL/dyₙ = 1, for i = last .. 0:
+    dL/da += g (the sum), dL/db += g·y₂ᵢ and g ← g·b (the product); finally dL/da += g.
+    Returns (L, dL/da, dL/db): the floor under any framework's µs per op on this chain.
+    """
+    kept, y = [], a
+    for _ in range(n_ops // 2):
+        kept.append(y)
+        y = y * b
+        y = y + a
+    loss = y.sum()
+    g = np.ones_like(y)
+    ga, gb = np.zeros_like(a), np.zeros_like(b)
+    for left in reversed(kept):
+        ga = ga + g
+        gb = gb + g * left
+        g = g * b
+    return loss, ga + g, gb

@@ -395,7 +395,9 @@ def autograd_chain(a, b, n_ops):
 
 
 def autograd_overhead(cfg):
-    """µs per op, forward + backward, on 1-element tensors: a chain of N alternating * and +."""
+    """µs per op, forward + backward, on 1-element tensors: a chain of N alternating * and +.
+    The NumPy reference does the chain's arithmetic by hand (``reference_numpy.chain_fwd_bwd``):
+    what is left of minidl's time above it is the graph's bookkeeping."""
     n_ops = cfg['sizes']['autograd_ops']
     missing = {}
 
@@ -411,7 +413,9 @@ def autograd_overhead(cfg):
             a.grad = b.grad = None
             chain(a, b).backward()
         return Variant('minidl', run)
-    vs = [_try(missing, 'minidl', build_minidl)]
+    a_np, b_np = np.array([1.0], np.float32), np.array([0.999], np.float32)
+    vs = [_try(missing, 'minidl', build_minidl),
+          Variant('numpy_ref', lambda: ref.chain_fwd_bwd(a_np, b_np, n_ops))]
     tr = _torch(cfg)
     if tr:
         def build_torch():

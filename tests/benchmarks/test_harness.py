@@ -209,6 +209,21 @@ def test_reference_ops_match_direct_definitions():
     np.testing.assert_allclose(dx.sum(axis=(0, 2, 3)), 0, atol=1e-10)   # shifting x changes nothing
 
 
+def test_reference_chain_gradients_equal_minidl_and_the_closed_form():
+    """y = a·bᵏ + a·(b^(k-1) + ... + 1) after k (·b, +a) pairs: dL/da = Σⱼ₌₀..ₖ bʲ."""
+    a, b, k = 1.5, 0.9, 10
+    loss, ga, gb = ref.chain_fwd_bwd(np.array([a]), np.array([b]), 2 * k)
+    ta = minidl.tensor([a], dtype=minidl.float64, requires_grad=True)
+    tb = minidl.tensor([b], dtype=minidl.float64, requires_grad=True)
+    tl = W.autograd_chain(ta, tb, 2 * k)
+    tl.backward()
+    assert loss == pytest.approx(tl.item()) and loss == pytest.approx(a * sum(b ** j for j in range(k + 1)))
+    np.testing.assert_allclose(ga, ta.grad.numpy())
+    np.testing.assert_allclose(gb, tb.grad.numpy())
+    assert ga[0] == pytest.approx(sum(b ** j for j in range(k + 1)))
+    assert gb[0] == pytest.approx(a * sum(j * b ** (j - 1) for j in range(1, k + 1)))
+
+
 def test_overhead_report_runs_and_splits_the_mlp_step(tmp_path):
     """``python -m benchmarks.overhead --quick``: every section present, every time positive,
     and the MLP step split into its three phases (the numbers themselves are not looked at)."""
