@@ -9,7 +9,9 @@ best or the median of several blocks in one process, NumPy reference interleaved
    returns the gradient: no arithmetic at all): µs per recorded forward call, µs per node in
    backward, and the fixed cost of one ``backward()`` call.
 2. **The autograd-overhead workload** (the 201-op chain of * and + on 1-element tensors),
-   split into forward and backward per op.
+   split into forward and backward per op, beside two yardsticks: the same chain on a bare
+   graph (``bare_autograd``: parents and closures, no checks) and its arithmetic alone, by
+   hand in NumPy.
 3. **A tiny MLP step** (8-8-8-10, batch 4, SGD: the arithmetic is negligible, so the step is
    all overhead), minidl against the NumPy reference, *hot* (the step repeated in a loop) and
    *cold* (each step right after a GEMM of the MLP b=128 size, 128x784 by 784x512, which
@@ -31,6 +33,7 @@ import numpy as np
 from . import harness
 from . import reference_numpy as ref
 from . import workloads as W
+from .bare_autograd import BareTensor
 
 _clock = time.perf_counter
 
@@ -81,11 +84,14 @@ def engine_costs(quick):
 
 
 def chain_costs(quick):
-    """(forward, backward) µs per op of the autograd-overhead workload's chain."""
+    """µs per op of the autograd-overhead workload's chain: {'forward', 'backward'} for
+    minidl, and forward + backward on a bare graph (``bare_autograd``) and by hand in NumPy
+    (``reference_numpy.chain_fwd_bwd``, the arithmetic alone)."""
     import minidl
     n_ops = 200
     a = minidl.tensor([1.0], requires_grad=True, device='cpu')
     b = minidl.tensor([0.999], requires_grad=True, device='cpu')
+    bare_a, bare_b = BareTensor(a.numpy()), BareTensor(b.numpy())
 
     def forward():
         return W.autograd_chain(a, b, n_ops)
@@ -93,10 +99,16 @@ def chain_costs(quick):
     def both():
         a.grad = b.grad = None
         forward().backward()
+
+    def bare():
+        bare_a.grad = bare_b.grad = None
+        W.autograd_chain(bare_a, bare_b, n_ops).backward()
     calls, blocks = (3, 3) if quick else (30, 7)
-    f = _best_per_call(forward, calls, blocks)
-    fb = _best_per_call(both, calls, blocks)
-    return f / (n_ops + 1) * 1e6, (fb - f) / (n_ops + 1) * 1e6
+    per_op = {name: _best_per_call(fn, calls, blocks) / (n_ops + 1) * 1e6
+              for name, fn in (('forward', forward), ('both', both), ('bare', bare),
+                               ('numpy', lambda: ref.chain_fwd_bwd(a.data, b.data, n_ops)))}
+    per_op['backward'] = per_op.pop('both') - per_op['forward']
+    return per_op
 
 
 def tiny_step_costs(quick):
@@ -164,10 +176,12 @@ def report(quick):
     lines += ['## 1. Recording and the engine (identity ops, no arithmetic)',
               f'recording one forward call: {record:.2f} µs;  one node in backward: {node:.2f} µs;  '
               f'fixed cost of a backward() call: {fixed:.1f} µs', '']
-    forward, backward = chain_costs(quick)
+    chain = chain_costs(quick)
+    forward, backward = chain['forward'], chain['backward']
     lines += ['## 2. The autograd-overhead chain (201 ops of * and + on 1-element tensors)',
-              f'forward {forward:.2f} µs/op, backward {backward:.2f} µs/op, '
-              f'total {forward + backward:.2f} µs/op', '']
+              f'minidl: forward {forward:.2f} µs/op, backward {backward:.2f} µs/op, '
+              f'total {forward + backward:.2f} µs/op;  a bare graph (benchmarks/bare_autograd.py): '
+              f"{chain['bare']:.2f} µs/op;  the arithmetic alone, by hand in NumPy: {chain['numpy']:.2f} µs/op", '']
     tiny = tiny_step_costs(quick)
     lines += ['## 3. Tiny MLP step (8-8-8-10, batch 4): all overhead',
               '| | hot (in a loop) | cold (after a 128x784x512 GEMM) |', '|---|---|---|']
@@ -182,7 +196,8 @@ def report(quick):
     lines += [f'| step | {total_m:.0f} µs | {total_r:.0f} µs | {total_m - total_r:+.0f} µs '
               f'({total_m / total_r:.2f}x) |', '']
     numbers = dict(machine=name, record_us=record, node_us=node, backward_fixed_us=fixed, chain_forward_us=forward,
-                   chain_backward_us=backward, tiny=tiny, mlp_phases=phases)
+                   chain_backward_us=backward, chain_bare_us=chain['bare'], chain_numpy_us=chain['numpy'],
+                   tiny=tiny, mlp_phases=phases)
     return '\n'.join(lines), numbers
 
 

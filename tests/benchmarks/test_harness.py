@@ -209,7 +209,7 @@ def test_reference_ops_match_direct_definitions():
     np.testing.assert_allclose(dx.sum(axis=(0, 2, 3)), 0, atol=1e-10)   # shifting x changes nothing
 
 
-def test_reference_chain_gradients_equal_minidl_and_the_closed_form():
+def test_reference_and_bare_chain_gradients_equal_minidl_and_the_closed_form():
     """y = a·bᵏ + a·(b^(k-1) + ... + 1) after k (·b, +a) pairs: dL/da = Σⱼ₌₀..ₖ bʲ."""
     a, b, k = 1.5, 0.9, 10
     loss, ga, gb = ref.chain_fwd_bwd(np.array([a]), np.array([b]), 2 * k)
@@ -222,6 +222,13 @@ def test_reference_chain_gradients_equal_minidl_and_the_closed_form():
     np.testing.assert_allclose(gb, tb.grad.numpy())
     assert ga[0] == pytest.approx(sum(b ** j for j in range(k + 1)))
     assert gb[0] == pytest.approx(a * sum(j * b ** (j - 1) for j in range(1, k + 1)))
+    from benchmarks.bare_autograd import BareTensor
+    ba, bb = BareTensor(np.array([a])), BareTensor(np.array([b]))
+    bl = W.autograd_chain(ba, bb, 2 * k)
+    bl.backward()
+    assert bl.data == pytest.approx(loss)
+    np.testing.assert_allclose(ba.grad, ga)
+    np.testing.assert_allclose(bb.grad, gb)
 
 
 def test_overhead_report_runs_and_splits_the_mlp_step(tmp_path):
@@ -231,7 +238,8 @@ def test_overhead_report_runs_and_splits_the_mlp_step(tmp_path):
     text, numbers = overhead.report(quick=True)
     for section in ('## 1.', '## 2.', '## 3.', '## 4.'):
         assert section in text
-    assert min(numbers['record_us'], numbers['node_us'], numbers['chain_forward_us']) > 0
+    assert min(numbers['record_us'], numbers['node_us'], numbers['chain_forward_us'],
+               numbers['chain_bare_us'], numbers['chain_numpy_us']) > 0
     assert set(numbers['tiny']) == {'minidl', 'numpy_ref'}
     assert all(hot > 0 and cold > 0 for hot, cold in numbers['tiny'].values())
     assert set(numbers['mlp_phases']) == {'forward', 'backward', 'update'}
