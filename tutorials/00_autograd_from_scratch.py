@@ -372,7 +372,7 @@ class Softplus(Function):
         return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
-        x, = self.saved_tensors                          # a Tensor, still attached to the graph
+        x, = self.saved_tensors                          # a Tensor (on the graph under create_graph)
         return gy * x.sigmoid()
 
 
