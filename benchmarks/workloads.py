@@ -117,7 +117,9 @@ def _torch(cfg):
     return reference_torch if reference_torch.available() else None
 
 
-def _result(name, variants, missing, flops=None, note='', cfg=None, unit='s', extra=None):
+def _result(name, variants, missing, flops=None, note='', cfg=None, unit='s', extra=None, per_run=1):
+    """Time ``variants`` and describe them; with ``per_run`` N, one call of a variant does N
+    units of work (the autograd chain's ops), and every time is given per unit."""
     cfg = cfg or {}
     res = dict(name=name, unit=unit, flops=flops, note=note, missing=missing, variants={})
     if extra:
@@ -132,6 +134,9 @@ def _result(name, variants, missing, flops=None, note='', cfg=None, unit='s', ex
                                     tiny_repeats=cfg.get('tiny_repeats', 15))
     for v in variants:
         d = timings[v.name].as_dict()
+        for key in ('median_s', 'min_s', 'q1_s', 'q3_s'):
+            d[key] /= per_run
+        d['samples_s'] = [s / per_run for s in d['samples_s']]
         if flops:
             d['gflops'] = flops / d['median_s'] / 1e9
         res['variants'][v.name] = d
@@ -428,13 +433,8 @@ def autograd_overhead(cfg):
                 chain(a, b).backward()
             return Variant('torch', run, family='torch')
         vs.append(_try(missing, 'torch', build_torch))
-    res = _result(f'autograd overhead ({n_ops + 1}-op chain)', _variants(*vs), missing, None,
-                  'per op (fwd+bwd), 1-element tensors', cfg, unit='us_per_op')
-    for d in res['variants'].values():
-        for key in ('median_s', 'min_s', 'q1_s', 'q3_s'):
-            d[key] /= (n_ops + 1)
-        d['samples_s'] = [s / (n_ops + 1) for s in d['samples_s']]
-    return res
+    return _result(f'autograd overhead ({n_ops + 1}-op chain)', _variants(*vs), missing, None,
+                   'per op (fwd+bwd), 1-element tensors', cfg, unit='us_per_op', per_run=n_ops + 1)
 
 
 # ----------------------------------------------------------------------------- input pipeline
