@@ -91,7 +91,8 @@ def chain_costs(quick):
     n_ops = 200
     a = minidl.tensor([1.0], requires_grad=True, device='cpu')
     b = minidl.tensor([0.999], requires_grad=True, device='cpu')
-    bare_a, bare_b = BareTensor(a.numpy()), BareTensor(b.numpy())
+    a_np, b_np = a.numpy(), b.numpy()                  # the same arrays as a.data and b.data
+    bare_a, bare_b = BareTensor(a_np), BareTensor(b_np)
 
     def forward():
         return W.autograd_chain(a, b, n_ops)
@@ -106,7 +107,7 @@ def chain_costs(quick):
     calls, blocks = (3, 3) if quick else (30, 7)
     per_op = {name: _best_per_call(fn, calls, blocks) / (n_ops + 1) * 1e6
               for name, fn in (('forward', forward), ('both', both), ('bare', bare),
-                               ('numpy', lambda: ref.chain_fwd_bwd(a.data, b.data, n_ops)))}
+                               ('numpy', lambda: ref.chain_fwd_bwd(a_np, b_np, n_ops)))}
     per_op['backward'] = per_op.pop('both') - per_op['forward']
     return per_op
 
