@@ -150,7 +150,8 @@ def report(goals, runs, command):
         lines.append(f"- {m['name']}: {m['cpu_model']}, {m['cores']} cores, BLAS {m.get('blas_summary', '?')}"
                      + (f"; torch {m['torch']}" if m.get('torch') else '')
                      + (f"; GPU {m['gpu']}" if m.get('gpu') else ''))
-    lines += ['', f'{len(runs)} fresh runs of the harness; the verdict is on the median over the runs.', '',
+    lines += ['', f"{len(runs)} fresh run{'s' * (len(runs) != 1)} of the harness; the verdict is on the median "
+              'over the runs.', '',
               f'Command: `{command}`', '',
               '| goal | target | ' + ' | '.join(f'run {i + 1}' for i in range(len(runs))) +
               ' | median | runs that met it | verdict |',
