@@ -133,10 +133,8 @@ def _result(name, variants, missing, flops=None, note='', cfg=None, unit='s', ex
                                     min_block_s=cfg.get('min_block_s', 0.2),
                                     tiny_repeats=cfg.get('tiny_repeats', 15))
     for v in variants:
-        d = timings[v.name].as_dict()
-        for key in ('median_s', 'min_s', 'q1_s', 'q3_s'):
-            d[key] /= per_run
-        d['samples_s'] = [s / per_run for s in d['samples_s']]
+        t = timings[v.name]
+        d = harness.Timing([s / per_run for s in t.samples], t.inner).as_dict()
         if flops:
             d['gflops'] = flops / d['median_s'] / 1e9
         res['variants'][v.name] = d
