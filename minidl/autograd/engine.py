@@ -149,9 +149,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
             node = heapq.heappop(pending)[1]
             grads = node_grads.pop(id(node))
             if len(grads) > 1:       # a multi-output node: outputs nobody used get zeros
+                used = next(g for g in grads if g is not None)
                 for i, g in enumerate(grads):
                     if g is None:
-                        grads[i] = _zeros_for(node, i)
+                        grads[i] = _zeros_for(node, i, used)
             if wanted:
                 for i, g in enumerate(grads):
                     if (id(node), i) in wanted:
@@ -200,10 +201,11 @@ def _add_arrays(a, b):
     return Tensor(a.data + b.data)
 
 
-def _zeros_for(node, index):
-    """A zero gradient for an output of ``node`` that nothing downstream used."""
-    y = node._outputs[index]
-    return Tensor(get_array_module(y).zeros(y.shape, dtype=y.dtype))
+def _zeros_for(node, index, used):
+    """A zero gradient for an output of ``node`` that nothing downstream used, on the device
+    of ``used``, the gradient of another output."""
+    shape, dtype = node._output_metadata[index]
+    return Tensor(get_array_module(used.data).zeros(shape, dtype=dtype))
 
 
 def _checked_input_grads(node, input_grads, check_finite):

@@ -129,6 +129,17 @@ class Function:
         ``outputs`` the arrays made of them. The saved arrays are kept as they are: which of
         them are inputs or outputs matters only to a recorded backward, and ``saved_tensors``
         finds that out then, from the edges (a recording costs less than a lookup per save).
+
+        The node does not keep its outputs, only their ``id``s (and, with several outputs,
+        their shapes and dtypes, for the zero gradient of an output nobody used), as PyTorch's
+        nodes keep only their outputs' metadata. Most outputs are needed by nobody once the
+        next op has run: a convolution's result once ReLU has made its own, ReLU's once max
+        pooling has. Kept by their nodes, they would all stay alive until backward: half as
+        much memory again at the peak of a training step (the benchmark CNN at batch 64: 23.9
+        MB of arrays against 15.5; ``benchmarks/NOTES.md``, fourteenth pass). An id is enough
+        to recognise a saved output later: a saved array and the outputs were all alive at
+        this call, so their ids are equal only if they are the same array; the same holds for
+        an input and the id its producer recorded for it.
         """
         shapes, dtypes, needs, edges = [], [], [], []
         for t, a in zip(tensors, arrays):
@@ -145,7 +156,11 @@ class Function:
         self.input_dtypes = tuple(dtypes)
         self.needs_input_grad = tuple(needs)
         self._edges = tuple(edges)
-        self._outputs = outputs
+        if len(outputs) == 1:                       # the common case, without map's setup
+            self._output_ids = (id(outputs[0]),)
+        else:
+            self._output_ids = tuple(map(id, outputs))
+            self._output_metadata = tuple([(y.shape, y.dtype) for y in outputs])
         self._number = next(_creation_numbers)
         to_save = self._to_save
         del self._to_save
@@ -174,17 +189,17 @@ class Function:
                 if target.data is array:
                     return target
             else:
-                outputs = target.__dict__.get('_outputs')     # None once the node is released
-                if outputs is not None and outputs[index] is array:
+                ids = target.__dict__.get('_output_ids')      # None once the node is released
+                if ids is not None and ids[index] == id(array):     # that input's array (see _record)
                     return Tensor(array, requires_grad=True, grad_fn=target, output_index=index)
-        for i, y in enumerate(self._outputs):
-            if array is y:
+        for i, output_id in enumerate(self._output_ids):
+            if output_id == id(array):
                 return Tensor(array, requires_grad=True, grad_fn=self, output_index=i)
         return Tensor(array)
 
     @property
     def num_outputs(self):
-        return len(self._outputs)
+        return len(self._output_ids)
 
     def _check_not_released(self):
         if self.__dict__.get('_released'):

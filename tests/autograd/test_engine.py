@@ -44,6 +44,42 @@ def test_graph_is_freed_after_backward():
     assert saved() is None          # freed by backward
 
 
+def test_an_output_nobody_saved_is_freed_before_backward():
+    """A node keeps what backward needs, not its outputs: ReLU saves a mask, not its input, so
+    the product's result goes as soon as the code drops it, graph or no graph."""
+    x = minidl.tensor(numpy.ones((2, 3)), requires_grad=True)
+    h = x * 2.0
+    product = weakref.ref(h.data)
+    z = h.relu().sum()
+    del h
+    gc.collect()
+    assert product() is None
+    z.backward()
+    assert x.grad.tolist() == [[2.0] * 3] * 2
+
+
+class _SplitHalves(Function):
+    """(first half, second half) of a 1-d x: two outputs; dL/dx is their gradients joined."""
+
+    def forward(self, x):
+        half = len(x) // 2
+        return x[:half].copy(), x[half:].astype(numpy.float32)
+
+    def backward(self, g_first, g_second):
+        return minidl.cat([g_first, g_second.to(g_first.dtype)])
+
+
+def test_an_output_nobody_used_gets_a_zero_gradient_of_its_shape_and_dtype():
+    x = minidl.tensor(numpy.arange(5.0), requires_grad=True)       # float64: halves of 2 and 3
+    first, second = _SplitHalves()(x)
+    assert second.dtype == numpy.float32
+    (second * 3).sum().backward(retain_graph=True)     # the first half is never used
+    assert x.grad.tolist() == [0.0, 0.0, 3.0, 3.0, 3.0] and x.grad.dtype == numpy.float64
+    x.grad = None
+    (first * 2).sum().backward()               # now only the first one
+    assert x.grad.tolist() == [2.0, 2.0, 0.0, 0.0, 0.0]
+
+
 def test_second_backward_raises_unless_graph_retained():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     y = (x.exp() * x).sum()
