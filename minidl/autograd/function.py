@@ -128,7 +128,8 @@ class Function:
         ``raw_outputs`` are what forward returned (NumPy turns 0-d results into scalars),
         ``outputs`` the arrays made of them. The saved arrays are kept as they are: which of
         them are inputs or outputs matters only to a recorded backward, and ``saved_tensors``
-        finds that out then, from the edges (a recording costs less than a lookup per save).
+        finds that out then, from the edges and the outputs' ids (a recording costs less than
+        a lookup per save).
 
         The node does not keep its outputs, only their ``id``s (and, with several outputs,
         their shapes and dtypes, for the zero gradient of an output nobody used), as PyTorch's
