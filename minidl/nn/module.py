@@ -40,6 +40,14 @@ from .parameter import Parameter, apply_constraint
 IncompatibleKeys = collections.namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])
 
 
+def _is_numeric_array(value, dtype):
+    """Whether ``value`` is an array (NumPy, CuPy or a NumPy scalar) whose numbers fit a
+    tensor of ``dtype``: bool, integer or real values for a real tensor (cast to its dtype,
+    as PyTorch's ``load_state_dict`` casts them); complex ones only for a complex tensor."""
+    kinds = 'biufc' if numpy.dtype(dtype).kind == 'c' else 'biuf'
+    return hasattr(value, 'shape') and getattr(value, 'dtype', None) is not None and value.dtype.kind in kinds
+
+
 class Module:
     """Base class of layers and models: subclass it, assign layers and Parameters in
     ``__init__`` (after ``super().__init__()``), and define ``forward``.
@@ -291,10 +299,11 @@ class Module:
         """Copy the values of ``state_dict`` (Tensors or arrays) into this module's
         parameters and buffers, keeping their dtype and device.
 
-        Everything is checked before anything is written: keys missing from ``state_dict``,
-        keys this module does not have (both only with ``strict=True``) and shape mismatches
-        (always) raise one ValueError listing them all, and the module is left unchanged.
-        Returns (missing_keys, unexpected_keys).
+        Everything is checked and converted before anything is written: keys missing from
+        ``state_dict``, keys this module does not have (both only with ``strict=True``), shape
+        mismatches and values that are not numeric arrays (a None, a string, complex numbers
+        for a real parameter) raise one ValueError listing them all, and the module is left
+        unchanged. Returns (missing_keys, unexpected_keys).
 
         Example:
             >>> from minidl import nn
@@ -315,8 +324,20 @@ class Module:
                         own[f"{prefix}.{name}" if prefix else name] = value
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched = [f"{k}: checkpoint {tuple(v.shape)} vs model {own[k].shape}"
-                      for k, v in state_dict.items() if k in own and tuple(v.shape) != own[k].shape]
+        not_arrays, mismatched, converted = [], [], {}
+        for key, value in state_dict.items():
+            if key not in own:
+                continue
+            array = value.data if isinstance(value, Tensor) else value
+            target = own[key]
+            if not _is_numeric_array(array, target.dtype):
+                kind = getattr(array, 'dtype', type(array).__name__)
+                not_arrays.append(f"{key}: got {kind}, expected a numeric array for a {target.dtype} tensor")
+            elif tuple(array.shape) != target.shape:
+                mismatched.append(f"{key}: checkpoint {tuple(array.shape)} vs model {target.shape}")
+            else:
+                converted[key] = backend.to_device(
+                    backend.get_array_module(array).asarray(array), target.device).astype(target.dtype)
         problems = []
         if strict and missing:
             problems.append(f"missing keys: {', '.join(missing)}")
@@ -324,16 +345,13 @@ class Module:
             problems.append(f"unexpected keys: {', '.join(unexpected)}")
         if mismatched:
             problems.append(f"shape mismatches: {'; '.join(mismatched)}")
+        if not_arrays:
+            problems.append(f"not numeric arrays: {'; '.join(not_arrays)}")
         if problems:
             raise ValueError(f"load_state_dict for {type(self).__name__} failed, nothing was loaded:\n  "
                              + '\n  '.join(problems))
-        with no_grad():
-            for key, value in state_dict.items():
-                if key in own:
-                    target = own[key]
-                    array = value.data if isinstance(value, Tensor) else value
-                    target.data = backend.to_device(
-                        backend.get_array_module(array).asarray(array), target.device).astype(target.dtype)
+        for key, array in converted.items():            # only now is anything written
+            own[key].data = array
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

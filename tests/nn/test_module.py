@@ -84,6 +84,21 @@ def test_load_state_dict_reports_everything_and_changes_nothing():
     assert float(net.fc1.weight.sum()) == 12.0
 
 
+
+@pytest.mark.parametrize('value', [None, 'abc', numpy.array(['a', 'b']), numpy.array([1 + 2j, 3j]),
+                                   numpy.array([object(), object()])])
+def test_load_state_dict_refuses_values_that_are_not_numeric_arrays_before_writing(value):
+    layer = nn.Linear(3, 2)
+    before = {k: v.numpy().copy() for k, v in layer.state_dict().items()}
+    bad = {'weight': numpy.full((2, 3), 7.0), 'bias': value}     # weight comes first and is fine
+    with pytest.raises(ValueError, match=r"nothing was loaded:\n  not numeric arrays: bias: got"):
+        layer.load_state_dict(bad)
+    for k, v in layer.state_dict().items():
+        numpy.testing.assert_array_equal(v.numpy(), before[k])
+    layer.load_state_dict({'weight': numpy.full((2, 3), 7.0), 'bias': numpy.array([1, 0])})   # integers are cast
+    assert layer.bias.dtype == numpy.float32 and layer.bias.tolist() == [1.0, 0.0]
+    assert float(layer.weight.sum()) == 42.0
+
 def test_to_double_keeps_parameter_identity_and_moves_grads():
     net = Net()
     weight = net.fc1.weight
