@@ -1,4 +1,13 @@
-"""Small helpers shared by the op families: dimension arguments and broadcasting."""
+"""Small helpers shared by the op families: dimension arguments, broadcasting, dtypes."""
+from ..backend import get_default_dtype
+
+
+def floating(x):
+    """``x`` if it holds floating point (or complex) numbers; integers and bools converted to
+    the default float dtype (float32). Ops whose values are not integers (exp, sigmoid,
+    softmax, ...) compute an integer tensor this way, as PyTorch does, instead of in NumPy's
+    float64 or, worse, cast back to integers."""
+    return x if x.dtype.kind in 'fc' else x.astype(get_default_dtype())
 
 
 def normalize_dims(dim, ndim, op):

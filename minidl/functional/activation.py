@@ -8,6 +8,7 @@ Backward passes use Tensor ops, so every activation can be differentiated twice.
 """
 from ..autograd.function import Function
 from ..backend import get_array_module
+from ._util import floating
 from .arithmetic import clamp, where
 from .reduction import sum_to_shape
 
@@ -42,7 +43,7 @@ class Sigmoid(Function):
     """
 
     def forward(self, x):
-        y = _stable_sigmoid(x)
+        y = _stable_sigmoid(floating(x))
         self.save_for_backward(y)
         return y
 
@@ -61,6 +62,7 @@ class Tanh(Function):
     """y = tanh x;   dL/dx = dL/dy · (1 - y²)."""
 
     def forward(self, x):
+        x = floating(x)
         y = get_array_module(x).tanh(x)
         self.save_for_backward(y)
         return y
@@ -97,6 +99,7 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
 
     def forward(self, x):
+        x = floating(x)
         xp = get_array_module(x)
         self.slope = xp.where(x > 0, 1, self.negative_slope).astype(x.dtype)
         return x * self.slope
@@ -151,6 +154,7 @@ class ELU(Function):
         self.alpha, self.scale = alpha, scale
 
     def forward(self, x):
+        x = floating(x)
         xp = get_array_module(x)
         negative = self.alpha * xp.expm1(xp.minimum(x, 0))     # minimum: no overflow for x > 0
         y = (self.scale * xp.where(x > 0, x, negative)).astype(x.dtype, copy=False)
@@ -196,6 +200,7 @@ class _NormalCDF(Function):
     with φ(x) = exp(-x²/2) / √(2π) the density. Used by GELU's backward."""
 
     def forward(self, x):
+        x = floating(x)
         self.save_for_backward(x)
         return 0.5 * (1 + _erf(x * 0.7071067811865476))
 
@@ -224,6 +229,7 @@ class GELU(Function):
         self.approximate = approximate
 
     def forward(self, x):
+        x = floating(x)
         self.save_for_backward(x)
         if self.approximate == 'tanh':
             xp = get_array_module(x)
@@ -246,6 +252,7 @@ class SiLU(Function):
     """
 
     def forward(self, x):
+        x = floating(x)
         self.save_for_backward(x)
         return x * _stable_sigmoid(x)
 
@@ -266,6 +273,7 @@ class Softplus(Function):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
+        x = floating(x)
         xp = get_array_module(x)
         z = self.beta * x
         self.linear = z > self.threshold
@@ -287,6 +295,7 @@ class Softmax(Function):
         self.dim = dim
 
     def forward(self, x):
+        x = floating(x)
         xp = get_array_module(x)
         e = xp.exp(x - xp.max(x, axis=self.dim, keepdims=True))
         y = e / xp.sum(e, axis=self.dim, keepdims=True)
@@ -307,6 +316,7 @@ class LogSoftmax(Function):
         self.dim = dim
 
     def forward(self, x):
+        x = floating(x)
         xp = get_array_module(x)
         shifted = x - xp.max(x, axis=self.dim, keepdims=True)
         y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.dim, keepdims=True))

@@ -3,10 +3,12 @@
 Binary ops broadcast like NumPy; in backward, ``sum_to_shape`` sums each gradient back to
 its input's shape. Each backward uses Tensor operations, so it is itself differentiable.
 """
+import numbers
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from ._util import broadcast_shape
+from ._util import broadcast_shape, floating
 from .reduction import sum_to_shape
 
 
@@ -118,6 +120,7 @@ class Exp(Function):
     """y = eˣ;   dL/dx = dL/dy · y."""
 
     def forward(self, x):
+        x = floating(x)
         y = get_array_module(x).exp(x)
         self.save_for_backward(y)
         return y
@@ -131,6 +134,7 @@ class Log(Function):
     """y = ln x;   dL/dx = dL/dy / x."""
 
     def forward(self, x):
+        x = floating(x)
         self.save_for_backward(x)
         return get_array_module(x).log(x)
 
@@ -143,6 +147,7 @@ class Sqrt(Function):
     """y = √x;   dL/dx = dL/dy / (2y)."""
 
     def forward(self, x):
+        x = floating(x)
         y = get_array_module(x).sqrt(x)
         self.save_for_backward(y)
         return y
@@ -156,6 +161,7 @@ class Sin(Function):
     """y = sin x;   dL/dx = dL/dy · cos x."""
 
     def forward(self, x):
+        x = floating(x)
         self.save_for_backward(x)
         return get_array_module(x).sin(x)
 
@@ -168,6 +174,7 @@ class Cos(Function):
     """y = cos x;   dL/dx = -dL/dy · sin x."""
 
     def forward(self, x):
+        x = floating(x)
         self.save_for_backward(x)
         return get_array_module(x).cos(x)
 
@@ -185,6 +192,8 @@ class Clamp(Function):
         self.min, self.max = min, max
 
     def forward(self, x):
+        if any(b is not None and not isinstance(b, numbers.Integral) for b in (self.min, self.max)):
+            x = floating(x)                 # an integer tensor clamped to 0.5 holds 0.5, as in PyTorch
         xp = get_array_module(x)
         inside = xp.ones(x.shape, dtype=bool)
         if self.min is not None:

@@ -103,3 +103,26 @@ def test_prelu_checks_weight_shape():
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="approximate"):
         F.gelu(minidl.zeros(2), approximate='sigmoid')
+
+
+FLOAT_VALUED = [minidl.sigmoid, minidl.tanh, minidl.exp, minidl.log, minidl.sqrt, minidl.sin, minidl.cos,
+                F.leaky_relu, F.elu, F.selu, F.gelu, lambda a: F.gelu(a, approximate='tanh'), F.silu,
+                F.softplus, lambda a: F.softmax(a, dim=0), lambda a: F.log_softmax(a, dim=0)]
+
+
+@pytest.mark.parametrize('fn', FLOAT_VALUED)
+@pytest.mark.parametrize('dtype', [numpy.int64, numpy.int32, numpy.uint8])
+def test_float_valued_ops_compute_integers_in_the_default_float_dtype(fn, dtype):
+    # sigmoid of the integers 1, 2, 4 is (0.73, 0.88, 0.98), not the zeros an int cast would give
+    values = numpy.array([1, 2, 4], dtype=dtype)
+    y = fn(minidl.tensor(values))
+    assert y.dtype == numpy.float32
+    numpy.testing.assert_array_equal(y.numpy(), fn(minidl.tensor(values.astype(numpy.float32))).numpy())
+
+
+def test_clamp_of_integers_with_float_bounds_is_float_and_stays_integer_with_integer_bounds():
+    x = minidl.tensor([-1, 1, 5])
+    y = x.clamp(0.5, 2.5)
+    assert y.dtype == numpy.float32 and y.tolist() == [0.5, 1.0, 2.5]
+    z = x.clamp(0, 2)
+    assert z.dtype == x.dtype and z.tolist() == [0, 1, 2]
