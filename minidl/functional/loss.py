@@ -11,6 +11,7 @@ derivatives, come from those ops; the two binary cross-entropies are Functions o
 because their stable forms need care at the extremes.
 """
 import math
+import numbers
 
 import numpy
 
@@ -134,10 +135,10 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, y):
         xp = get_array_module(p)
-        if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+        low, high = (float(p.min()), float(p.max())) if p.size else (0.0, 1.0)
+        if not (0 <= low and high <= 1):                  # (a NaN fails both comparisons)
             raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got values "
-                             f"in [{float(p.min()):g}, {float(p.max()):g}]; for logits use "
-                             "binary_cross_entropy_with_logits")
+                             f"in [{low:g}, {high:g}]; for logits use binary_cross_entropy_with_logits")
         with numpy.errstate(divide='ignore'):             # log(0) = -inf, clamped just below
             log_p = xp.maximum(xp.log(p), -100)
             log_q = xp.maximum(xp.log1p(-p), -100)
@@ -284,14 +285,27 @@ def _pick(log_probs, target, ignore_index, op):
     return -picked, keep
 
 
+def _check_ignore_index(ignore_index, op):
+    """``ignore_index`` must be a class index. (PyTorch's third positional argument is
+    ``weight``, which minidl's losses do not take: a weight passed there lands here.)"""
+    if not isinstance(ignore_index, numbers.Integral) or isinstance(ignore_index, bool):
+        raise TypeError(f"{op}: ignore_index must be an integer class index, got "
+                        f"{type(ignore_index).__name__}; class weights (PyTorch's weight=) are not supported")
+
+
 def _reduce_kept(loss, keep, reduction, op):
-    """Like _reduce, but ignored elements count as 0 and the mean is over the kept ones."""
+    """Like _reduce, but ignored elements count as 0 and the mean is over the kept ones.
+
+    With every element ignored, the mean of nothing is NaN (0/0), as in PyTorch, but no
+    gradient flows: the inputs get zeros, not the 0 · ∞ = NaN that dividing by 0 would send
+    back into the weights."""
     _check_reduction(reduction, op)
     if keep is None:
         return _reduce(loss, reduction, op)
     loss = where(keep, loss, loss * 0)
     if reduction == 'mean':
-        return loss.sum() / int(keep.sum())
+        kept = int(keep.sum())
+        return loss.sum() / kept if kept else loss.sum() * 0 + float('nan')
     return _reduce(loss, reduction, op)
 
 
@@ -308,6 +322,7 @@ def nll_loss(input, target, ignore_index=-100, reduction='mean'):
         >>> F.nll_loss(minidl.tensor([[-0.5, -2.0], [-1.0, -0.25]]), minidl.tensor([0, 1]))
         tensor(0.375)
     """
+    _check_ignore_index(ignore_index, 'nll_loss')
     loss, keep = _pick(input, target, ignore_index, 'nll_loss')
     return _reduce_kept(loss, keep, reduction, 'nll_loss')
 
@@ -436,6 +451,7 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    _check_ignore_index(ignore_index, 'cross_entropy')
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got "
                          f"{tuple(input.shape)}")

@@ -218,3 +218,34 @@ def test_targets_on_another_device_are_named():
         F.cross_entropy(x, target)
     with pytest.raises(RuntimeError, match=r"nll_loss: target is on cuda but input on cpu"):
         F.nll_loss(x, target)
+
+
+@pytest.mark.parametrize('loss', [
+    lambda x, t: F.cross_entropy(x, t),
+    lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1),
+    lambda x, t: F.nll_loss(F.log_softmax(x, dim=1), t),
+    lambda x, t: F.cross_entropy(x.reshape(2, 3, 2), t.reshape(2, 2)),
+])
+def test_a_batch_whose_targets_are_all_ignored_has_a_nan_mean_and_zero_gradients(loss):
+    # the mean over no elements is 0/0 (NaN, as in PyTorch); the gradient must stay 0, or one
+    # batch of padding would turn every weight into NaN
+    x = minidl.randn(4, 3, requires_grad=True)
+    value = loss(x, minidl.full((4,), -100, dtype=minidl.int64))
+    value.backward()
+    assert math.isnan(value.item())
+    numpy.testing.assert_array_equal(x.grad.numpy(), numpy.zeros((4, 3)))
+
+
+@pytest.mark.parametrize('ignore_index', [minidl.ones(3), 1.0, True, None])
+def test_ignore_index_must_be_an_integer(ignore_index):
+    # PyTorch's third positional argument is weight=: such a call must not run with it as ignore_index
+    x, t = minidl.randn(4, 3), minidl.tensor([0, 1, 2, 0])
+    for op in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(TypeError, match=f"{op.__name__}: ignore_index must be an integer class index"):
+            op(x, t, ignore_index)
+    assert F.nll_loss(x, t, numpy.int64(1)).shape == ()
+
+
+def test_binary_cross_entropy_refuses_nan_probabilities():
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: .* got values in \[nan, nan\]"):
+        F.binary_cross_entropy(minidl.tensor([float('nan'), 0.5]), minidl.tensor([1.0, 0.0]))
