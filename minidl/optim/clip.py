@@ -39,9 +39,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``max_norm``; return the total norm *before* clipping, as a 0-d Tensor.
 
     ``norm_type`` may be ``float('inf')`` (the largest |g|). A non-finite total norm raises a
-    RuntimeError if ``error_if_nonfinite``; otherwise the usual rule applies: a NaN norm
-    leaves the gradients as they are, an infinite one scales them by max_norm / inf = 0
-    (so an infinite element becomes NaN), as in PyTorch.
+    RuntimeError if ``error_if_nonfinite``; otherwise the usual rule applies, as in PyTorch:
+    the factor min(1, max_norm / norm) is 0 for an infinite norm (an infinite element
+    becomes NaN, the others 0) and NaN for a NaN norm (every gradient becomes NaN, so that
+    the step visibly fails instead of updating only the parameters with finite gradients).
     """
     grads = _gradients(parameters)
     if not grads:
@@ -56,7 +57,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             "so it cannot be clipped. Find the op that produced it with "
             "minidl.autograd.detect_anomaly(), or pass error_if_nonfinite=False to clip anyway.")
     coefficient = max_norm / (float(total) + 1e-6)
-    if coefficient < 1:
+    if not coefficient >= 1:                        # (a NaN coefficient scales too)
         for g in grads:
             g *= g.dtype.type(coefficient)
     return Tensor(xp.asarray(total))

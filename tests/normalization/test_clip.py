@@ -51,6 +51,15 @@ def test_non_finite_norm():
     with pytest.raises(RuntimeError, match='total norm of order 2.0 .* is inf'):
         clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
     assert math.isinf(clip_grad_norm_([p], 1.0).item())
+    numpy.testing.assert_array_equal(p.grad.numpy(), [numpy.nan, 0.0])       # inf · 0 and 4 · 0
+
+
+def test_a_nan_norm_makes_every_gradient_nan_as_in_pytorch():
+    params = _parameters()
+    params[1].grad.data[0, 0] = numpy.nan
+    assert math.isnan(clip_grad_norm_(params, 1.0).item())
+    for p in params[:2]:                                               # (the third has no gradient)
+        assert numpy.isnan(p.grad.numpy()).all()
 
 
 def test_clip_grad_value_():
