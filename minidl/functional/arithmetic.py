@@ -79,7 +79,12 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """y = a ** b;   dL/da = dL/dy · b · a^(b-1),  dL/db = dL/dy · y · ln a."""
+    """y = a ** b;   dL/da = dL/dy · b · a^(b-1),  dL/db = dL/dy · y · ln a.
+
+    Where a = 0 the formulas meet 0 · ∞ (b · a^(b-1) for b = 0, y · ln a for b >= 0) though
+    the derivatives are 0 there (a⁰ = 1 is constant in a; 0^b = 0 is constant in b >= 0):
+    those entries are set to 0, as in PyTorch.
+    """
     symbol = '**'
 
     def forward(self, a, b):
@@ -89,8 +94,11 @@ class Pow(_Binary):
 
     def backward(self, gy):
         a, b, y = self.saved_tensors
-        ga = sum_to_shape(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * y * a.log(), b.shape) if self.needs_input_grad[1] else None
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to_shape(gy * where(b.data == 0, 0.0, b * a ** (b - 1)), a.shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to_shape(gy * where((a.data == 0) & (b.data >= 0), 0.0, y * a.log()), b.shape)
         return ga, gb
 
 

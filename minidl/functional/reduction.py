@@ -6,6 +6,7 @@ helper ``sum_to_shape`` does the opposite: it undoes broadcasting in the backwar
 elementwise ops by summing the gradient over the axes that were broadcast.
 """
 import collections
+import math
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
@@ -91,11 +92,34 @@ class Var(Function):
 
     def backward(self, gy):
         x, = self.saved_tensors
+        return self._backward_from(gy, x)
+
+    def _backward_from(self, gy, x):
         n = 1
         for axis in self.axes:
             n *= x.shape[axis]
         centred = x - x.mean(dim=self.axes, keepdim=True)
-        return _expand_back(gy, self.axes, self.keepdim, x.shape) * centred * (2.0 / (n - self.correction))
+        # n = correction (one value, unbiased): y is 0/0 = NaN, and so is its gradient, as in PyTorch
+        scale = 2.0 / (n - self.correction) if n != self.correction else math.inf
+        return _expand_back(gy, self.axes, self.keepdim, x.shape) * centred * scale
+
+
+class Std(Var):
+    """y = √var(x);   dL/dx = dL/dy / (2y) · dvar/dx   (the chain rule through the root),
+
+    taken as 0 where y = 0: there all the values are equal, and the formula's 1/(2y) · (x - x̄)
+    would be ∞ · 0 = NaN. PyTorch, too, gives 0 there.
+    """
+
+    def forward(self, x):
+        y = get_array_module(x).sqrt(super().forward(x))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        nonzero = y.data != 0
+        return self._backward_from(gy * nonzero / (2 * (y + ~nonzero)), x)    # (y + 1 where y = 0)
 
 
 class _Extremum(Function):
@@ -181,8 +205,9 @@ def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
 
 
 def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
-    """Standard deviation: the square root of :func:`var`."""
-    return var(x, dim, unbiased, keepdim, correction).sqrt()
+    """Standard deviation: the square root of :func:`var` (gradient 0 where it is 0)."""
+    correction = (1 if unbiased else 0) if correction is None else correction
+    return Std(dim, correction, keepdim)(x)
 
 
 def _extremum(cls, x, dim, keepdim, arg):

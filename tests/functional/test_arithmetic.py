@@ -1,3 +1,5 @@
+import math
+
 import numpy
 import pytest
 from hypothesis import given, settings
@@ -179,3 +181,17 @@ def test_operators_without_a_graph_keep_the_full_path_where_it_matters():
         with minidl.autograd.detect_anomaly(), numpy.errstate(over='ignore'):
             with pytest.raises(FloatingPointError, match="Mul produced inf"):
                 minidl.tensor([3e38]) * minidl.tensor([10.0])
+
+
+def test_pow_gradients_at_a_zero_base_are_zero_where_the_derivative_is():
+    # d(a⁰)/da = 0 (a constant), though b · a^(b-1) = 0 · 0⁻¹ = 0 · ∞ at a = 0; and
+    # d(0^b)/db = 0 for b > 0 (0^b = 0 there), though y · ln 0 = 0 · -∞
+    a = minidl.tensor([0.0, 2.0], dtype=minidl.float64, requires_grad=True)
+    (a ** 0).sum().backward()
+    numpy.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0])
+    b = minidl.tensor([2.0, 2.0], dtype=minidl.float64, requires_grad=True)
+    (minidl.tensor([0.0, 2.0], dtype=minidl.float64) ** b).sum().backward()
+    numpy.testing.assert_allclose(b.grad.numpy(), [0.0, 4 * math.log(2)])
+    a.grad = None
+    (a ** 3).sum().backward()                                  # elsewhere the formula as before: 3a²
+    numpy.testing.assert_array_equal(a.grad.numpy(), [0.0, 12.0])

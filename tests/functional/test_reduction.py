@@ -16,6 +16,7 @@ CASES = [
     Case('var unbiased', lambda a: a.var(dim=1), lambda: [t(3, 4)]),
     Case('var biased keepdim', lambda a: a.var(dim=0, unbiased=False, keepdim=True), lambda: [t(4, 3)]),
     Case('std', lambda a: a.std(), lambda: [t(3, 4)]),
+    Case('std over a dim, biased', lambda a: a.std(dim=1, unbiased=False, keepdim=True), lambda: [t(3, 4)]),
     Case('max all', lambda a: a.max(), lambda: [t(3, 4)]),
     Case('max dim', lambda a: a.max(dim=1).values, lambda: [t(3, 4)]),
     Case('min dim keepdim', lambda a: a.min(dim=0, keepdim=True).values, lambda: [t(3, 4)]),
@@ -103,3 +104,20 @@ def test_reductions_on_generated_shapes(case):
     mean.sum().backward()
     n = numpy.prod([shape[d] for d in dims])
     numpy.testing.assert_allclose(x.grad.numpy(), numpy.full(shape, 1.0 / n))
+
+
+def test_std_gradient_is_zero_where_every_value_is_equal():
+    # dL/dx = (x - x̄) / ((n - 1) std): 0/0 for a constant row, taken as 0 (as in PyTorch)
+    x = minidl.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], dtype=minidl.float64, requires_grad=True)
+    x.std(dim=1).sum().backward()
+    row = numpy.array([1.0, 2.0, 4.0])
+    expected = (row - row.mean()) / (2 * row.std(ddof=1))
+    numpy.testing.assert_allclose(x.grad.numpy(), [expected, [0.0, 0.0, 0.0]])
+
+
+def test_unbiased_variance_of_one_value_is_nan_with_nan_gradients():
+    x = minidl.tensor([[1.0, 2.0, 4.0]], dtype=minidl.float64, requires_grad=True)
+    with numpy.errstate(invalid='ignore', divide='ignore'), pytest.warns(RuntimeWarning):
+        y = x.var(dim=0)                                   # n - 1 = 0 values to divide by
+        y.sum().backward()
+    assert numpy.isnan(y.numpy()).all() and numpy.isnan(x.grad.numpy()).all()
