@@ -125,13 +125,16 @@ class Std(Var):
 class _Extremum(Function):
     """Shared by Max and Min: y = extremum over axes;
 
-    dL/dx = dL/dy at the elements equal to the extremum, shared equally among ties,
-    and 0 elsewhere (a subgradient: max is not differentiable where ties occur).
+    dL/dx = dL/dy at the elements equal to the extremum, and 0 elsewhere (a subgradient:
+    max is not differentiable where ties occur). Ties share it equally (``amax``, and ``max``
+    over all elements), or, with ``first`` (``max(x, dim)``, which returns the indices too),
+    it goes whole to the first extremum along the dim, the one whose index is returned; both
+    as in PyTorch.
     """
     reduce = None            # 'max' or 'min'
 
-    def __init__(self, dim=None, keepdim=False):
-        self.dim, self.keepdim = dim, keepdim
+    def __init__(self, dim=None, keepdim=False, first=False):
+        self.dim, self.keepdim, self.first = dim, keepdim, first
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -140,8 +143,14 @@ class _Extremum(Function):
         if x.size == 0:
             raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
         y = getattr(xp, name)(x, axis=self.axes, keepdims=True)
-        mask = (x == y)
-        self.share = mask / mask.sum(axis=self.axes, keepdims=True).astype(x.dtype)
+        if self.first and self.axes:
+            axis, = self.axes
+            first = getattr(xp, 'arg' + name)(x, axis=axis, keepdims=True)
+            positions = xp.arange(x.shape[axis]).reshape([-1 if i == axis else 1 for i in range(x.ndim)])
+            self.share = (positions == first).astype(x.dtype)
+        else:
+            mask = (x == y)
+            self.share = mask / mask.sum(axis=self.axes, keepdims=True).astype(x.dtype)
         return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
 
     def backward(self, gy):
@@ -149,12 +158,12 @@ class _Extremum(Function):
 
 
 class Max(_Extremum):
-    """y = max over axes;   dL/dx = dL/dy at the maxima (shared among ties), 0 elsewhere."""
+    """y = max over axes;   dL/dx = dL/dy at the maxima (on ties: see _Extremum), 0 elsewhere."""
     reduce = 'max'
 
 
 class Min(_Extremum):
-    """y = min over axes;   dL/dx = dL/dy at the minima (shared among ties), 0 elsewhere."""
+    """y = min over axes;   dL/dx = dL/dy at the minima (on ties: see _Extremum), 0 elsewhere."""
     reduce = 'min'
 
 
@@ -211,10 +220,9 @@ def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
 
 
 def _extremum(cls, x, dim, keepdim, arg):
-    values = cls(dim, keepdim)(x)
     if dim is None or not isinstance(dim, int):
-        return values
-    return values_indices(values, arg(x, dim, keepdim))
+        return cls(dim, keepdim)(x)
+    return values_indices(cls(dim, keepdim, first=True)(x), arg(x, dim, keepdim))
 
 
 def max(x, dim=None, keepdim=False):

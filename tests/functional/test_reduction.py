@@ -73,6 +73,22 @@ def test_max_shares_gradient_among_ties():
     x = minidl.tensor([3.0, 1.0, 3.0], requires_grad=True)
     x.max().backward()
     assert x.grad.tolist() == [0.5, 0.0, 0.5]
+    x.grad = None
+    x.amax(dim=0).backward()
+    assert x.grad.tolist() == [0.5, 0.0, 0.5]
+
+
+def test_max_and_min_over_a_dim_send_the_gradient_to_the_index_they_return():
+    x = minidl.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 0.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    assert indices.tolist() == [1, 0]
+    (values * minidl.tensor([1.0, 10.0])).sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0], [10.0, 0.0, 0.0]]
+    x.grad = None
+    values, indices = x.min(dim=0, keepdim=True)
+    assert indices.tolist() == [[0, 1, 1]]
+    values.sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
 
 
 def test_bad_dim_names_the_op():
