@@ -31,6 +31,7 @@ Example:
     1.0
 """
 import math
+import warnings
 
 import numpy
 
@@ -95,6 +96,15 @@ def _fill(tensor, values):
     return tensor
 
 
+def _nothing_to_draw(tensor, name):
+    """True, with PyTorch's warning, for a zero-element tensor (a layer with 0 inputs or
+    outputs): its fans may be 0, so there is no scale to compute, and nothing to fill."""
+    if tensor.numel():
+        return False
+    warnings.warn(f"{name}: initializing a zero-element tensor is a no-op", stacklevel=3)
+    return True
+
+
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with samples of U(a, b): mean (a+b)/2, variance (b-a)²/12.
 
@@ -121,8 +131,12 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
-    """Fill with N(mean, std²) conditioned on [a, b] (absolute bounds, as in PyTorch):
-    samples outside are redrawn until none is left (rejection sampling).
+    """Fill with N(mean, std²) conditioned on [a, b] (absolute bounds, as in PyTorch), by
+    rejection sampling: samples of N(mean, std²) outside [a, b] are thrown away and more are
+    drawn. A fraction p of the normal's mass lies in [a, b], so each round draws about
+    (values still missing) / p samples, and two or three rounds fill the tensor. Bounds that
+    hold less than ``_LEAST_MASS`` (0.1%) of the mass, such as [3σ, 4σ] away from the mean,
+    raise a ValueError: rejection would draw over a thousand samples per value kept.
 
     The variance is then below std² (for a = -2σ, b = 2σ it is about 0.774·std²).
 
@@ -135,13 +149,39 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
-    values = backend.normal(tensor.shape, mean, std, dtype=tensor.dtype, device=tensor.device)
-    outside = (values < a) | (values > b)
-    while bool(outside.any()):
-        redrawn = backend.normal((int(outside.sum()),), mean, std, dtype=tensor.dtype, device=tensor.device)
-        values[outside] = redrawn
-        outside = (values < a) | (values > b)
-    return _fill(tensor, values)
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: expected std > 0, got {std}")
+    mass = _standard_normal_mass((a - mean) / std, (b - mean) / std)
+    if mass < _LEAST_MASS:
+        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {mass:.2g} of the mass of "
+                         f"N({mean}, {std}²), too little to draw from by rejection; choose bounds "
+                         "within a few std of the mean")
+    missing, kept = tensor.numel(), []
+    while missing:
+        count = min(int(missing / mass * 1.1) + 64, _MOST_DRAWN)
+        drawn = backend.normal((count,), mean, std, dtype=tensor.dtype, device=tensor.device)
+        drawn = drawn[(drawn >= a) & (drawn <= b)][:missing]
+        kept.append(drawn)
+        missing -= drawn.size
+    if not kept:
+        return tensor
+    xp = backend.get_array_module(kept[0])
+    return _fill(tensor, xp.concatenate(kept).reshape(tensor.shape))
+
+
+_LEAST_MASS = 1e-3          # trunc_normal_'s smallest mass of [a, b] under the normal
+_MOST_DRAWN = 1 << 22       # and the most samples it draws in one round
+
+
+def _standard_normal_mass(low, high):
+    """P(low <= Z <= high) for Z ~ N(0, 1), accurate in the tails too: through erfc of the
+    bounds' distances from the mean, not 1 - (a number close to 1)."""
+    root2 = math.sqrt(2.0)
+    if low > 0:                                     # both bounds above the mean
+        return 0.5 * (math.erfc(low / root2) - math.erfc(high / root2))
+    if high < 0:                                    # both below
+        return 0.5 * (math.erfc(-high / root2) - math.erfc(-low / root2))
+    return 1.0 - 0.5 * (math.erfc(-low / root2) + math.erfc(high / root2))
 
 
 def constant_(tensor, value):
@@ -182,6 +222,8 @@ def xavier_uniform_(tensor, gain=1.0):
         >>> bool(w.abs().max() <= (6 / 400) ** 0.5)
         True
     """
+    if _nothing_to_draw(tensor, 'xavier_uniform_'):
+        return tensor
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     bound = math.sqrt(3.0) * std
@@ -200,6 +242,8 @@ def xavier_normal_(tensor, gain=1.0):
         >>> round(float(w.std()) / (2 / 1000) ** 0.5, 1)
         1.0
     """
+    if _nothing_to_draw(tensor, 'xavier_normal_'):
+        return tensor
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
@@ -226,6 +270,8 @@ def kaiming_uniform_(tensor, a=0.0, mode='fan_in', nonlinearity='leaky_relu'):
         >>> bool(w.abs().max() <= (6 / 32) ** 0.5)
         True
     """
+    if _nothing_to_draw(tensor, 'kaiming_uniform_'):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
 
@@ -242,6 +288,8 @@ def kaiming_normal_(tensor, a=0.0, mode='fan_in', nonlinearity='leaky_relu'):
         >>> round(float(w.std()) / (2 / 500) ** 0.5, 1)
         1.0
     """
+    if _nothing_to_draw(tensor, 'kaiming_normal_'):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
 
@@ -260,6 +308,8 @@ def lecun_uniform_(tensor):
         >>> bool(w.abs().max() <= 0.25)
         True
     """
+    if _nothing_to_draw(tensor, 'lecun_uniform_'):
+        return tensor
     bound = math.sqrt(3.0 / _fan(tensor, 'fan_in'))
     return uniform_(tensor, -bound, bound)
 
@@ -275,6 +325,8 @@ def lecun_normal_(tensor):
         >>> round(float(w.std()) * 20, 1)
         1.0
     """
+    if _nothing_to_draw(tensor, 'lecun_normal_'):
+        return tensor
     return normal_(tensor, 0.0, 1.0 / math.sqrt(_fan(tensor, 'fan_in')))
 
 
@@ -301,6 +353,8 @@ def orthogonal_(tensor, gain=1.0):
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape "
                          f"{tuple(tensor.shape)}")
+    if _nothing_to_draw(tensor, 'orthogonal_'):
+        return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = backend.normal((max(rows, cols), min(rows, cols)), dtype=numpy.float64, device='cpu')

@@ -101,3 +101,35 @@ def test_init_by_name():
         assert init.get(name) is fn
     with pytest.raises(ValueError, match='unknown initializer'):
         init.get('he')
+
+
+def _phi(x):
+    return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+
+def _cdf(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+def test_trunc_normal_in_a_tail_has_the_truncated_mean_and_finishes():
+    # E[Z | 2 <= Z <= 3] = (φ(2) - φ(3)) / (Φ(3) - Φ(2)) ≈ 2.316; [a, b] holds 2.1% of the mass
+    w = init.trunc_normal_(minidl.empty(200_000, dtype=minidl.float64), a=2.0, b=3.0)
+    assert float(w.min()) >= 2.0 and float(w.max()) <= 3.0
+    expected = (_phi(2) - _phi(3)) / (_cdf(3) - _cdf(2))
+    assert float(w.mean()) == pytest.approx(expected, abs=3e-3)
+
+
+def test_trunc_normal_refuses_bounds_with_almost_no_mass():
+    with pytest.raises(ValueError, match=r"trunc_normal_: \[a, b\] = \[6.0, 7.0\] holds only 9.9e-10"):
+        init.trunc_normal_(minidl.empty(1000), a=6.0, b=7.0)
+    with pytest.raises(ValueError, match='std > 0'):
+        init.trunc_normal_(minidl.empty(10), std=0.0)
+
+
+@pytest.mark.parametrize('fn', [init.xavier_uniform_, init.xavier_normal_, init.kaiming_uniform_,
+                                init.kaiming_normal_, init.lecun_uniform_, init.lecun_normal_, init.orthogonal_])
+@pytest.mark.parametrize('shape', [(3, 0), (0, 3), (0, 0), (4, 0, 3, 3)])
+def test_zero_element_weights_are_left_alone_with_a_warning(fn, shape):
+    w = minidl.empty(*shape)
+    with pytest.warns(UserWarning, match='zero-element tensor is a no-op'):
+        assert fn(w) is w
