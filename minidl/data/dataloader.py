@@ -7,10 +7,12 @@ is dropped when ``drop_last=True``. So ``len(loader)`` is ``ceil(n / batch_size)
 
 A batch is gathered by ``dataset.gather(indices)``: for array-backed datasets
 (:class:`TensorDataset`, and :class:`Subset` s of one) that is one fancy index per array, no
-Python loop over samples. With ``collate_fn`` the loader instead calls
-``collate_fn([dataset[i] for i in indices])``. Each array of the batch becomes a Tensor on
-the current device (:func:`minidl.get_device`); ``transform`` then acts on the first one,
-the inputs (labels are never transformed).
+Python loop over samples; any other dataset (a list of samples too) is read sample by sample
+and collated by :func:`default_collate`. With ``collate_fn`` the loader instead calls
+``collate_fn([dataset[i] for i in indices])``. Each array of the batch (each field of a
+tuple, each value of a dict) becomes a Tensor on the current device
+(:func:`minidl.get_device`); a list of strings stays a list. ``transform`` then acts on the
+first field, the inputs (labels are never transformed).
 
 Shuffling: with an integer ``seed`` the loader owns a generator
 ``numpy.random.Generator(PCG64(seed))``, made once when the loader is built; each epoch draws
@@ -28,11 +30,13 @@ Example:
     >>> sorted(int(i) for x, y in loader for i in y.numpy())
     [0, 1, 2, 3, 4]
 """
+import numbers
+
 import numpy
 
 from .. import backend
 from ..autograd.tensor import Tensor
-from .dataset import make_generator
+from .dataset import gather, make_generator
 
 
 class DataLoader:
@@ -40,8 +44,9 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, transform=None,
                  collate_fn=None, seed=None):
-        if int(batch_size) < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r} "
+                             "(minidl's loader always makes batches)")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -64,7 +69,12 @@ class DataLoader:
         if self.collate_fn is not None:
             batch = self.collate_fn([self.dataset[int(i)] for i in indices])
         else:
-            batch = self.dataset.gather(indices)
+            batch = gather(self.dataset, indices)
+        if isinstance(batch, dict):
+            if self.transform is not None:
+                raise TypeError("DataLoader: transform acts on the first field of a tuple batch; these "
+                                "samples are dicts, so transform them in the dataset or a collate_fn")
+            return {key: _to_tensor(field) for key, field in batch.items()}
         single = not isinstance(batch, (tuple, list))
         fields = [_to_tensor(field) for field in ((batch,) if single else batch)]
         if self.transform is not None:
@@ -73,7 +83,10 @@ class DataLoader:
 
 
 def _to_tensor(field):
-    """A Tensor on the current device holding ``field`` (moved there if needed, not copied)."""
+    """A Tensor on the current device holding ``field`` (moved there if needed, not copied);
+    a list of strings (names, captions) is kept as it is."""
+    if isinstance(field, list) and field and isinstance(field[0], str):
+        return field
     if isinstance(field, Tensor):
         field = field.data
     if not hasattr(field, 'shape'):

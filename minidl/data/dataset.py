@@ -1,9 +1,10 @@
 """Datasets: indexable collections of samples, and ways to split them.
 
 A :class:`Dataset` answers ``len(ds)`` and ``ds[i]`` (one sample, usually a tuple such as
-``(image, label)``). An *array-backed* dataset also answers ``ds.gather(indices)``: a whole
-batch at once, by one fancy index per array, with no Python loop over samples. The
-:class:`~minidl.data.DataLoader` uses ``gather`` whenever it can.
+``(image, label)``); so does a plain Python list of samples. An *array-backed* dataset also
+answers ``ds.gather(indices)``: a whole batch at once, by one fancy index per array, with no
+Python loop over samples. The :class:`~minidl.data.DataLoader` uses ``gather`` whenever it
+can (:func:`gather`).
 
 Randomness: a function or loader given an integer ``seed`` draws from its own
 ``numpy.random.Generator(PCG64(seed))``, so its result does not depend on (and does not
@@ -55,18 +56,34 @@ class Dataset:
         return default_collate([self[int(i)] for i in indices])
 
 
+def gather(dataset, indices):
+    """The samples of ``dataset`` at ``indices`` as one batch: ``dataset.gather`` where the
+    dataset has it, else :func:`default_collate` of the samples one by one (any object with
+    ``__len__`` and ``__getitem__``, a list of tuples included)."""
+    if hasattr(dataset, 'gather'):
+        return dataset.gather(indices)
+    return default_collate([dataset[int(i)] for i in indices])
+
+
 def default_collate(samples):
-    """Stack a list of samples into a batch: tuples field by field, arrays along a new axis 0.
+    """Stack a list of samples into a batch: tuples field by field, dicts key by key, arrays
+    and numbers along a new axis 0; strings stay a list (as in PyTorch).
 
     Example:
         >>> import numpy as np
         >>> x, y = default_collate([(np.zeros(2), 1), (np.ones(2), 0)])
         >>> x.shape, y
         ((2, 2), array([1, 0]))
+        >>> default_collate([{'id': 'a', 'y': 1}, {'id': 'b', 'y': 0}])
+        {'id': ['a', 'b'], 'y': array([1, 0])}
     """
     first = samples[0]
     if isinstance(first, (tuple, list)):
         return tuple(default_collate([s[k] for s in samples]) for k in range(len(first)))
+    if isinstance(first, dict):
+        return {key: default_collate([s[key] for s in samples]) for key in first}
+    if isinstance(first, str):
+        return list(samples)
     if isinstance(first, Tensor):
         samples = [s.data for s in samples]
     xp = backend.get_array_module(*samples)
@@ -122,10 +139,12 @@ class Subset(Dataset):
         return len(self.indices)
 
     def __getitem__(self, index):
+        if isinstance(index, list):                   # several samples, as PyTorch's Subset allows
+            return self.dataset[[int(i) for i in self.indices[index]]]
         return self.dataset[int(self.indices[index])]
 
     def gather(self, indices):
-        return self.dataset.gather(self.indices[numpy.asarray(indices)])
+        return gather(self.dataset, self.indices[numpy.asarray(indices)])
 
 
 def _split_lengths(n, lengths, caller):

@@ -108,5 +108,31 @@ def test_random_split_lengths_and_fractions():
 def test_errors():
     with pytest.raises(ValueError, match='same length'):
         TensorDataset(numpy.zeros(3), numpy.zeros(4))
-    with pytest.raises(ValueError, match='batch_size'):
-        DataLoader(_dataset(), batch_size=0)
+    for bad in (0, -1, 2.5, True, '3', None):           # 2.5 used to become 2, True 1, '3' 3
+        with pytest.raises(ValueError, match='DataLoader: batch_size must be a positive integer'):
+            DataLoader(_dataset(), batch_size=bad)
+    assert len(DataLoader(_dataset(6), batch_size=numpy.int64(4))) == 2
+
+
+def test_a_list_of_samples_is_a_dataset_and_a_subset_of_one_too():
+    samples = [(numpy.full(2, float(i)), i) for i in range(5)]
+    x, y = next(iter(DataLoader(samples, batch_size=3)))
+    assert x.shape == (3, 2) and y.tolist() == [0, 1, 2]
+    x, y = next(iter(DataLoader(Subset(samples, [4, 0]), batch_size=2)))
+    assert x.tolist() == [[4.0, 4.0], [0.0, 0.0]] and y.tolist() == [4, 0]
+
+
+def test_dict_samples_are_collated_key_by_key_and_strings_stay_strings():
+    samples = [{'image': numpy.full(2, float(i)), 'label': i, 'name': f"n{i}"} for i in range(4)]
+    batch = next(iter(DataLoader(samples, batch_size=3)))
+    assert sorted(batch) == ['image', 'label', 'name']
+    assert batch['image'].shape == (3, 2) and batch['label'].tolist() == [0, 1, 2]
+    assert batch['name'] == ['n0', 'n1', 'n2']
+    with pytest.raises(TypeError, match='DataLoader: transform acts on the first field of a tuple'):
+        next(iter(DataLoader(samples, batch_size=3, transform=lambda x: x)))
+
+
+def test_subset_takes_a_list_of_indices():
+    sub = Subset(TensorDataset(numpy.arange(10) * 10), [9, 0, 4])
+    values, = sub[[0, 2]]
+    assert values.tolist() == [90, 40]
