@@ -207,3 +207,22 @@ def test_argument_errors():
         T.Normalize([0.5], [0.5])(_images(c=3))
     with pytest.raises(ValueError, match='RandomCrop: crop'):
         T.RandomCrop(12, padding=2)(_images())
+
+
+def test_random_erasing_takes_one_value_per_channel():
+    images = numpy.zeros((2, 3, 4, 4), dtype=numpy.float32)
+    out = T.RandomErasing(p=1.0, scale=(0.25, 0.25), ratio=(1, 1), value=[0.1, 0.2, 0.3])(images).numpy()
+    for c, v in enumerate([0.1, 0.2, 0.3]):                       # a 2x2 square of v in channel c
+        assert numpy.count_nonzero(out[:, c] == numpy.float32(v)) == 2 * 4 and out[:, c].max() == numpy.float32(v)
+    with pytest.raises(ValueError, match='RandomErasing: 2 values for images of 3 channels'):
+        T.RandomErasing(p=1.0, value=[0.1, 0.2])(images)
+    with pytest.raises(ValueError, match='RandomErasing: value must be a number or one number per channel'):
+        T.RandomErasing(value=[[0.1]])
+
+
+def test_bad_padding_and_interpolation_are_refused_when_the_transform_is_built():
+    for bad in (-1, 1.5):
+        with pytest.raises(ValueError, match='RandomCrop: padding must be an integer >= 0'):
+            T.RandomCrop(3, padding=bad)
+    with pytest.raises(ValueError, match="RandomResizedCrop: interpolation must be 'bilinear' or 'nearest'"):
+        T.RandomResizedCrop(4, interpolation="bicubic")

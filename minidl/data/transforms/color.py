@@ -101,8 +101,9 @@ class RandomErasing(Transform):
 
     With probability p per image, a rectangle of area fraction a ~ U(scale) and aspect ratio
     r ~ logU(ratio), h = round(sqrt(a H W / r)), w = round(sqrt(a H W r)) (clipped to the
-    image), at a uniform position where it fits, is set to ``value`` in every channel:
-    out[n, c, i, j] = value if top <= i < top + h and left <= j < left + w, else in[n, c, i, j].
+    image), at a uniform position where it fits, is set to ``value`` (one number for every
+    channel, or one per channel, as in torchvision):
+    out[n, c, i, j] = value_c if top <= i < top + h and left <= j < left + w, else in[n, c, i, j].
 
     Example:
         >>> import numpy as np
@@ -112,7 +113,10 @@ class RandomErasing(Transform):
     """
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0):
-        self.p, self.value = p, value
+        self.value = numpy.asarray(value, dtype=numpy.float64)
+        if self.value.ndim > 1 or self.value.size == 0:
+            raise ValueError(f"RandomErasing: value must be a number or one number per channel, got {value!r}")
+        self.p = p
         self.scale = symmetric_range(scale, 'RandomErasing(scale)')
         self.ratio = symmetric_range(ratio, 'RandomErasing(ratio)')
 
@@ -130,7 +134,13 @@ class RandomErasing(Transform):
         inside = ((rows >= top[:, None, None]) & (rows < (top + h)[:, None, None])
                   & (cols >= left[:, None, None]) & (cols < (left + w)[:, None, None]))
         erase = inside & coin(n, self.p, images)[:, None, None]
-        return xp.where(erase[:, None], images.dtype.type(self.value), images)
+        value = xp.asarray(self.value, dtype=images.dtype)
+        if value.ndim == 1:                             # one per channel
+            if value.size != images.shape[1]:
+                raise ValueError(f"RandomErasing: {value.size} values for images of {images.shape[1]} "
+                                 f"channels (shape {images.shape})")
+            value = value.reshape(1, -1, 1, 1)
+        return xp.where(erase[:, None], value, images)
 
 
 class Normalize(Transform):

@@ -4,9 +4,11 @@ Coordinates as in :mod:`~minidl.data.transforms.warp`: pixel (i, j) sits at x = 
 y pointing down, centre c = ((W - 1) / 2, (H - 1) / 2). Each docstring gives the map from an
 output pixel to the input point it reads. Every image of a batch gets its own parameters.
 """
+import numbers
+
 from ... import backend
 from .base import Transform, coin, integers_upto, log_uniform, pair, symmetric_range, uniform
-from .warp import affine_inverse, warp_affine
+from .warp import affine_inverse, check_interpolation, warp_affine
 
 
 class _RandomFlip(Transform):
@@ -80,9 +82,7 @@ class RandomAffine(Transform):
         else:                                                      # phi_x only
             shear = (shear, 0.0)
         self.shear = tuple(symmetric_range(v, f'{name}(shear)') for v in shear)
-        if interpolation not in ('bilinear', 'nearest'):
-            raise ValueError(f"{name}: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
-        self.interpolation, self.fill = interpolation, fill
+        self.interpolation, self.fill = check_interpolation(interpolation, name), fill
 
     def apply(self, images):
         xp = backend.get_array_module(images)
@@ -127,6 +127,8 @@ class RandomCrop(Transform):
     """
 
     def __init__(self, size, padding=0, fill=0.0):
+        if not isinstance(padding, numbers.Integral) or padding < 0:
+            raise ValueError(f"RandomCrop: padding must be an integer >= 0, got {padding!r}")
         self.size, self.padding, self.fill = pair(size, 'RandomCrop'), int(padding), fill
 
     def apply(self, images):
@@ -184,7 +186,7 @@ class RandomResizedCrop(Transform):
         self.ratio = symmetric_range(ratio, 'RandomResizedCrop(ratio)')
         if not 0 < self.scale[0] <= self.scale[1] <= 1 or self.ratio[0] <= 0:
             raise ValueError(f"RandomResizedCrop: need 0 < scale <= 1 and ratio > 0, got {scale}, {ratio}")
-        self.interpolation = interpolation
+        self.interpolation = check_interpolation(interpolation, 'RandomResizedCrop')
 
     def apply(self, images):
         xp = backend.get_array_module(images)

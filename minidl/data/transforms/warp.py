@@ -15,6 +15,16 @@ centre c: ``p_out = c + t + A (p_in - c)`` with ``A = s R(theta) Sh``, so
 from ... import backend
 
 
+INTERPOLATIONS = ('bilinear', 'nearest')
+
+
+def check_interpolation(interpolation, name):
+    """``interpolation`` if it is one of INTERPOLATIONS, else a ValueError naming ``name``."""
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"{name}: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+    return interpolation
+
+
 def sample(images, rows, cols, fill):
     """``images[n, c, rows[n], cols[n]]`` for integer-valued arrays rows, cols broadcasting to
     (N, Ho, Wo); positions outside the image read ``fill``. One flat gather for the batch."""
@@ -64,8 +74,7 @@ def warp_affine(images, inverse, out_size=None, interpolation='bilinear', fill=0
     # END SOLUTION
     if interpolation == 'nearest':
         return sample(images, xp.floor(y + 0.5), xp.floor(x + 0.5), fill)
-    if interpolation != 'bilinear':
-        raise ValueError(f"warp_affine: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+    check_interpolation(interpolation, 'warp_affine')
     # BEGIN SOLUTION
     x0, y0 = xp.floor(x), xp.floor(y)
     fx, fy = (x - x0).astype(images.dtype)[:, None], (y - y0).astype(images.dtype)[:, None]
