@@ -1,4 +1,6 @@
 """Small helpers shared by the op families: dimension arguments, broadcasting, dtypes."""
+import numpy
+
 from ..backend import get_default_dtype
 
 
@@ -8,6 +10,20 @@ def floating(x):
     softmax, ...) compute an integer tensor this way, as PyTorch does, instead of in NumPy's
     float64 or, worse, cast back to integers."""
     return x if x.dtype.kind in 'fc' else x.astype(get_default_dtype())
+
+
+def promoted(a, b):
+    """The operands of a binary op, with PyTorch's rule where NumPy's differs: an integer (or
+    bool) array meeting a floating one takes the floating one's dtype. An int64 array times
+    a float32 one is float32, where NumPy would widen both to float64. Only the arrays that
+    NumPy would widen are converted (a bool mask times float32 is float32 either way). The
+    ops call it only when the dtypes differ, so that the common case costs one comparison."""
+    if a.dtype is b.dtype or (a.dtype.kind in 'fc') == (b.dtype.kind in 'fc'):
+        return a, b
+    target = a.dtype if a.dtype.kind in 'fc' else b.dtype
+    if numpy.result_type(a.dtype, b.dtype) == target:
+        return a, b
+    return a.astype(target, copy=False), b.astype(target, copy=False)
 
 
 def normalize_dims(dim, ndim, op):

@@ -8,7 +8,7 @@ import numbers
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from ._util import broadcast_shape, floating
+from ._util import broadcast_shape, floating, promoted
 from .reduction import sum_to_shape
 
 
@@ -22,6 +22,8 @@ class Add(_Binary):
     symbol = '+'
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
         return a + b
 
     def backward(self, gy):
@@ -34,6 +36,8 @@ class Sub(_Binary):
     symbol = '-'
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
         return a - b
 
     def backward(self, gy):
@@ -47,6 +51,8 @@ class Mul(_Binary):
     symbol = '*'
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
         self.save_for_backward(a, b)
         return a * b
 
@@ -64,9 +70,11 @@ class Div(_Binary):
     symbol = '/'
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         if a.dtype.kind in 'iub' and b.dtype.kind in 'iub':   # true division, as in PyTorch
-            a = a.astype('float32')
+            a, b = floating(a), floating(b)
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
+        self.save_for_backward(a, b)
         return a / b
 
     def backward(self, gy):
@@ -88,6 +96,8 @@ class Pow(_Binary):
     symbol = '**'
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
         y = a ** b
         self.save_for_backward(a, b, y)
         return y
@@ -220,6 +230,8 @@ class Maximum(_Binary):
     symbol = 'maximum'
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
         xp = get_array_module(a, b)
         y = xp.maximum(a, b)
         self.share_a = (a > b) + 0.5 * (a == b)
@@ -235,6 +247,8 @@ class Minimum(_Binary):
     symbol = 'minimum'
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
         xp = get_array_module(a, b)
         y = xp.minimum(a, b)
         self.share_a = (a < b) + 0.5 * (a == b)
@@ -253,6 +267,8 @@ class Where(_Binary):
         self.cond = cond
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promoted(a, b)
         return get_array_module(a, b).where(self.cond, a, b)
 
     def backward(self, gy):

@@ -75,7 +75,9 @@ def _without_graph_shortcut(op, array_op):
     on 1-element tensors where the array operation and a new Tensor cost 0.8
     (``benchmarks/NOTES.md``, eighth pass). Everything else takes the full path: a Python
     number or an array as an operand, mixed devices, anomaly detection, shapes that do not
-    broadcast (``op`` explains them), a 0-d result that NumPy hands back as a scalar.
+    broadcast (``op`` explains them), a 0-d result that NumPy hands back as a scalar, a result
+    of neither operand's dtype (NumPy widens int64 with float32 to float64, the op keeps
+    float32: ``_util.promoted``).
     """
     @functools.wraps(op)
     def _operator(self, other):
@@ -86,7 +88,7 @@ def _without_graph_shortcut(op, array_op):
                     y = array_op(a, b)
                 except ValueError:
                     return op(self, other)
-                if type(y) is type(a):
+                if type(y) is type(a) and (y.dtype is a.dtype or y.dtype is b.dtype):
                     return Tensor(y)
         return op(self, other)
     return _operator

@@ -139,7 +139,8 @@ def test_comparisons_return_bool_tensors_and_name_bad_shapes():
 SHORTCUT_OPERANDS = [
     (numpy.float32, (3, 4), numpy.float32, (4,)),
     (numpy.float64, (2, 1), numpy.float32, (1, 3)),       # promotion: float64
-    (numpy.int64, (3,), numpy.float32, (3,)),
+    (numpy.int8, (3,), numpy.float32, (3,)),                # float32 in NumPy and PyTorch alike
+    (numpy.bool_, (3,), numpy.float32, (3,)),               # a mask: float32
     (numpy.bool_, (2, 2), numpy.bool_, (2, 2)),            # bool + bool is logical or, as in NumPy
 ]
 
@@ -171,8 +172,10 @@ def test_operators_without_a_graph_take_the_array_shortcut_with_the_same_result(
 def test_operators_without_a_graph_keep_the_full_path_where_it_matters():
     """The shortcut hands over to the op for what only the op does: name the op and shapes
     that do not broadcast, keep 0-d results 0-d arrays, take Python numbers, check for
-    non-finite results under anomaly detection."""
+    non-finite results under anomaly detection, keep float32 where NumPy would widen it."""
     with minidl.no_grad():
+        mixed = minidl.tensor([1, 2]) * minidl.tensor([0.5, 0.25])       # NumPy: float64
+        assert mixed.dtype == numpy.float32 and mixed.tolist() == [0.5, 0.5]
         with pytest.raises(ValueError, match=r"mul \(\*\): shapes \(2, 3\) and \(4,\)"):
             minidl.ones(2, 3) * minidl.ones(4)
         product = minidl.tensor(2.0) * minidl.tensor(3.0)
@@ -195,3 +198,17 @@ def test_pow_gradients_at_a_zero_base_are_zero_where_the_derivative_is():
     a.grad = None
     (a ** 3).sum().backward()                                  # elsewhere the formula as before: 3a²
     numpy.testing.assert_array_equal(a.grad.numpy(), [0.0, 12.0])
+
+
+@pytest.mark.parametrize('op', ['__add__', '__sub__', '__mul__', '__truediv__', '__pow__', 'maximum', 'minimum'])
+def test_integers_meeting_floats_take_the_float_dtype_as_in_pytorch(op):
+    ints, floats = minidl.tensor([1, 2, 3]), minidl.tensor([0.5, 2.0, 1.5])
+    for a, b in ((ints, floats), (floats, ints)):
+        y = getattr(minidl, op)(a, b) if op in ('maximum', 'minimum') else getattr(a, op)(b)
+        expected = getattr(numpy, op)(a.numpy(), b.numpy()) if op in ('maximum', 'minimum') \
+            else getattr(a.numpy().astype(numpy.float64), op)(b.numpy())
+        assert y.dtype == numpy.float32                            # NumPy gives float64
+        numpy.testing.assert_allclose(y.numpy(), expected, rtol=1e-6)
+    assert (ints / ints).dtype == numpy.float32 and (ints / ints).tolist() == [1.0, 1.0, 1.0]
+    assert minidl.where(ints > 1, ints, floats).dtype == numpy.float32
+    assert (ints * minidl.tensor([1.0], dtype=minidl.float64)).dtype == numpy.float64
