@@ -226,12 +226,20 @@ def _extremum(cls, x, dim, keepdim, arg):
 
 
 def max(x, dim=None, keepdim=False):
-    """The largest value; with an int ``dim``, a (values, indices) pair as in PyTorch."""
+    """The largest value; with an int ``dim``, a (values, indices) pair as in PyTorch; with a
+    Tensor in place of ``dim``, the elementwise :func:`maximum` of the two."""
+    if isinstance(dim, Tensor):
+        from .arithmetic import maximum
+        return maximum(x, dim)
     return _extremum(Max, x, dim, keepdim, argmax)
 
 
 def min(x, dim=None, keepdim=False):
-    """The smallest value; with an int ``dim``, a (values, indices) pair as in PyTorch."""
+    """The smallest value; with an int ``dim``, a (values, indices) pair as in PyTorch; with a
+    Tensor in place of ``dim``, the elementwise :func:`minimum` of the two."""
+    if isinstance(dim, Tensor):
+        from .arithmetic import minimum
+        return minimum(x, dim)
     return _extremum(Min, x, dim, keepdim, argmin)
 
 
@@ -252,8 +260,10 @@ def logsumexp(x, dim=None, keepdim=False):
 
 def _arg(name, x, dim, keepdim):
     xp = get_array_module(x.data)
-    if dim is None:
-        return Tensor(xp.asarray(getattr(xp, name)(x.data)).astype('int64'))
+    if dim is None or x.ndim == 0:                 # (a 0-d tensor's one dim, 0 or -1, is itself)
+        normalize_dims(dim, x.ndim, name)
+        index = xp.asarray(getattr(xp, name)(x.data)).astype('int64')
+        return Tensor(index.reshape((1,) * x.ndim) if keepdim else index)
     axis, = normalize_dims(dim, x.ndim, name)
     return Tensor(getattr(xp, name)(x.data, axis=axis, keepdims=keepdim).astype('int64'))
 

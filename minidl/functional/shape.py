@@ -77,6 +77,9 @@ class Expand(Function):
         lead = len(self.shape) - x.ndim
         if lead < 0:
             raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dimensions {self.shape}")
+        if -1 in self.shape[:lead]:
+            raise ValueError(f"expand: -1 keeps an existing dimension, but {self.shape} puts it at a new "
+                             f"leading one of shape {x.shape}")
         shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(self.shape))
         for i, n in enumerate(x.shape):
             if n != 1 and n != shape[lead + i]:
@@ -178,13 +181,10 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def squeeze(x, dim=None):
-    """Remove axes of size 1 (all of them, or only ``dim``)."""
-    if dim is None:
-        return x.reshape(tuple(n for n in x.shape if n != 1))
-    axis, = normalize_dims(dim, x.ndim, 'squeeze')
-    if x.shape[axis] != 1:
-        return x
-    return x.reshape(x.shape[:axis] + x.shape[axis + 1:])
+    """Remove axes of size 1: all of them, or those of ``dim`` (an int or a tuple) that have
+    size 1 (others are kept, as in PyTorch)."""
+    axes = range(x.ndim) if dim is None else normalize_dims(dim, x.ndim, 'squeeze')
+    return x.reshape(tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))
 
 
 def unsqueeze(x, dim):

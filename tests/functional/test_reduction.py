@@ -137,3 +137,21 @@ def test_unbiased_variance_of_one_value_is_nan_with_nan_gradients():
         y = x.var(dim=0)                                   # n - 1 = 0 values to divide by
         y.sum().backward()
     assert numpy.isnan(y.numpy()).all() and numpy.isnan(x.grad.numpy()).all()
+
+
+def test_argmax_keepdim_without_dim_and_reductions_of_a_0d_tensor_over_its_dim():
+    x = minidl.tensor([[1.0, 7.0, 3.0], [4.0, 0.0, 2.0]])
+    index = minidl.argmax(x, keepdim=True)
+    assert index.shape == (1, 1) and index.item() == 1
+    scalar = minidl.tensor(3.0, requires_grad=True)
+    assert scalar.argmax(0).item() == 0 and scalar.argmin(-1).item() == 0
+    values, indices = scalar.max(0)
+    values.backward()
+    assert values.item() == 3.0 and indices.item() == 0 and scalar.grad.item() == 1.0
+    with pytest.raises(IndexError, match='argmax: dim 1 is out of range'):
+        scalar.argmax(1)
+
+
+def test_max_and_min_of_two_tensors_are_elementwise():
+    a, b = minidl.tensor([1.0, 5.0]), minidl.tensor([3.0, 2.0])
+    assert minidl.max(a, b).tolist() == [3.0, 5.0] and minidl.min(a, b).tolist() == [1.0, 2.0]

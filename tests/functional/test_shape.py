@@ -71,3 +71,15 @@ def test_permute_and_reshape_on_generated_shapes(shape, data):
     weights = numpy.arange(y.shape[0], dtype=numpy.float64)
     (y * minidl.tensor(weights)).sum().backward()
     assert numpy.array_equal(x.grad.numpy().transpose(dims).reshape(-1), weights)
+
+
+def test_squeeze_takes_a_tuple_of_dims_and_keeps_those_that_are_not_1():
+    x = minidl.zeros(1, 3, 1)
+    assert x.squeeze((0, 2)).shape == (3,) and x.squeeze((0, 1)).shape == (3, 1)
+    assert minidl.tensor(2.0).squeeze(0).shape == ()                  # a 0-d tensor's dim 0 is itself
+
+
+def test_expand_refuses_minus_one_for_a_new_dimension():
+    with pytest.raises(ValueError, match=r'expand: -1 keeps an existing dimension, but \(-1, 3, 4\)'):
+        minidl.ones(3, 1).expand(-1, 3, 4)                           # it used to give shape (1, 3, 4)
+    assert minidl.ones(3, 1).expand(2, -1, 4).shape == (2, 3, 4)
