@@ -9,7 +9,7 @@ Backward passes use Tensor ops, so every activation can be differentiated twice.
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ._util import floating
-from .arithmetic import clamp, where
+from .arithmetic import Clamp, where
 from .reduction import sum_to_shape
 
 
@@ -429,12 +429,26 @@ def log_softmax(x, dim):
     return LogSoftmax(dim)(x)
 
 
+class Hardtanh(Clamp):
+    """y = x clipped to [min_val, max_val];   dL/dx = dL/dy strictly inside, 0 elsewhere.
+
+    The same values as ``clamp``, but at the bounds themselves the gradient is 0, where
+    clamp passes it: the two conventions of PyTorch's hardtanh and clamp (both valid
+    subgradients, the function having a kink there).
+    """
+
+    def forward(self, x):
+        y = super().forward(x)
+        self.inside &= (x != self.min) & (x != self.max)
+        return y
+
+
 def hardtanh(x, min_val=-1.0, max_val=1.0):
-    """x clipped to [min_val, max_val] (``clamp``: gradient 1 inside, 0 outside).
+    """x clipped to [min_val, max_val] (gradient 1 strictly inside, 0 elsewhere: Hardtanh).
 
     Example:
         >>> import minidl
         >>> minidl.functional.hardtanh(minidl.tensor([-3.0, 0.5, 3.0]))
         tensor([-1. ,  0.5,  1. ])
     """
-    return clamp(x, min_val, max_val)
+    return Hardtanh(min_val, max_val)(x)

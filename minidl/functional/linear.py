@@ -60,4 +60,7 @@ def linear(x, weight, bias=None):
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of shape "
                          f"{tuple(weight.shape)}: expected (*, {weight.shape[-1]})")
+    if bias is not None and tuple(bias.shape) != weight.shape[:1]:
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} for a weight of shape "
+                         f"{tuple(weight.shape)}: expected ({weight.shape[0]},), one per output")
     return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)

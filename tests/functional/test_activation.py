@@ -126,3 +126,12 @@ def test_clamp_of_integers_with_float_bounds_is_float_and_stays_integer_with_int
     assert y.dtype == numpy.float32 and y.tolist() == [0.5, 1.0, 2.5]
     z = x.clamp(0, 2)
     assert z.dtype == x.dtype and z.tolist() == [0, 1, 2]
+
+
+def test_hardtanh_gradient_is_zero_at_its_bounds_where_clamp_passes_it():
+    x = minidl.tensor([-1.0, 1.0, 0.5, 2.0, -3.0], requires_grad=True)
+    F.hardtanh(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    x.grad = None
+    x.clamp(-1.0, 1.0).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]

@@ -35,3 +35,9 @@ def test_equals_matmul_plus_bias_and_its_gradients():
 def test_shape_mismatch_is_named():
     with pytest.raises(ValueError, match=r'linear: input of shape \(2, 5\) does not fit a weight of shape \(3, 4\)'):
         F.linear(minidl.ones(2, 5), minidl.ones(3, 4))
+
+
+def test_linear_refuses_a_bias_that_is_not_one_per_output():
+    x, w = minidl.ones(4, 3), minidl.ones(2, 3)
+    with pytest.raises(ValueError, match=r'linear: bias of shape \(4, 2\) for a weight of shape \(2, 3\): expected \(2,\)'):
+        minidl.nn.functional.linear(x, w, minidl.ones(4, 2))     # its forward ran, its backward failed
