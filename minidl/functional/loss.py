@@ -311,7 +311,8 @@ def _reduce_kept(loss, keep, reduction, op):
 
 def nll_loss(input, target, ignore_index=-100, reduction='mean'):
     """Negative log-likelihood: l_n = -input[n, target_n] for log-probabilities ``input``
-    (N, C) or (N, C, d1, ...) and integer ``target`` (N,) or (N, d1, ...). Elements whose
+    (N, C) or (N, C, d1, ...) and integer ``target`` (N,) or (N, d1, ...), or one unbatched
+    sample (C,) and a 0-d target. Elements whose
     target is ``ignore_index`` count as 0 and are left out of the mean.
 
     dl_n/dinput[n, c] = -1 if c = target_n, 0 otherwise.
@@ -323,6 +324,9 @@ def nll_loss(input, target, ignore_index=-100, reduction='mean'):
         tensor(0.375)
     """
     _check_ignore_index(ignore_index, 'nll_loss')
+    if input.ndim == 1 and isinstance(target, Tensor):          # one unbatched sample (C,)
+        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), ignore_index, reduction)
+        return loss.squeeze(0) if reduction == 'none' else loss
     loss, keep = _pick(input, target, ignore_index, 'nll_loss')
     return _reduce_kept(loss, keep, reduction, 'nll_loss')
 
@@ -435,7 +439,7 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
     logits (N, C) and integer targets, and as nll_loss(log_softmax(x)) otherwise.
 
     ``target`` is either integer classes, shape (N,) or (N, d1, ...), or class probabilities
-    q of the input's shape, giving l_n = -Σ_c q_c log softmax(x_n)_c. ``label_smoothing`` ε
+    q of the input's shape (an unbatched input (C,) takes a 0-d class or probabilities (C,)), giving l_n = -Σ_c q_c log softmax(x_n)_c. ``label_smoothing`` ε
     mixes the target with the uniform distribution: q ← (1 - ε) q + ε / C (Szegedy et al.,
     "Rethinking the Inception Architecture", CVPR 2016). ``ignore_index`` applies to integer
     targets.
@@ -452,6 +456,9 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     _check_ignore_index(ignore_index, 'cross_entropy')
+    if input.ndim == 1 and isinstance(target, Tensor):          # one unbatched sample (C,)
+        loss = cross_entropy(input.unsqueeze(0), target.unsqueeze(0), ignore_index, reduction, label_smoothing)
+        return loss.squeeze(0) if reduction == 'none' else loss
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got "
                          f"{tuple(input.shape)}")

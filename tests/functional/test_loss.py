@@ -249,3 +249,16 @@ def test_ignore_index_must_be_an_integer(ignore_index):
 def test_binary_cross_entropy_refuses_nan_probabilities():
     with pytest.raises(ValueError, match=r"binary_cross_entropy: .* got values in \[nan, nan\]"):
         F.binary_cross_entropy(minidl.tensor([float('nan'), 0.5]), minidl.tensor([1.0, 0.0]))
+
+
+def test_one_unbatched_sample_is_a_batch_of_one():
+    logits = minidl.tensor([2.0, 0.0, -1.0], requires_grad=True)
+    loss = F.cross_entropy(logits, minidl.tensor(0))
+    expected = math.log(math.exp(2) + 1 + math.exp(-1)) - 2.0        # logsumexp(x) - x[0]
+    assert loss.shape == () and loss.item() == pytest.approx(expected, rel=1e-6)
+    loss.backward()
+    softmax = numpy.exp([2.0, 0.0, -1.0]) / numpy.exp([2.0, 0.0, -1.0]).sum()
+    numpy.testing.assert_allclose(logits.grad.numpy(), softmax - [1, 0, 0], rtol=1e-5)
+    assert F.cross_entropy(logits, minidl.tensor(0), reduction='none').shape == ()
+    assert F.cross_entropy(logits, minidl.tensor([1.0, 0.0, 0.0])).item() == pytest.approx(expected, rel=1e-6)
+    assert F.nll_loss(logits, minidl.tensor(2)).item() == 1.0
