@@ -439,10 +439,10 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
     logits (N, C) and integer targets, and as nll_loss(log_softmax(x)) otherwise.
 
     ``target`` is either integer classes, shape (N,) or (N, d1, ...), or class probabilities
-    q of the input's shape (an unbatched input (C,) takes a 0-d class or probabilities (C,)), giving l_n = -Σ_c q_c log softmax(x_n)_c. ``label_smoothing`` ε
-    mixes the target with the uniform distribution: q ← (1 - ε) q + ε / C (Szegedy et al.,
-    "Rethinking the Inception Architecture", CVPR 2016). ``ignore_index`` applies to integer
-    targets.
+    q of the input's shape, giving l_n = -Σ_c q_c log softmax(x_n)_c; an unbatched input (C,)
+    takes a 0-d class or probabilities (C,). ``label_smoothing`` ε mixes the target with the
+    uniform distribution: q ← (1 - ε) q + ε / C (Szegedy et al., "Rethinking the Inception
+    Architecture", CVPR 2016). ``ignore_index`` applies to integer targets.
 
     Example:
         >>> import minidl

@@ -134,9 +134,10 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """Fill with N(mean, std²) conditioned on [a, b] (absolute bounds, as in PyTorch), by
     rejection sampling: samples of N(mean, std²) outside [a, b] are thrown away and more are
     drawn. A fraction p of the normal's mass lies in [a, b], so each round draws about
-    (values still missing) / p samples, and two or three rounds fill the tensor. Bounds that
-    hold less than ``_LEAST_MASS`` (0.1%) of the mass, such as [3σ, 4σ] away from the mean,
-    raise a ValueError: rejection would draw over a thousand samples per value kept.
+    (values still missing) / p samples, and a few rounds fill the tensor (more where a
+    round's draw reaches its cap, ``_MOST_DRAWN``). Bounds that hold less than
+    ``_LEAST_MASS`` (0.1%) of the mass, such as [4σ, 5σ] away from the mean (3·10⁻⁵), raise
+    a ValueError: rejection would draw over a thousand samples per value kept.
 
     The variance is then below std² (for a = -2σ, b = 2σ it is about 0.774·std²).
 

@@ -39,5 +39,6 @@ def test_shape_mismatch_is_named():
 
 def test_linear_refuses_a_bias_that_is_not_one_per_output():
     x, w = minidl.ones(4, 3), minidl.ones(2, 3)
-    with pytest.raises(ValueError, match=r'linear: bias of shape \(4, 2\) for a weight of shape \(2, 3\): expected \(2,\)'):
+    expected = r'linear: bias of shape \(4, 2\) for a weight of shape \(2, 3\): expected \(2,\)'
+    with pytest.raises(ValueError, match=expected):
         minidl.nn.functional.linear(x, w, minidl.ones(4, 2))     # its forward ran, its backward failed
