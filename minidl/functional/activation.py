@@ -136,9 +136,10 @@ class PReLU(Function):
 
 
 def _channel_shape(x, w):
-    """The shape that lines up a per-channel w with axis 1 of x: (1, C, 1, ..., 1)."""
+    """The shape that lines up a per-channel w with axis 1 of x: (1, C, 1, ..., 1); for an x
+    without a channel axis (0-d or 1-d: w is then one shared slope), ones of x's rank."""
     if x.ndim < 2:
-        return (w.shape[0],) if x.ndim == 1 and w.shape[0] == 1 else w.shape
+        return (1,) * x.ndim
     return (1, w.shape[0]) + (1,) * (x.ndim - 2)
 
 

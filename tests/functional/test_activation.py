@@ -135,3 +135,11 @@ def test_hardtanh_gradient_is_zero_at_its_bounds_where_clamp_passes_it():
     x.grad = None
     x.clamp(-1.0, 1.0).sum().backward()
     assert x.grad.tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]
+
+
+def test_prelu_of_a_0d_input_is_0d():
+    x, w = minidl.tensor(-2.0, requires_grad=True), minidl.tensor([0.25], requires_grad=True)
+    y = F.prelu(x, w)
+    assert y.shape == () and y.item() == -0.5
+    y.backward()
+    assert x.grad.item() == 0.25 and w.grad.shape == (1,) and w.grad.item() == -2.0
