@@ -19,17 +19,9 @@ def is_grad_enabled():
     return _state['enabled']
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager (and decorator) that turns graph recording on or off.
-
-    Example:
-        >>> import minidl
-        >>> x = minidl.tensor([1.0], requires_grad=True)
-        >>> with minidl.set_grad_enabled(False):
-        ...     y = x * 2
-        >>> y.requires_grad
-        False
-    """
+class _GradMode(contextlib.ContextDecorator):
+    """A context manager and decorator that sets the recording mode inside its block and
+    restores the previous one after (re-entrant: a decorated function may call itself)."""
 
     def __init__(self, mode):
         self.mode = bool(mode)
@@ -45,7 +37,41 @@ class set_grad_enabled(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(set_grad_enabled):
+class set_grad_enabled(_GradMode):
+    """Turn graph recording on or off: at once when called as a function, as PyTorch's does
+    (``minidl.set_grad_enabled(False)``), or inside a ``with`` block or a decorated function,
+    restoring the previous mode after it.
+
+    Example:
+        >>> import minidl
+        >>> x = minidl.tensor([1.0], requires_grad=True)
+        >>> with minidl.set_grad_enabled(False):
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
+
+    def __init__(self, mode):
+        super().__init__(mode)
+        self._before = _state['enabled']            # the mode before this call switched it
+        _state['enabled'] = self.mode
+
+    def __enter__(self):
+        if self._before is not None:                # ``with set_grad_enabled(m):`` right after the call
+            self._previous.append(self._before)
+            self._before = None
+            return self
+        return super().__enter__()
+
+    def __call__(self, function):
+        """As a decorator: the mode applies inside each call only, so the switch made when
+        the decorator was built is undone."""
+        if self._before is not None:
+            _state['enabled'], self._before = self._before, None
+        return super().__call__(function)
+
+
+class no_grad(_GradMode):
     """Turn graph recording off inside a ``with`` block or a decorated function.
 
     Example:
@@ -61,7 +87,7 @@ class no_grad(set_grad_enabled):
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Turn graph recording back on (inside a ``no_grad`` block, for instance)."""
 
     def __init__(self):

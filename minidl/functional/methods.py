@@ -49,20 +49,62 @@ def _to(self, *args, dtype=None, device=None):
     return result
 
 
+_grad_state, _anomaly_state = grad_mode._state, anomaly._state      # read on the hot path
+
+
 def _setitem(self, key, value):
-    """In-place assignment into a tensor that is not part of a graph (``t[mask] = 0``)."""
-    if self.requires_grad:
-        raise RuntimeError("in-place assignment to a tensor that requires grad would break its "
-                           "gradient; build a new tensor instead (e.g. with minidl.where)")
+    """In-place assignment into a tensor that is not part of a graph (``t[mask] = 0``), or into
+    any tensor under ``no_grad`` (initializing or clipping a weight by hand).
+
+    minidl does not record in-place changes, so, while gradients are recorded, neither the
+    tensor nor the value may require grad: the change would be missing from the gradient."""
+    if _grad_state['enabled'] and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        raise RuntimeError("in-place assignment into a tensor, or of a value, that requires grad would "
+                           "break the gradient; build a new tensor instead (e.g. with minidl.where), "
+                           "or assign under minidl.no_grad() if no gradient should flow")
     value = value.data if isinstance(value, Tensor) else value
-    self.data[indexing._normalize_key(key, get_array_module(self.data))] = value
+    target = indexing._normalize_key(key, get_array_module(self.data))
+    try:
+        self.data[target] = value
+    except ValueError as error:
+        raise ValueError(f"setitem: cannot assign a value of shape {getattr(value, 'shape', ())} into "
+                         f"the selected part of a tensor of shape {self.shape} ({error})") from None
+
+
+def _in_place(op, ufunc, symbol):
+    """The operator ``x {symbol}= y``, which changes x itself, as in PyTorch, where no graph is
+    involved (under ``no_grad``, as in a hand-written update ``p -= lr * p.grad``, or on
+    tensors that need no gradient): the result is cast to x's dtype and must keep x's shape.
+
+    While gradients are recorded, minidl does not change a tensor of the graph in place (it
+    has no version counters to tell whether backward still needs the old values): a leaf
+    that requires grad refuses, as PyTorch's does, and any other tensor of a graph gets a new
+    tensor (``x = x + y``), which a second name for the old x does not see.
+    """
+    def _operator(self, other):
+        if _grad_state['enabled'] and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place operation "
+                                   f"({symbol}=); write the update under minidl.no_grad(), or x = x {symbol} y")
+            return op(self, other)
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise RuntimeError(f"{symbol}=: tensors on {self.device} and {other.device}; move one first")
+            other = other.data
+        try:
+            getattr(get_array_module(self.data), ufunc)(self.data, other, out=self.data, casting='same_kind')
+        except (TypeError, ValueError) as error:        # (NumPy's casting errors are TypeErrors)
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(f"{symbol}= in place: the {self.dtype} tensor of shape {self.shape} cannot hold the "
+                       f"result with {getattr(other, 'dtype', type(other).__name__)} of shape "
+                       f"{getattr(other, 'shape', ())} ({error})") from None
+        return self
+    _operator.__name__ = f"__i{op.__name__}__"
+    return _operator
 
 
 def _reflected(op):
     return lambda self, other: op(other, self)
-
-
-_grad_state, _anomaly_state = grad_mode._state, anomaly._state      # read on the hot path
 
 
 def _without_graph_shortcut(op, array_op):
@@ -100,6 +142,8 @@ _METHODS = {
     '__sub__': _without_graph_shortcut(M.sub, operator.sub), '__rsub__': _reflected(M.sub),
     '__mul__': _without_graph_shortcut(M.mul, operator.mul), '__rmul__': _reflected(M.mul),
     '__truediv__': M.div, '__rtruediv__': _reflected(M.div),
+    '__iadd__': _in_place(M.add, 'add', '+'), '__isub__': _in_place(M.sub, 'subtract', '-'),
+    '__imul__': _in_place(M.mul, 'multiply', '*'), '__itruediv__': _in_place(M.div, 'true_divide', '/'),
     '__pow__': M.pow, '__rpow__': _reflected(M.pow),
     '__matmul__': MM.matmul, '__rmatmul__': _reflected(MM.matmul),
     '__neg__': M.neg, '__abs__': M.abs,

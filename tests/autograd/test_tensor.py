@@ -102,6 +102,53 @@ def test_no_grad_as_context_and_decorator():
     assert not f(x).requires_grad and minidl.is_grad_enabled()
 
 
+def test_set_grad_enabled_called_as_a_function_switches_at_once():
+    x = minidl.tensor([1.0], requires_grad=True)
+    try:
+        minidl.set_grad_enabled(False)
+        assert not minidl.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        minidl.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+    with minidl.no_grad():
+        with minidl.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+        assert not minidl.is_grad_enabled()
+
+    @minidl.set_grad_enabled(False)
+    def f(t):
+        return t * 2
+    assert minidl.is_grad_enabled() and not f(x).requires_grad and minidl.is_grad_enabled()
+
+
+def test_in_place_operators_change_the_tensor_where_no_graph_is_involved():
+    w = minidl.tensor([1.0, 2.0], requires_grad=True)
+    params = [w]
+    (w * w).sum().backward()                              # grad 2w = [2, 4]
+    with minidl.no_grad():
+        for p in params:
+            p -= 0.1 * p.grad                             # the hand-written SGD step
+    assert params[0] is w and w.requires_grad and w.is_leaf
+    numpy.testing.assert_allclose(w.numpy(), [0.8, 1.6], rtol=1e-6)
+    counts = minidl.tensor([1, 2])
+    alias = counts
+    counts += 1
+    counts *= 3
+    assert alias.tolist() == [6, 9] and alias is counts
+    with pytest.raises(RuntimeError, match=r'leaf tensor that requires grad is used in an in-place operation \(\+=\)'):
+        w += 1
+    with pytest.raises(TypeError, match=r'\+= in place: the int64 tensor of shape \(2,\) cannot hold'):
+        counts += 1.5
+    with pytest.raises(ValueError, match=r'\*= in place: the float32 tensor of shape \(2,\)'):
+        w.detach().__imul__(minidl.ones(3, 2))
+    y = w * 2                                             # inside a graph: a new tensor, as x = x + 1
+    before = y
+    y += 1
+    assert y is not before
+    numpy.testing.assert_allclose(y.numpy(), [2.6, 4.2], rtol=1e-6)
+    numpy.testing.assert_allclose(before.numpy(), [1.6, 3.2], rtol=1e-6)
+
+
 def test_integer_tensors_never_get_grads():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     i = x.argmax()

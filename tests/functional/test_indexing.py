@@ -50,3 +50,15 @@ def test_setitem_on_tensor_without_grad_and_refused_with_grad():
     assert x.tolist() == [2.0, 5.0, 2.0, 2.0]
     with pytest.raises(RuntimeError, match='in-place assignment'):
         minidl.zeros(2, requires_grad=True)[0] = 1.0
+
+
+def test_setitem_under_no_grad_and_of_a_value_that_requires_grad():
+    w = minidl.zeros(3, requires_grad=True)
+    with minidl.no_grad():
+        w[0] = 1.0                                         # initializing a weight by hand
+    assert w.tolist() == [1.0, 0.0, 0.0] and w.requires_grad
+    out = minidl.zeros(3)
+    with pytest.raises(RuntimeError, match='of a value, that requires grad would break the gradient'):
+        out[0:2] = w[:2] * 3                               # the graph would be lost silently
+    with pytest.raises(ValueError, match=r'setitem: cannot assign a value of shape \(2,\) into the selected'):
+        minidl.zeros(3, 4)[0] = minidl.ones(2)
