@@ -122,8 +122,12 @@ class Tensor:
     __hash__ = object.__hash__      # __eq__ is elementwise, identity stays the hash
 
     def detach(self):
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor(self.data)
+        """A new leaf sharing this tensor's data, cut off from the graph.
+
+        Its array is a view of this tensor's, not the same array object: an op that saves
+        the detached values for backward must not be mistaken for one that saved this
+        tensor's (``Function.saved_tensors`` tells them apart by identity)."""
+        return Tensor(self.data.view())
 
     def requires_grad_(self, requires_grad=True):
         """Ask for (or stop asking for) this leaf's gradient. Returns the tensor."""

@@ -277,3 +277,15 @@ def test_mixing_devices_names_both():
     with pytest.raises(RuntimeError, match=r'Add: expected all tensors on one device, but found tensors '
                                            r'on cpu and cuda'):
         a + b
+
+
+def test_a_detached_copy_saved_by_an_op_stays_a_constant_in_second_derivatives():
+    # d/dx of x^c with c = x.detach() held constant is c·x^(c-1); its derivative is
+    # c(c-1)·x^(c-2) = [0, 2] at x = [1, 2] (c treated as a constant throughout)
+    x = minidl.tensor([1.0, 2.0], dtype=minidl.float64, requires_grad=True)
+    g, = minidl.autograd.grad((x ** x.detach()).sum(), x, create_graph=True)
+    h, = minidl.autograd.grad(g.sum(), x)
+    numpy.testing.assert_allclose(h.numpy(), [0.0, 2.0])
+    g, = minidl.autograd.grad((x * x.detach()).sum(), x, create_graph=True)
+    assert not g.requires_grad                              # d(x·c)/dx = c, a constant
+    assert numpy.shares_memory(x.detach().data, x.data)
