@@ -73,24 +73,46 @@ class Module:
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
         if '_parameters' not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
-                                 f"attributes (assigning {name!r})")
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
+                                     f"parameters or modules (assigning {name!r})")
+            object.__setattr__(self, name, value)          # a plain attribute may come first
+            return
+        # A name that is already registered keeps its place in its table (the order of
+        # parameters(), state_dict() and a Sequential's layers), as in PyTorch.
         if isinstance(value, Parameter):
-            self._forget(name)
+            if name not in self._parameters:
+                self._forget(name)
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            if name not in self._modules:
+                self._forget(name)
             self._modules[name] = value
-        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
-            self._buffers[name] = value
         elif name in self._parameters:
-            if value is not None:
-                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to the "
-                                f"parameter {name!r}; wrap it in nn.Parameter (or assign None)")
-            self._parameters[name] = None
+            self._parameters[name] = self._checked_value(name, value, Parameter, 'parameter', 'nn.Parameter')
+        elif name in self._modules:
+            self._modules[name] = self._checked_value(name, value, Module, 'child module', 'a Module')
+        elif name in self._buffers:
+            self._buffers[name] = self._checked_value(name, value, Tensor, 'buffer', 'a Tensor')
         else:
-            self._forget(name)
             object.__setattr__(self, name, value)
+
+    def _checked_value(self, name, value, kind, role, wanted):
+        """``value`` if it may replace the registered ``role`` ``name`` (a ``kind``, or None)."""
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} as the {role} "
+                            f"{name!r}; assign {wanted} (or None)")
+        return value
+
+    def _check_new_name(self, name, table, role):
+        """A name for a new parameter, buffer or child: a non-empty str without '.' (the dots
+        of state_dict keys join names) that no other attribute has, as PyTorch requires."""
+        if not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: a {role} name must be a str, got {type(name).__name__}")
+        if not name or '.' in name:
+            raise KeyError(f"{type(self).__name__}: a {role} name must be non-empty and without '.', got {name!r}")
+        if name not in table and hasattr(self, name):
+            raise KeyError(f"{type(self).__name__}: attribute {name!r} already exists; a {role} cannot take its name")
 
     def _forget(self, name):
         """Remove ``name`` from every table and from the plain attributes."""
@@ -117,7 +139,7 @@ class Module:
         if parameter is not None and not isinstance(parameter, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
                             f"got {type(parameter).__name__}")
-        self._forget(name)
+        self._check_new_name(name, self._parameters, 'parameter')
         self._parameters[name] = parameter
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -125,10 +147,20 @@ class Module:
         and, if ``persistent``, is saved in ``state_dict()``; optimizers never see it."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
-        self._forget(name)
+        self._check_new_name(name, self._buffers, 'buffer')
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module (or None) under ``name``, as ``setattr`` does, with PyTorch's
+        checks: the name is a new one (or the child's own) and the value a Module."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: {name!r} must be a Module, got {type(module).__name__}")
+        self._check_new_name(name, self._modules, 'child module')
+        self._modules[name] = module
 
     # ------------------------------------------------------------------ walking the tree
     def named_modules(self, prefix=''):
@@ -148,7 +180,12 @@ class Module:
         return (m for _, m in self.named_modules())
 
     def named_children(self):
-        return ((name, m) for name, m in self._modules.items() if m is not None)
+        """(name, child) for each direct child, a child registered twice once."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
 
     def children(self):
         return (m for _, m in self.named_children())
@@ -185,9 +222,13 @@ class Module:
 
     # ------------------------------------------------------------------ modes and devices
     def train(self, mode=True):
-        """Set training mode (``mode=False``: evaluation mode) here and below; returns self."""
-        for module in self.modules():
-            object.__setattr__(module, 'training', bool(mode))
+        """Set training mode (``mode=False``: evaluation mode) here and, through each child's
+        own ``train`` (which a layer may override), below; returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r}")
+        object.__setattr__(self, 'training', mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self):
@@ -249,7 +290,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor(backend.get_array_module(p.grad.data).zeros_like(p.grad.data))
+                p.grad.data.fill(0)                          # in place, as the optimizers' zero_grad
 
     def regularization_loss(self):
         """Σ p.regularizer(p) over the parameters that have a regularizer (Keras-style
@@ -393,12 +434,12 @@ class Sequential(Module):
 
     def __init__(self, *modules):
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
+        if len(modules) == 1 and isinstance(modules[0], dict):         # an OrderedDict (or a dict)
             for name, module in modules[0].items():
-                setattr(self, name, module)
+                self.add_module(name, module)
         else:
             for i, module in enumerate(modules):
-                setattr(self, str(i), module)
+                self.add_module(str(i), module)
 
     def forward(self, x):
         for module in self._modules.values():
@@ -406,7 +447,7 @@ class Sequential(Module):
         return x
 
     def append(self, module):
-        setattr(self, str(len(self)), module)
+        self.add_module(str(len(self)), module)
         return self
 
     def __getitem__(self, index):
@@ -437,7 +478,7 @@ class ModuleList(Module):
         self.extend(modules)
 
     def append(self, module):
-        setattr(self, str(len(self)), module)
+        self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
@@ -456,7 +497,7 @@ class ModuleList(Module):
         return ModuleList(values[index]) if isinstance(index, slice) else values[index]
 
     def __setitem__(self, index, module):
-        setattr(self, str(range(len(self))[index]), module)
+        self.add_module(str(range(len(self))[index]), module)       # in place: the order stays
 
     def __len__(self):
         return len(self._modules)
@@ -491,7 +532,7 @@ class ModuleDict(Module):
     def __setitem__(self, name, module):
         if not isinstance(module, Module):
             raise TypeError(f"ModuleDict: {name!r} must be a Module, got {type(module).__name__}")
-        setattr(self, name, module)
+        self.add_module(name, module)
 
     def __delitem__(self, name):
         del self._modules[name]

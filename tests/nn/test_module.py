@@ -31,14 +31,56 @@ def test_registration_order_and_names():
     assert list(net.state_dict()) == ['steps', 'fc1.weight', 'fc1.bias', 'fc2.weight']   # as PyTorch
 
 
-def test_shared_parameter_is_listed_once_and_reassignment_moves_tables():
+def test_shared_parameter_is_listed_once_and_a_registered_name_keeps_its_kind():
     net = Net()
     net.fc3 = net.fc1
     assert len(list(net.parameters())) == 3
-    net.fc3 = 5
-    assert 'fc3' not in net._modules and net.fc3 == 5
+    with pytest.raises(TypeError, match="cannot assign a int as the child module 'fc3'"):
+        net.fc3 = 5                                        # it used to drop the module silently
+    net.fc3 = None
+    assert 'fc3' in net._modules and net.fc3 is None
+    del net.fc3
+    net.fc3 = 5                                            # a plain attribute once the name is free
+    assert net.fc3 == 5 and 'fc3' not in net._modules
     with pytest.raises(TypeError, match="parameter 'weight'"):
         net.fc1.weight = minidl.zeros(4, 3)
+
+
+def test_reassigning_a_registered_name_keeps_its_place():
+    layers = nn.ModuleList([nn.Linear(2, 3), nn.ReLU(), nn.Tanh()])
+    layers[0] = nn.Sigmoid()
+    assert [type(m).__name__ for m in layers] == ['Sigmoid', 'ReLU', 'Tanh']
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Tanh())
+    setattr(seq, '0', nn.Identity())
+    assert [type(m).__name__ for m in seq] == ['Identity', 'ReLU', 'Tanh']
+    layer = nn.Linear(3, 2)
+    layer.weight = Parameter(minidl.zeros(2, 3))            # weight tying or a new weight
+    assert [name for name, _ in layer.named_parameters()] == ['weight', 'bias']
+
+
+def test_containers_refuse_what_is_not_a_module_and_names_are_checked():
+    with pytest.raises(TypeError, match="Sequential: '1' must be a Module, got function"):
+        nn.Sequential(nn.Linear(2, 2), lambda x: x * 0)    # it used to be dropped from forward
+    with pytest.raises(TypeError, match="ModuleList: '1' must be a Module, got int"):
+        nn.ModuleList([nn.ReLU()]).append(3)
+    layer = nn.Linear(2, 2)
+    with pytest.raises(KeyError, match="non-empty and without '.'"):
+        layer.register_parameter('a.b', Parameter(minidl.zeros(1)))
+    with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+        layer.register_buffer('weight', minidl.zeros(1))
+    with pytest.raises(KeyError, match="attribute 'training' already exists"):
+        nn.ModuleDict({'training': nn.ReLU()})
+    assert list(nn.Sequential({'a': nn.ReLU(), 'b': nn.Tanh()})._modules) == ['a', 'b']
+
+
+def test_plain_attributes_may_come_before_super_init():
+    class Early(nn.Module):
+        def __init__(self):
+            self.width = 3
+            super().__init__()
+            self.fc = nn.Linear(self.width, 1)
+
+    assert Early().width == 3
 
 
 def test_train_eval_propagate():
@@ -216,3 +258,31 @@ def test_deepcopy_gives_independent_parameters():
     numpy.testing.assert_array_equal(twin.fc1.weight.numpy(), net.fc1.weight.numpy())
     twin.fc1.weight.data += 1
     assert not numpy.allclose(twin.fc1.weight.numpy(), net.fc1.weight.numpy())
+
+
+def test_train_goes_through_each_childs_own_train_and_children_are_listed_once():
+    class FrozenNorm(nn.Module):                  # keeps its BatchNorm in eval mode, a common override
+        def __init__(self):
+            super().__init__()
+            self.norm = nn.BatchNorm1d(3)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.norm.eval()
+            return self
+
+    net = nn.Sequential(nn.Linear(3, 3), FrozenNorm())
+    net.train()
+    assert net.training and net[0].training and net[1].training and not net[1].norm.training
+    with pytest.raises(ValueError, match='train: mode must be a bool'):
+        net.train('no')
+    shared = nn.ReLU()
+    assert len(list(nn.Sequential(shared, shared, nn.Tanh()).children())) == 2
+
+
+def test_zero_grad_without_set_to_none_zeroes_in_place():
+    layer = nn.Linear(2, 1)
+    layer(minidl.ones(1, 2)).sum().backward()
+    grad = layer.weight.grad
+    layer.zero_grad(set_to_none=False)
+    assert layer.weight.grad is grad and grad.tolist() == [[0.0, 0.0]]
