@@ -41,7 +41,8 @@ def _add_train_options(parser):
     add('--seed', type=int, help='seed of initialization, dropout, augmentation, shuffling (default 0)')
     add('--limit', type=int, help='train on at most this many samples (quick checks)')
     add('--out', metavar='DIR', help='output directory (default runs/<dataset>-<model>-seed<seed>/)')
-    add('--resume', metavar='PATH', help='continue the run saved in this checkpoint (e.g. DIR/last.npz)')
+    add('--resume', metavar='PATH', help="continue the run saved in this checkpoint (e.g. DIR/last.npz), in the "
+        "checkpoint's folder unless --out is given; its epochs, lr, optimizer, weight decay and warm-up stay")
     add('--config', metavar='FILE', help='settings as JSON, or TOML on Python >= 3.11 '
         '(keys as the options, e.g. {"epochs": 20, "batch_size": 32}); options given here win')
 
@@ -67,11 +68,10 @@ def build_parser():
 
 
 def _train(args):
-    from .serialization import load
-    from .train.main import resolve_config, train
+    from .train.main import resolve_config, resumed_settings, train
     given = {k: v for k, v in vars(args).items() if v is not None and k not in ('command', 'config', 'info')}
     if args.resume:
-        given = {**load(args.resume).get('config', {}), **given}
+        given = resumed_settings(args.resume, given)
     train(resolve_config(given, args.config))
 
 

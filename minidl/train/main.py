@@ -18,6 +18,7 @@ Example (the settings, without running anything):
     ('digits', 'cnn', 3, 'adamw')
 """
 import json
+import math
 import os
 import sys
 import time
@@ -72,10 +73,14 @@ def load_config_file(path):
             except ImportError:
                 raise ConfigError("TOML config files need Python >= 3.11; use JSON") from None
             return tomllib.loads(raw.decode('utf-8'))
-        return json.loads(raw)
+        settings = json.loads(raw)
     except ValueError as error:
         raise ConfigError(f"the config file {path} is not valid {'TOML' if path.endswith('.toml') else 'JSON'}: "
                           f"{error}") from None
+    if not isinstance(settings, dict):
+        raise ConfigError(f"the config file {path} must hold settings by name (an object), got a "
+                          f"{type(settings).__name__}")
+    return settings
 
 
 def resolve_config(overrides, config_file):
@@ -91,15 +96,56 @@ def resolve_config(overrides, config_file):
         if config[key] not in allowed:
             raise ConfigError(f"{key} must be one of {[a for a in allowed if a]}, got {config[key]!r}")
     for key in ('epochs', 'batch_size'):
-        if not isinstance(config[key], int) or config[key] < 1:
+        if not _is_int(config[key]) or config[key] < 1:
             raise ConfigError(f"{key} must be a positive integer, got {config[key]!r}")
-    if not isinstance(config['lr'], (int, float)) or config['lr'] <= 0:
-        raise ConfigError(f"lr must be a positive number, got {config['lr']!r}")
+    _check_number(config, 'lr', 'a positive number', lambda v: v > 0)
+    _check_number(config, 'weight_decay', 'a number >= 0', lambda v: v >= 0)
+    if config['clip_grad_norm'] is not None:
+        _check_number(config, 'clip_grad_norm', 'a positive number (or null: no clipping)', lambda v: v > 0)
+    for key, least in (('warmup_epochs', 0), ('seed', 0), ('limit', 1)):
+        value = config[key]
+        if (value is not None or key != 'limit') and (not _is_int(value) or value < least):
+            raise ConfigError(f"{key} must be an integer >= {least}{' (or null: all)' if key == 'limit' else ''}, "
+                              f"got {value!r}")
+    if not isinstance(config['augment'], bool):
+        raise ConfigError(f"augment must be true or false, got {config['augment']!r}")
     if config['model'] is None:
         config['model'] = 'mlp' if config['dataset'] == 'spirals' else 'cnn'
     if config['model'] == 'cnn' and config['dataset'] == 'spirals':
         raise ConfigError("the cnn model needs images; spirals are 2-D points: use --model mlp")
     return config
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_number(config, key, wanted, valid):
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not valid(value):
+        raise ConfigError(f"{key} must be {wanted}, got {value!r}")
+
+
+#: Settings whose effect a resumed run takes from the checkpoint (the optimizer's state holds
+#: the learning rate and weight decay, the scheduler's the plan of the whole run): a resumed
+#: run must keep them, or it would record values it does not use.
+FIXED_ON_RESUME = ('epochs', 'lr', 'optimizer', 'weight_decay', 'warmup_epochs')
+
+
+def resumed_settings(path, given):
+    """The settings of the run saved at ``path`` (a ``minidl train`` checkpoint), updated by
+    the ``given`` ones; by default the run goes on writing into the checkpoint's folder."""
+    from ..serialization import load
+    state = load(path)
+    saved = state.get('config') if isinstance(state, dict) else None
+    if not isinstance(saved, dict):
+        raise ConfigError(f"--resume {path}: not a `minidl train` checkpoint (it holds no settings)")
+    changed = [f"--{key.replace('_', '-')} {given[key]} (the run's: {saved[key]})"
+               for key in FIXED_ON_RESUME if key in given and key in saved and given[key] != saved[key]]
+    if changed:
+        raise ConfigError(f"--resume continues a run as it was planned, so it cannot change {', '.join(changed)}; "
+                          "start a new run for other settings")
+    return {'out': os.path.dirname(path) or '.', **saved, **given}
 
 
 # ----------------------------------------------------------------------------- building

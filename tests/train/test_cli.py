@@ -1,5 +1,6 @@
 """`minidl train` / `minidl evaluate` end to end on a very short run, and their errors."""
 import json
+import shutil
 
 import pytest
 
@@ -38,12 +39,22 @@ def test_evaluate_rebuilds_the_model_and_test_split(short_run, capsys):
     assert f'accuracy {100 * accuracy:.2f}%' in printed and '270 images' in printed
 
 
-def test_resume_continues_from_the_last_checkpoint(short_run, tmp_path, capsys):
+def test_resume_continues_in_the_checkpoints_folder_and_keeps_its_plan(short_run, tmp_path, capsys, monkeypatch):
     code, out = short_run
-    assert main(['train', '--resume', str(out / 'last.npz'), '--epochs', '3', '--out', str(tmp_path)]) == 0
-    metrics = json.loads((tmp_path / 'metrics.json').read_text())
-    assert metrics['epochs'] == 3 and metrics['config']['limit'] == 256
-    assert 'epoch 3/3' in capsys.readouterr().out
+    run = tmp_path / 'run'
+    shutil.copytree(out, run)
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)            # a resumed run used to write into runs/... from here
+    capsys.readouterr()
+    assert main(['train', '--resume', str(run / 'last.npz')]) == 0
+    assert f'files in {run}/' in capsys.readouterr().out and not (elsewhere / 'runs').exists()
+    metrics = json.loads((run / 'metrics.json').read_text())
+    assert metrics['epochs'] == 2 and metrics['config']['limit'] == 256
+    # its learning-rate schedule was planned for 2 epochs: extending it would restart the cosine
+    assert main(['train', '--resume', str(run / 'last.npz'), '--epochs', '3', '--lr', '0.5']) == 2
+    err = capsys.readouterr().err
+    assert "cannot change --epochs 3 (the run's: 2), --lr 0.5 (the run's: 0.003)" in err
 
 
 @pytest.mark.parametrize('argv, message', [
@@ -52,6 +63,11 @@ def test_resume_continues_from_the_last_checkpoint(short_run, tmp_path, capsys):
     (['train', '--dataset', 'spirals', '--model', 'cnn'], 'use --model mlp'),
     (['train', '--lr', 'fast'], "invalid float value: 'fast'"),
     (['train', '--config', 'missing.json'], 'cannot read the config file'),
+    (['train', '--lr', 'nan'], 'lr must be a positive number, got nan'),
+    (['train', '--weight-decay', '-1'], 'weight_decay must be a number >= 0'),
+    (['train', '--seed', '-1'], 'seed must be an integer >= 0'),
+    (['train', '--limit', '-5'], 'limit must be an integer >= 1'),
+    (['tune', '--seed', '-1'], 'seed must be an integer >= 0'),
 ])
 def test_bad_options_give_one_line_and_exit_code_2(argv, message, capsys):
     try:
@@ -72,6 +88,13 @@ def test_config_files_json_and_toml_and_unknown_keys(tmp_path, capsys):
     (tmp_path / 'bad.json').write_text('{"epochz": 3}')
     assert main(['train', '--config', str(tmp_path / 'bad.json')]) == 2
     assert "unknown setting 'epochz'" in capsys.readouterr().err
+    for text, message in (('{"augment": "no"}', 'augment must be true or false'),
+                          ('{"clip_grad_norm": -1}', 'clip_grad_norm must be a positive number'),
+                          ('{"limit": 50.5}', 'limit must be an integer >= 1'),
+                          ('[1, 2]', 'must hold settings by name')):
+        (tmp_path / 'bad.json').write_text(text)
+        assert main(['train', '--config', str(tmp_path / 'bad.json')]) == 2
+        assert message in capsys.readouterr().err
 
 
 def test_evaluate_of_a_damaged_file_is_one_line(tmp_path, capsys):
