@@ -92,6 +92,8 @@ class StratifiedKFold(KFold):
             raise ValueError("StratifiedKFold.split needs the labels: split(X, y)")
         y = np.asarray(y)
         n = len(y)
+        if _n_samples(X) != n:
+            raise ValueError(f"{self!r}: {_n_samples(X)} samples but {n} labels; they must match")
         self._check(n)
         rng = np.random.default_rng(self.seed)
         classes, counts = np.unique(y, return_counts=True)

@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from .space import Choice, LogUniform
+from .space import Choice, LogUniform, cell_text
 
 FIELDS = ['trial', 'status', 'value', 'seconds', 'error']
 
@@ -58,8 +58,7 @@ def append_trial(path, trial, space):
     with open(path, 'a', newline='') as f:
         csv.writer(f).writerow([trial.number, trial.status, repr(float(trial.value)),
                                 repr(float(trial.seconds)), trial.error]
-                               + [repr(v) if isinstance(v, float) else v
-                                  for v in (trial.params[k] for k in space.names)])
+                               + [cell_text(trial.params[k]) for k in space.names])
         f.flush()
         os.fsync(f.fileno())
 

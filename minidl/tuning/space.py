@@ -178,9 +178,16 @@ class Choice(Distribution):
 
     def parse(self, text):
         for value in self.values:
-            if str(value) == text:
+            if cell_text(value) == text:
                 return value
         raise ValueError(f"{self!r}: {text!r} is not one of its values")
+
+
+def cell_text(value):
+    """How a parameter's value is written in a results CSV (and recognised when read back):
+    a float (a NumPy one too) as the shortest text that reads back exactly, anything else
+    (None, True, 'adam', 3) as ``str``."""
+    return repr(float(value)) if isinstance(value, (float, np.floating)) else str(value)
 
 
 class Space:

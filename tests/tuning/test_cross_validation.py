@@ -93,3 +93,12 @@ def test_cross_val_score_with_a_dataset_object():
     scores = cross_val_score(build_and_train, data, cv=3)
     np.testing.assert_allclose(scores.scores, [1.5, 5.5, 9.5])
     assert scores.mean == pytest.approx(5.5) and scores.std == pytest.approx(np.std([1.5, 5.5, 9.5]))
+
+
+def test_stratified_folds_refuse_labels_of_another_length():
+    # with 8 labels for 20 samples, 12 samples were never validated, silently
+    y = np.array([0, 1] * 10)
+    with pytest.raises(ValueError, match='20 samples but 8 labels'):
+        list(StratifiedKFold(2).split(20, y[:8]))
+    with pytest.raises(ValueError, match='20 samples but 8 labels'):
+        cross_val_score(lambda train, val: 0.0, (np.zeros((20, 2)), y), cv=StratifiedKFold(2), labels=y[:8])

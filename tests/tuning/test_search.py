@@ -158,3 +158,14 @@ def test_an_objective_a_process_pool_cannot_pickle_fails_its_trials_clearly():
     with concurrent.futures.ProcessPoolExecutor(max_workers=1) as executor:
         result = RandomSearch(2, seed=0).run(lambda p: 0.0, SPACE, executor=executor)
     assert result.n_failed == 2 and 'pickle' in result.trials[0].error.lower()
+
+
+def test_choices_of_numpy_floats_none_and_bools_read_back_from_the_csv(tmp_path):
+    # numpy 2 writes repr(np.float64(0.1)) as 'np.float64(0.1)' and csv writes None as '':
+    # neither matched str(value) when a search resumed
+    space = {'lr': Choice(list(np.array([0.1, 0.01]))), 'clip': Choice([None, 1.0]), 'flag': Choice([True, False])}
+    path = str(tmp_path / 'trials.csv')
+    first = GridSearch().run(lambda p: float(p['lr']), space, csv_path=path)
+    again = GridSearch().run(lambda p: float(p['lr']), space, csv_path=path)
+    assert len(first) == len(again) == 8
+    assert [t.params for t in again.trials] == [t.params for t in first.trials]
