@@ -44,20 +44,24 @@ from .tensor import Tensor, ones_like
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Add the gradients of ``tensors`` to the ``.grad`` of the leaves (``Tensor.backward``).
 
-    With ``inputs``, only those leaves receive gradients.
+    With ``inputs`` (leaves or intermediate tensors), only those receive gradients.
     """
     roots, root_grads = _prepare_roots(tensors, grad_tensors, 'backward')
     retain_graph = create_graph if retain_graph is None else retain_graph
     only = None if inputs is None else {id(t) for t in _as_list(inputs)}
-    leaf_grads, _ = _run(roots, root_grads, retain_graph, create_graph, capture=())
+    inner = [] if inputs is None else [t for t in _as_list(inputs) if not t.is_leaf]   # non-leaf inputs
+    leaf_grads, captured = _run(roots, root_grads, retain_graph, create_graph, capture=inner)
     verify_checks()                 # a check a GPU op deferred fails here, before any .grad changes
     handed_out = {id(g.data) for g in root_grads}      # arrays someone else may hold
-    for leaf, grad in leaf_grads.values():
-        if only is not None and id(leaf) not in only:
+    delivered = list(leaf_grads.values()) + [(inner[i], g) for i, g in captured.items()]
+    for tensor, grad in delivered:
+        if only is not None and id(tensor) not in only:
             continue
         if not create_graph:
             grad = Tensor(_owned(grad.data, handed_out))
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        if grad.dtype != tensor.dtype:                  # a root's given gradient may differ: .grad has x's dtype
+            grad = grad.to(tensor.dtype)
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
 def _owned(array, handed_out):
@@ -157,9 +161,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                 for i, g in enumerate(grads):
                     if (id(node), i) in wanted:
                         captured[wanted[(id(node), i)]] = g
-            if '_retained' in node.__dict__:
+            if '_retained' in node.__dict__:             # retain_grad(): summed over backward calls
                 for i, t in node._retained.items():
-                    t.grad = grads[i] if create_graph else Tensor(grads[i].data.copy())
+                    g = grads[i] if create_graph else Tensor(grads[i].data.copy())
+                    t.grad = g if t.grad is None else t.grad + g
             if check:
                 with anomaly.inside_backward():
                     input_grads = node.backward(*grads)

@@ -112,12 +112,13 @@ class Function:
                 if t.requires_grad:
                     record = True
                     break
-        if record:
+        if record:                  # (an integer or bool output has no gradient: it is a leaf)
             self._record(tensors, arrays, raw_outputs, outputs)
             if single:
                 y = outputs[0]
-                return Tensor(y, y.dtype.kind == 'f', self)
-            return tuple([Tensor(y, y.dtype.kind == 'f', self, i) for i, y in enumerate(outputs)])
+                return Tensor(y, True, self) if y.dtype.kind == 'f' else Tensor(y)
+            return tuple([Tensor(y, True, self, i) if y.dtype.kind == 'f' else Tensor(y)
+                          for i, y in enumerate(outputs)])
         if single:
             return Tensor(outputs[0])
         return tuple([Tensor(y) for y in outputs])

@@ -289,3 +289,25 @@ def test_a_detached_copy_saved_by_an_op_stays_a_constant_in_second_derivatives()
     g, = minidl.autograd.grad((x * x.detach()).sum(), x, create_graph=True)
     assert not g.requires_grad                              # d(x·c)/dx = c, a constant
     assert numpy.shares_memory(x.detach().data, x.data)
+
+
+def test_retain_grad_sums_over_backward_calls_and_backward_takes_intermediate_inputs():
+    x = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    y.retain_grad()
+    z = (y * y).sum()                                       # dz/dy = 2y = [2, 8, 18]
+    z.backward(retain_graph=True)
+    z.backward()
+    assert y.grad.tolist() == [4.0, 16.0, 36.0]            # summed, as a leaf's .grad
+    y = x * 2
+    x.grad = None
+    (y * y).sum().backward(inputs=[y])                      # dL/dy = 2y; x is not asked for
+    assert y.grad.tolist() == [4.0, 8.0, 12.0] and x.grad is None
+
+
+def test_a_leaf_root_gets_its_own_dtype_and_integer_outputs_are_leaves():
+    x = minidl.tensor([1.0, 0.0, 2.0], dtype=minidl.float64, requires_grad=True)
+    x.backward(minidl.tensor([1.0, 0.0, 2.0]))              # a float32 gradient for a float64 leaf
+    assert x.grad.dtype == numpy.float64
+    rounded = x.long()
+    assert rounded.is_leaf and rounded.grad_fn is None and not rounded.requires_grad
