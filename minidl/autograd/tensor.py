@@ -189,8 +189,12 @@ def _array_from_python(data, dtype, device):
     if isinstance(data, numpy.generic):
         array = numpy.asarray(data)
     else:
-        array = numpy.asarray(data)
-        if array.dtype.kind == 'O':
+        try:
+            array = numpy.asarray(data)
+        except ValueError:                          # NumPy refuses rows of different lengths
+            raise ValueError("minidl.tensor: the nested lists have different lengths; a tensor needs "
+                             "equally long rows at every level") from None
+        if array.dtype.kind in 'OUSV':
             raise TypeError(f"minidl.tensor: cannot make a tensor from {type(data).__name__} "
                             "(expected numbers, nested lists of numbers, or an array)")
         if dtype is None:
@@ -227,6 +231,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
 def _factory(fill, shape, dtype, device, requires_grad):
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise ValueError(f"minidl: a tensor's shape must be integers >= 0, got {shape}")
     dtype = numpy.dtype(dtype) if dtype is not None else backend.get_default_dtype()
     return Tensor(fill(backend.xp_for(device), shape, dtype), requires_grad=requires_grad)
 
@@ -271,6 +277,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """Values from ``start`` to ``end`` (excluded) by ``step``; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
     if dtype is None:
         floats = any(isinstance(v, float) for v in (start, end, step))
         dtype = backend.get_default_dtype() if floats else numpy.int64

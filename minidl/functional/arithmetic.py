@@ -346,6 +346,9 @@ def minimum(a, b):
 def where(cond, a, b):
     """Elementwise ``a if cond else b``; ``cond`` is a bool tensor or array (no gradient)."""
     cond = cond.data if isinstance(cond, Tensor) else cond    # (an array's own .data is its buffer)
+    if getattr(cond, 'dtype', None) != bool:
+        raise TypeError(f"where: the condition must be a bool tensor (e.g. x > 0), got "
+                        f"{getattr(cond, 'dtype', type(cond).__name__)}")
     broadcast_shape(getattr(cond, 'shape', ()), getattr(a, 'shape', ()), getattr(b, 'shape', ()),
                     op='where')
     return Where(cond)(a, b)

@@ -159,9 +159,10 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
-    """Swap two axes."""
+    """Swap two axes (``x.mT``: the last two, which needs at least 2 dimensions)."""
+    (a,), (b,) = normalize_dims(dim0, x.ndim, 'transpose'), normalize_dims(dim1, x.ndim, 'transpose')
     dims = list(range(x.ndim))
-    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    dims[a], dims[b] = dims[b], dims[a]
     return Permute(dims)(x)
 
 

@@ -169,3 +169,19 @@ def test_numpy_array_interop():
             numpy.ones(2) + x
         return
     assert isinstance(numpy.ones(2) + x, Tensor)
+
+
+@pytest.mark.parametrize('make, error, message', [
+    (lambda: minidl.tensor('abc'), TypeError, 'minidl.tensor: cannot make a tensor from str'),
+    (lambda: minidl.tensor([[1, 2], [3]]), ValueError, 'nested lists have different lengths'),
+    (lambda: minidl.arange(0, 5, 0), ValueError, 'arange: step must not be 0'),
+    (lambda: minidl.zeros(-1), ValueError, r"shape must be integers >= 0, got \(-1,\)"),
+    (lambda: minidl.ones(3, 4).transpose(0, 5), IndexError, 'transpose: dim 5 is out of range'),
+    (lambda: minidl.ones(3).mT, IndexError, 'transpose: dim -2 is out of range'),
+    (lambda: minidl.where(minidl.ones(2), minidl.ones(2), minidl.zeros(2)), TypeError,
+     'where: the condition must be a bool tensor'),
+])
+def test_bad_input_to_factories_and_shape_ops_names_the_op(make, error, message):
+    # each of these used to end in a NumPy or Python error that named neither the op nor the input
+    with pytest.raises(error, match=message):
+        make()
