@@ -75,7 +75,9 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self, epoch=None):
-        """Move to the next epoch (or to ``epoch``) and set each group's ``lr``."""
+        """Move to the next epoch (or to ``epoch``, >= 0) and set each group's ``lr``."""
+        if epoch is not None and epoch < 0:
+            raise ValueError(f"{type(self).__name__}.step: expected an epoch >= 0, got {epoch}")
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         self._set_lrs(self.get_lr())
 
@@ -457,6 +459,9 @@ class SequentialLR(LRScheduler):
             raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
                              f"{len(schedulers)} schedulers, got {len(milestones)}")
         for i, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"SequentialLR: scheduler {i} is a ReduceLROnPlateau, whose step needs a "
+                                 "metric; it cannot take part in a sequence")
             if scheduler.optimizer is not optimizer:
                 raise ValueError(f"SequentialLR: scheduler {i} drives another optimizer")
         self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), list(milestones)
@@ -515,6 +520,8 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer, mode='min', factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode='rel', cooldown=0, min_lr=0, eps=1e-8):
         # no get_lr() here: the rate changes only in step(metric), so the base __init__ is not used
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau: expected an Optimizer, got {type(optimizer).__name__}")
         if not 0 <= factor < 1:
             raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor}")
         if mode not in ('min', 'max'):

@@ -119,6 +119,7 @@ class Optimizer:
             if name in group:
                 require(group[name] >= 0, f"{name}={group[name]}: it must be >= 0")
         if 'betas' in group:
+            require(len(group['betas']) == 2, f"betas={group['betas']}: expected two (beta1, beta2)")
             for i, beta in enumerate(group['betas']):
                 require(0 <= beta < 1, f"betas[{i}]={beta}: each beta must be in [0, 1)")
 
@@ -205,8 +206,11 @@ class Optimizer:
 
 
 def _copied(value, like=None):
-    """A copy of a state entry; arrays are copied (onto ``like``'s device when given)."""
+    """A copy of a state entry; arrays are copied (onto ``like``'s device, and into its float
+    dtype if they hold floats, when given: as PyTorch casts a loaded state to its parameter's)."""
     if hasattr(value, 'shape') and hasattr(value, 'dtype') and getattr(value, 'ndim', 0) > 0:
         moved = value if like is None else backend.to_device(value, like.device)
+        if like is not None and moved.dtype.kind == 'f' and like.dtype.kind == 'f' and moved.dtype != like.dtype:
+            return moved.astype(like.dtype)
         return moved.copy() if moved is value else moved
     return copy.deepcopy(value)

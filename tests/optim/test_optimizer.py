@@ -247,3 +247,29 @@ def test_a_module_trains_and_resumes_with_its_parameters():
     resumed, _ = run(4, (half.state_dict(), opt.state_dict()))
     for a, b in zip(straight.parameters(), resumed.parameters()):
         numpy.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_bad_schedules_and_betas_are_refused_where_they_are_given():
+    from minidl.optim import lr_scheduler
+    opt = optim.SGD([Parameter(minidl.zeros(1))], lr=1.0)
+    plateau = lr_scheduler.ReduceLROnPlateau(opt)
+    with pytest.raises(ValueError, match='SequentialLR: scheduler 1 is a ReduceLROnPlateau'):
+        lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt), plateau], milestones=[2])
+    with pytest.raises(ValueError, match='step: expected an epoch >= 0, got -1'):
+        lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2).step(-1)
+    with pytest.raises(TypeError, match='ReduceLROnPlateau: expected an Optimizer, got str'):
+        lr_scheduler.ReduceLROnPlateau('x')
+    with pytest.raises(ValueError, match=r'Adam: invalid betas=\(0.9,\): expected two'):
+        optim.Adam([Parameter(minidl.zeros(1))], betas=(0.9,))
+
+
+def test_a_loaded_state_takes_the_parameters_float_dtype():
+    p32 = Parameter(minidl.ones(3))
+    opt = optim.Adam([p32], lr=0.1)
+    p32.grad = minidl.ones(3)
+    opt.step()
+    p64 = Parameter(minidl.ones(3, dtype=minidl.float64))
+    again = optim.Adam([p64], lr=0.1)
+    again.load_state_dict(opt.state_dict())
+    state = again.state[p64]
+    assert all(v.dtype == numpy.float64 for v in state.values() if hasattr(v, 'dtype') and v.ndim > 0)
