@@ -51,15 +51,18 @@ def normal_cdf(z):
 
 
 def expected_improvement(mu, sigma, f_best, xi=0.0, kappa=None):
-    """EI(x) = (f_best - mu - xi) Phi(z) + sigma phi(z), z = (f_best - mu - xi) / sigma."""
-    improvement = f_best - mu - xi
-    z = improvement / sigma
-    return improvement * normal_cdf(z) + sigma * normal_pdf(z)
+    """EI(x) = (f_best - mu - xi) Phi(z) + sigma phi(z), z = (f_best - mu - xi) / sigma;
+    where sigma = 0 (a point known exactly), its limit max(f_best - mu - xi, 0)."""
+    improvement, sigma = f_best - mu - xi, np.asarray(sigma, dtype=float)
+    z = improvement / np.where(sigma > 0, sigma, 1.0)
+    return np.where(sigma > 0, improvement * normal_cdf(z) + sigma * normal_pdf(z), np.maximum(improvement, 0.0))
 
 
 def probability_of_improvement(mu, sigma, f_best, xi=0.0, kappa=None):
-    """PI(x) = Phi((f_best - mu - xi) / sigma)."""
-    return normal_cdf((f_best - mu - xi) / sigma)
+    """PI(x) = Phi((f_best - mu - xi) / sigma); where sigma = 0, 1 if mu improves, else 0."""
+    improvement, sigma = f_best - mu - xi, np.asarray(sigma, dtype=float)
+    z = improvement / np.where(sigma > 0, sigma, 1.0)
+    return np.where(sigma > 0, normal_cdf(z), (improvement > 0).astype(float))
 
 
 def upper_confidence_bound(mu, sigma, f_best=None, xi=None, kappa=2.0):

@@ -2,7 +2,8 @@
 
 It tunes four settings of the train job's model and recipe (:mod:`minidl.train.main`), each
 over the range of ``SPACE``: the peak learning rate and AdamW's weight decay (log scale),
-the dropout probability before the classifier, and the batch size (one of 32, 64, 128).
+the dropout probability (every Dropout layer of the model: the one before the CNN's
+classifier, or those after the spirals MLP's hidden layers), and the batch size (one of 32, 64, 128).
 Everything else is the train job's default, except ``--epochs`` (5: short trials rank
 configurations well enough and keep a 12-trial search to a minute or two on 2 cores).
 
@@ -65,7 +66,7 @@ def _on_grid(dist, count):
 
 
 def train_and_score(config, train, val):
-    """Validation accuracy of the train job's model (dropout ``config['dropout']``) trained
+    """Validation accuracy of the train job's model (every Dropout at ``config['dropout']``) trained
     on the arrays ``train`` = (x, y) with ``config``, measured on ``val``."""
     run = build(config, {'train': train, 'val': val})
     for module in run['model'].modules():
@@ -160,8 +161,10 @@ def _check_settings(out, settings):
             old = json.load(f)
         changed = [key for key in settings if old.get(key) != settings[key]]
         if changed:
+            why = ("; for --method grid, --trials sets the grid itself, so a grid search resumes with "
+                   "its own --trials only" if changed == ['space'] and settings['method'] == 'grid' else '')
             raise ConfigError(f"{out} holds a search run with other {', '.join(changed)}; run it with "
-                              "the same settings to resume it, or give another --out")
+                              f"the same settings to resume it, or give another --out{why}")
     os.makedirs(out, exist_ok=True)
     with open(path, 'w') as f:
         json.dump(settings, f, indent=2)

@@ -33,3 +33,9 @@ def test_ucb_prefers_low_mean_and_high_uncertainty():
 def test_unknown_acquisition_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown acquisition 'foo'"):
         get_acquisition('foo')
+
+
+def test_acquisitions_where_sigma_is_zero_take_their_limits():
+    mu, sigma = np.array([0.5, 1.5]), np.array([0.0, 0.0])           # f_best = 1: one improves by 0.5
+    assert expected_improvement(mu, sigma, 1.0).tolist() == [0.5, 0.0]
+    assert probability_of_improvement(mu, sigma, 1.0).tolist() == [1.0, 0.0]

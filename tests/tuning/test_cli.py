@@ -135,3 +135,14 @@ def test_default_bayes_search_beats_its_median(tmp_path):
     assert main(['tune', '--method', 'bayes', '--trials', '12', '--out', str(tmp_path)]) == 0
     best = json.loads((tmp_path / 'best.json').read_text())
     assert best['trials'] == 12 and best['best_value'] > best['median_value']
+
+
+def test_a_grid_search_resumed_with_another_budget_says_why(tmp_path):
+    from minidl.train.main import ConfigError
+    from minidl.tuning.cli import _check_settings, grid_space
+    settings = {'method': 'grid', 'space': {name: [repr(v), getattr(v, 'grid', None)]
+                                            for name, v in grid_space(4).items()}}
+    _check_settings(str(tmp_path), settings)
+    more = dict(settings, space={name: [repr(v), getattr(v, 'grid', None)] for name, v in grid_space(8).items()})
+    with pytest.raises(ConfigError, match='for --method grid, --trials sets the grid itself'):
+        _check_settings(str(tmp_path), more)
