@@ -71,7 +71,20 @@ class set_grad_enabled(_GradMode):
         return super().__call__(function)
 
 
-class no_grad(_GradMode):
+class _FixedMode(_GradMode):
+    """A mode switch without arguments, usable as ``@switch()`` or bare ``@switch``, as PyTorch's."""
+    mode = None
+
+    def __new__(cls, function=None):
+        if function is None:
+            return super().__new__(cls)
+        return cls()(function)                      # ``@no_grad`` without the parentheses
+
+    def __init__(self, function=None):
+        super().__init__(self.mode)
+
+
+class no_grad(_FixedMode):
     """Turn graph recording off inside a ``with`` block or a decorated function.
 
     Example:
@@ -82,13 +95,9 @@ class no_grad(_GradMode):
         >>> y.requires_grad
         False
     """
-
-    def __init__(self):
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_FixedMode):
     """Turn graph recording back on (inside a ``no_grad`` block, for instance)."""
-
-    def __init__(self):
-        super().__init__(True)
+    mode = True

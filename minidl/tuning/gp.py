@@ -176,7 +176,11 @@ class GaussianProcess:
         self.length_scales, self.signal_variance, self.noise = self._unpack(self.theta)
         Ky = matern52(self.X, self.X, self.length_scales, self.signal_variance)
         Ky += self.noise * np.eye(len(self.X))
-        self.L = np.linalg.cholesky(Ky)
+        try:
+            self.L = np.linalg.cholesky(Ky)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"GaussianProcess.fit: the kernel matrix of the {len(self.X)} points is singular "
+                             f"(noise {self.noise:g}): two points coincide or nearly; give noise > 0") from None
         self.alpha = np.linalg.solve(self.L.T, np.linalg.solve(self.L, self.y))
         return self
 

@@ -101,6 +101,11 @@ def test_no_grad_as_context_and_decorator():
         return t * 2
     assert not f(x).requires_grad and minidl.is_grad_enabled()
 
+    @minidl.no_grad                                 # without the parentheses, as PyTorch allows
+    def g(t):
+        return t * 2
+    assert not g(x).requires_grad and minidl.is_grad_enabled()
+
 
 def test_set_grad_enabled_called_as_a_function_switches_at_once():
     x = minidl.tensor([1.0], requires_grad=True)

@@ -71,3 +71,10 @@ def test_fitting_increases_the_likelihood_and_finds_irrelevant_dimensions():
     assert gp.length_scales[1] > 3 * gp.length_scales[0]
     mean, _ = gp.predict(np.array([[0.25, 0.5]]))
     assert abs(mean[0] - np.sin(1.5)) < 0.05
+
+
+def test_coinciding_points_without_noise_are_a_clear_error():
+    import pytest
+    X = np.array([[0.2], [0.2], [0.7]])
+    with pytest.raises(ValueError, match='GaussianProcess.fit: the kernel matrix of the 3 points is singular'):
+        GaussianProcess(noise=0.0).fit(X, np.array([0.0, 1.0, 0.5]), optimize=False)
