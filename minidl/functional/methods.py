@@ -79,7 +79,10 @@ def _in_place(op, ufunc, symbol):
     While gradients are recorded, minidl does not change a tensor of the graph in place (it
     has no version counters to tell whether backward still needs the old values): a leaf
     that requires grad refuses, as PyTorch's does, and any other tensor of a graph gets a new
-    tensor (``x = x + y``), which a second name for the old x does not see.
+    tensor (``x = x + y``), which a second name for the old x does not see. For the same
+    reason, a tensor that a graph saved must not be changed in place (here or with
+    ``t[...] = v``) before that graph's backward has run: the gradient would use the new
+    values, where PyTorch's version counters raise an error.
     """
     def _operator(self, other):
         if _grad_state['enabled'] and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
