@@ -23,7 +23,6 @@ import numbers
 import numpy
 
 from .. import backend
-from . import grad_mode
 
 
 class Tensor:

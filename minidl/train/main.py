@@ -28,7 +28,6 @@ from ..data import DataLoader, TensorDataset, datasets, transforms
 from .callbacks import ModelCheckpoint
 from .checkpoint import load_checkpoint
 from .loop import evaluate, fit
-from .metrics import confusion_matrix
 from .models import build_model
 
 DEFAULTS = {
