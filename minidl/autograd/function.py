@@ -169,15 +169,36 @@ class Function:
         if to_save and not all(map(operator.is_, raw_outputs, outputs)):    # a 0-d result was wrapped
             to_save = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])
         self._saved = to_save
+        if to_save:                                 # to tell, in backward, if a saved input was changed
+            versions = []
+            for t, a in zip(tensors, arrays):
+                cell = t._version
+                if cell is None:                    # (Tensor._version_cell, inlined: the hot path)
+                    cell = t._version = [0]
+                versions.append((cell, cell[0], id(a)))
+            self._input_versions = versions
         if _anomaly_state['enabled']:
             self._creation_stack = anomaly.creation_stack()
 
     # ------------------------------------------------------------------ used by backward
     @property
     def saved_tensors(self):
+        for cell, count, array_id in self.__dict__.get('_input_versions', ()):
+            if cell[0] != count:
+                self._check_unchanged(array_id)
         if not _grad_state['enabled']:              # backward is not recorded: values suffice
             return tuple([Tensor(a) for a in self._saved])
         return tuple([self._saved_on_graph(a) for a in self._saved])
+
+    def _check_unchanged(self, array_id):
+        """Raise if the input whose array has ``array_id``, changed in place since forward
+        (its version moved on), is one that forward saved: backward would compute with the
+        new values. (The ids are those of arrays alive at the recording, saved ones included.)"""
+        if any(id(a) == array_id for a in self._saved):
+            raise RuntimeError(
+                f"{self._name()}: a tensor that forward saved for backward was changed in place since "
+                "(with +=, -=, *=, /=, t[...] = ... or an optimizer step), so the gradient would use its "
+                "new values. Run backward before changing it, or change a copy.")
 
     def _saved_on_graph(self, array):
         """A saved array as a Tensor in its place in the graph, for a recorded backward

@@ -33,7 +33,7 @@ class Tensor:
     """
 
     __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_index', '_retains_grad',
-                 '__weakref__')
+                 '_version', '__weakref__')
     __array_priority__ = 1000       # ndarray + Tensor calls Tensor.__radd__
     __array_ufunc__ = None          # ... instead of numpy treating the Tensor as an array
 
@@ -46,6 +46,7 @@ class Tensor:
         self.grad_fn = grad_fn
         self._output_index = output_index
         self._retains_grad = False
+        self._version = None            # [count of in-place changes], made when first needed
         self.requires_grad = False
         if requires_grad and grad_fn is None:
             self.requires_grad_(True)
@@ -126,7 +127,19 @@ class Tensor:
         Its array is a view of this tensor's, not the same array object: an op that saves
         the detached values for backward must not be mistaken for one that saved this
         tensor's (``Function.saved_tensors`` tells them apart by identity)."""
-        return Tensor(self.data.view())
+        detached = Tensor(self.data.view())
+        detached._version = self._version_cell()    # shared: a change to either is a change to both
+        return detached
+
+    def _version_cell(self):
+        """[the number of in-place changes so far]: a graph that saves this tensor's data keeps
+        the cell and its count, and backward checks it (``Function.saved_tensors``)."""
+        if self._version is None:
+            self._version = [0]
+        return self._version
+
+    def _changed_in_place(self):
+        self._version_cell()[0] += 1
 
     def requires_grad_(self, requires_grad=True):
         """Ask for (or stop asking for) this leaf's gradient. Returns the tensor."""

@@ -66,6 +66,7 @@ def _setitem(self, key, value):
     target = indexing._normalize_key(key, get_array_module(self.data))
     try:
         self.data[target] = value
+        self._changed_in_place()
     except ValueError as error:
         raise ValueError(f"setitem: cannot assign a value of shape {getattr(value, 'shape', ())} into "
                          f"the selected part of a tensor of shape {self.shape} ({error})") from None
@@ -79,10 +80,11 @@ def _in_place(op, ufunc, symbol):
     While gradients are recorded, minidl does not change a tensor of the graph in place (it
     has no version counters to tell whether backward still needs the old values): a leaf
     that requires grad refuses, as PyTorch's does, and any other tensor of a graph gets a new
-    tensor (``x = x + y``), which a second name for the old x does not see. For the same
-    reason, a tensor that a graph saved must not be changed in place (here or with
-    ``t[...] = v``) before that graph's backward has run: the gradient would use the new
-    values, where PyTorch's version counters raise an error.
+    tensor (``x = x + y``), which a second name for the old x does not see. A tensor that a
+    graph saved may be changed in place before that graph's backward, but the backward then
+    raises, as PyTorch's does: each change counts in the tensor's version, which the graph
+    compares with the one it saw (``Function.saved_tensors``). Writes to ``.data`` and to
+    views made by indexing are not counted.
     """
     def _operator(self, other):
         if _grad_state['enabled'] and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
@@ -101,6 +103,7 @@ def _in_place(op, ufunc, symbol):
             raise kind(f"{symbol}= in place: the {self.dtype} tensor of shape {self.shape} cannot hold the "
                        f"result with {getattr(other, 'dtype', type(other).__name__)} of shape "
                        f"{getattr(other, 'shape', ())} ({error})") from None
+        self._changed_in_place()
         return self
     _operator.__name__ = f"__i{op.__name__}__"
     return _operator

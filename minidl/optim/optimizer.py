@@ -150,6 +150,7 @@ class Optimizer:
                         continue
                     grad = -p.grad.data if group.get('maximize') else p.grad.data
                     self.update(p.data, grad, self.state.setdefault(p, {}), group)
+                    p._changed_in_place()           # (a graph that saved p can tell: Function.saved_tensors)
                     apply_constraint(p)
         return loss
 

@@ -311,3 +311,39 @@ def test_a_leaf_root_gets_its_own_dtype_and_integer_outputs_are_leaves():
     assert x.grad.dtype == numpy.float64
     rounded = x.long()
     assert rounded.is_leaf and rounded.grad_fn is None and not rounded.requires_grad
+
+
+def test_backward_refuses_a_saved_tensor_changed_in_place_since_forward():
+    x = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = minidl.tensor([1.0, 1.0, 1.0])
+    y = (x * w).sum()                                       # Mul saved x and w
+    w[0] = 10.0                                             # x.grad would read 10 silently
+    with pytest.raises(RuntimeError, match=r'mul \(\*\): a tensor that forward saved for backward was changed'):
+        y.backward()
+    layer = minidl.nn.Linear(3, 1)
+    opt = minidl.optim.SGD(layer.parameters(), lr=0.1)
+    layer(minidl.ones(2, 3)).sum().backward()
+    loss = layer(minidl.ones(2, 3)).sum()
+    opt.step()                                              # the step before this loss's backward
+    with pytest.raises(RuntimeError, match='was changed in place since'):
+        loss.backward()
+    d = x.detach()                                          # a detached view shares the count
+    y = (x * x).sum()
+    with minidl.no_grad():
+        d += 1
+    with pytest.raises(RuntimeError, match='was changed in place since'):
+        y.backward()
+
+
+def test_a_change_in_place_that_no_backward_needs_is_allowed():
+    a, b = minidl.tensor([1.0, 2.0], requires_grad=True), minidl.tensor([3.0, 4.0], requires_grad=True)
+    total = (a + b).sum()                                   # Add saves nothing
+    with minidl.no_grad():
+        a -= 1
+    total.backward()
+    assert a.grad.tolist() == [1.0, 1.0] and a.tolist() == [0.0, 1.0]
+    product = (a * b).sum()
+    product.backward()                                      # after backward, changes are free
+    with minidl.no_grad():
+        b *= 2
+    assert b.tolist() == [6.0, 8.0]
