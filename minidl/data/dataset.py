@@ -62,7 +62,7 @@ def gather(dataset, indices):
     ``__len__`` and ``__getitem__``, a list of tuples included)."""
     if hasattr(dataset, 'gather'):
         return dataset.gather(indices)
-    return default_collate([dataset[int(i)] for i in indices])
+    return Dataset.gather(dataset, indices)             # the default: sample by sample
 
 
 def default_collate(samples):

@@ -66,10 +66,10 @@ def _setitem(self, key, value):
     target = indexing._normalize_key(key, get_array_module(self.data))
     try:
         self.data[target] = value
-        self._changed_in_place()
     except ValueError as error:
         raise ValueError(f"setitem: cannot assign a value of shape {getattr(value, 'shape', ())} into "
                          f"the selected part of a tensor of shape {self.shape} ({error})") from None
+    self._changed_in_place()
 
 
 def _in_place(op, ufunc, symbol):
@@ -77,10 +77,10 @@ def _in_place(op, ufunc, symbol):
     involved (under ``no_grad``, as in a hand-written update ``p -= lr * p.grad``, or on
     tensors that need no gradient): the result is cast to x's dtype and must keep x's shape.
 
-    While gradients are recorded, minidl does not change a tensor of the graph in place (it
-    has no version counters to tell whether backward still needs the old values): a leaf
-    that requires grad refuses, as PyTorch's does, and any other tensor of a graph gets a new
-    tensor (``x = x + y``), which a second name for the old x does not see. A tensor that a
+    While gradients are recorded, minidl does not record a change in place as an op of the
+    graph: a leaf that requires grad refuses, as PyTorch's does, and any other tensor of a
+    graph gets a new tensor (``x = x + y``), which a second name for the old x does not see.
+    A tensor that a
     graph saved may be changed in place before that graph's backward, but the backward then
     raises, as PyTorch's does: each change counts in the tensor's version, which the graph
     compares with the one it saw (``Function.saved_tensors``). Writes to ``.data`` and to

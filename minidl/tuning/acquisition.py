@@ -50,18 +50,23 @@ def normal_cdf(z):
     return 0.5 * (1.0 + _erf(np.asarray(z, dtype=float) / math.sqrt(2.0)))
 
 
+def _improvement(mu, sigma, f_best, xi):
+    """(f_best - mu - xi, sigma as an array, z = that improvement / sigma); z is computed with
+    sigma = 1 where sigma = 0, where the callers take their limit instead."""
+    improvement, sigma = f_best - mu - xi, np.asarray(sigma, dtype=float)
+    return improvement, sigma, improvement / np.where(sigma > 0, sigma, 1.0)
+
+
 def expected_improvement(mu, sigma, f_best, xi=0.0, kappa=None):
     """EI(x) = (f_best - mu - xi) Phi(z) + sigma phi(z), z = (f_best - mu - xi) / sigma;
     where sigma = 0 (a point known exactly), its limit max(f_best - mu - xi, 0)."""
-    improvement, sigma = f_best - mu - xi, np.asarray(sigma, dtype=float)
-    z = improvement / np.where(sigma > 0, sigma, 1.0)
+    improvement, sigma, z = _improvement(mu, sigma, f_best, xi)
     return np.where(sigma > 0, improvement * normal_cdf(z) + sigma * normal_pdf(z), np.maximum(improvement, 0.0))
 
 
 def probability_of_improvement(mu, sigma, f_best, xi=0.0, kappa=None):
     """PI(x) = Phi((f_best - mu - xi) / sigma); where sigma = 0, 1 if mu improves, else 0."""
-    improvement, sigma = f_best - mu - xi, np.asarray(sigma, dtype=float)
-    z = improvement / np.where(sigma > 0, sigma, 1.0)
+    improvement, sigma, z = _improvement(mu, sigma, f_best, xi)
     return np.where(sigma > 0, normal_cdf(z), (improvement > 0).astype(float))
 
 
