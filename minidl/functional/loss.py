@@ -20,7 +20,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import check_later, get_array_module, to_numpy
 from . import loss_kernels
-from .activation import log_softmax, softmax
+from .activation import log_softmax, softmax, softplus
 from .arithmetic import where
 
 REDUCTIONS = ('mean', 'sum', 'none')
@@ -193,9 +193,19 @@ def binary_cross_entropy(input, target, weight=None, reduction='mean'):
     return _reduce(loss, reduction, 'binary_cross_entropy')
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean'):
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None):
     """Binary cross-entropy of σ(input) against ``target``, computed from the logits without
     forming σ(x) (stable for any x; see :class:`BinaryCrossEntropyWithLogits`).
+
+    ``pos_weight`` p (broadcast along the last dimension, one factor per class for
+    multi-label outputs) counts the positive term p times, to trade recall against precision
+    on rare labels (PyTorch's: p = negatives / positives balances them):
+
+        l = -(p y log σ(x) + (1 - y) log(1 - σ(x))) = (1 - y) x + (1 + (p - 1) y) softplus(-x)
+
+    using log σ(x) = -softplus(-x) and log(1 - σ(x)) = -x - softplus(-x); softplus is the
+    stable form, so this is stable too. Its gradients come from those ops:
+    dl/dx = (1 + (p - 1) y) σ(x) - p y.
 
     Example:
         >>> import minidl
@@ -203,10 +213,30 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean
         >>> F.binary_cross_entropy_with_logits(minidl.tensor([-1e4, 0.0, 1e4]), minidl.ones(3),
         ...                                    reduction='none').tolist()
         [10000.0, 0.6931471824645996, 0.0]
+        >>> loss = F.binary_cross_entropy_with_logits(minidl.tensor([0.0]), minidl.ones(1),
+        ...                                           pos_weight=minidl.tensor([3.0]))
+        >>> round(loss.item(), 4)                       # 3 log 2
+        2.0794
     """
     _check_same_shape(input, target, 'binary_cross_entropy_with_logits')
-    loss = _weighted(BinaryCrossEntropyWithLogits()(input, target), weight)
-    return _reduce(loss, reduction, 'binary_cross_entropy_with_logits')
+    if pos_weight is None:
+        loss = BinaryCrossEntropyWithLogits()(input, target)
+    else:
+        _check_pos_weight(pos_weight, input)
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus(-input, threshold=math.inf)
+    return _reduce(_weighted(loss, weight), reduction, 'binary_cross_entropy_with_logits')
+
+
+def _check_pos_weight(pos_weight, input):
+    op = 'binary_cross_entropy_with_logits'
+    if not isinstance(pos_weight, Tensor) or pos_weight.dtype.kind != 'f':
+        raise TypeError(f"{op}: pos_weight must be a float Tensor, got "
+                        f"{getattr(pos_weight, 'dtype', type(pos_weight).__name__)}")
+    classes = input.shape[-1] if input.ndim else 1
+    if pos_weight.ndim > 1 or pos_weight.numel() not in (1, classes):
+        raise ValueError(f"{op}: pos_weight must hold one value per class along the last dimension of the "
+                         f"input (shape {tuple(input.shape)}): shape ({classes},) or (1,), got "
+                         f"{tuple(pos_weight.shape)}")
 
 
 # ---------------------------------------------------------------------- classification
@@ -266,7 +296,8 @@ def _outside_classes(values, ignore_index, input_shape, op):
 
 def _class_indices(input, target, ignore_index, op):
     """Check an integer target against input (N, C, d1, ...) and return, per target
-    element, the flat index of its class's entry in input, and the mask of the kept ones."""
+    element, the flat index of its class's entry in input, the mask of the kept ones (None
+    for all) and its class (0 where it is ignored)."""
     keep = _checked_classes(input, target, ignore_index, op)
     xp = get_array_module(input.data)
     classes = input.shape[1]
@@ -275,60 +306,100 @@ def _class_indices(input, target, ignore_index, op):
     rest = math.prod(input.shape[2:])
     positions = xp.arange(t.size).reshape(t.shape)
     n, r = positions // rest, positions % rest
-    return (n * classes + t) * rest + r, keep
+    return (n * classes + t) * rest + r, keep, t
 
 
 def _pick(log_probs, target, ignore_index, op):
-    """(-log p[n, target_n], mask of kept elements or None for all), each of the target's shape."""
-    index, keep = _class_indices(log_probs, target, ignore_index, op)
+    """(-log p[n, target_n], mask of kept elements or None for all, the class of each),
+    each of the target's shape."""
+    index, keep, classes = _class_indices(log_probs, target, ignore_index, op)
     picked = log_probs.reshape(-1)[index]
-    return -picked, keep
+    return -picked, keep, classes
 
 
 def _check_ignore_index(ignore_index, op):
-    """``ignore_index`` must be a class index. (PyTorch's third positional argument is
-    ``weight``, which minidl's losses do not take: a weight passed there lands here.)"""
+    """``ignore_index`` must be a class index."""
     if not isinstance(ignore_index, numbers.Integral) or isinstance(ignore_index, bool):
-        raise TypeError(f"{op}: ignore_index must be an integer class index, got "
-                        f"{type(ignore_index).__name__}; class weights (PyTorch's weight=) are not supported")
+        raise TypeError(f"{op}: ignore_index must be an integer class index, got {type(ignore_index).__name__}")
 
 
-def _reduce_kept(loss, keep, reduction, op):
+def _class_weights(weight, input, op):
+    """PyTorch's ``weight``: None, or a Tensor of one rescaling factor per class, for input
+    (N, C, ...). Returns its array in the input's dtype, or None.
+
+    The weights are constants, as in PyTorch (which has no derivative for them)."""
+    if weight is None:
+        return None
+    classes = input.shape[1]
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: weight must be a Tensor of one value per class, shape ({classes},), got "
+                        f"{type(weight).__name__}" + (" (ignore_index is a keyword argument)"
+                                                      if isinstance(weight, numbers.Integral) else ""))
+    if tuple(weight.shape) != (classes,) or weight.dtype.kind != 'f':
+        raise ValueError(f"{op}: weight must hold one float per class, shape ({classes},) for input of "
+                         f"shape {tuple(input.shape)}, got shape {tuple(weight.shape)} and dtype {weight.dtype}")
+    if weight.device != input.device:
+        raise RuntimeError(f"{op}: weight is on {weight.device} but input on {input.device}; move it with "
+                           f".to('{input.device}')")
+    if weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"{op}: weight requires grad, but class weights are constants (PyTorch has no "
+                           "derivative for them either); pass weight.detach()")
+    return weight.data.astype(input.dtype, copy=False)
+
+
+def _reduce_kept(loss, keep, reduction, op, weights=None):
     """Like _reduce, but ignored elements count as 0 and the mean is over the kept ones.
 
-    With every element ignored, the mean of nothing is NaN (0/0), as in PyTorch, but no
-    gradient flows: the inputs get zeros, not the 0 · ∞ = NaN that dividing by 0 would send
-    back into the weights."""
+    With class weights, ``weights`` holds each element's w[t_n] (``loss`` already carries
+    it) and the mean is a weighted one: Σ_n loss_n / Σ_n w[t_n] over the kept elements, as in
+    PyTorch. Then a batch of one class has the same mean loss whatever that class's weight:
+    the weights trade the classes off against each other within a batch.
+
+    With every element ignored (or every weight 0), the mean of nothing is NaN (0/0), as in
+    PyTorch, but no gradient flows: the inputs get zeros, not the 0 · ∞ = NaN that dividing
+    by 0 would send back into the weights."""
     _check_reduction(reduction, op)
-    if keep is None:
+    if keep is None and weights is None:
         return _reduce(loss, reduction, op)
-    loss = where(keep, loss, loss * 0)
+    if keep is not None:
+        loss = where(keep, loss, loss * 0)
     if reduction == 'mean':
-        kept = int(keep.sum())
-        return loss.sum() / kept if kept else loss.sum() * 0 + float('nan')
+        if weights is None:
+            total = int(keep.sum())
+        else:
+            total = float((weights if keep is None else weights * keep).sum())
+        return loss.sum() / total if total else loss.sum() * 0 + float('nan')
     return _reduce(loss, reduction, op)
 
 
-def nll_loss(input, target, ignore_index=-100, reduction='mean'):
-    """Negative log-likelihood: l_n = -input[n, target_n] for log-probabilities ``input``
-    (N, C) or (N, C, d1, ...) and integer ``target`` (N,) or (N, d1, ...), or one unbatched
-    sample (C,) and a 0-d target. Elements whose
-    target is ``ignore_index`` count as 0 and are left out of the mean.
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'):
+    """Negative log-likelihood: l_n = -w[t_n] · input[n, t_n] for log-probabilities ``input``
+    (N, C) or (N, C, d1, ...) and integer ``target`` t (N,) or (N, d1, ...), or one unbatched
+    sample (C,) and a 0-d target. ``weight`` w, one value per class, rescales each class's
+    losses (1 without it); the mean is then Σ_n l_n / Σ_n w[t_n]. Elements whose target is
+    ``ignore_index`` count as 0 and are left out of the mean.
 
-    dl_n/dinput[n, c] = -1 if c = target_n, 0 otherwise.
+    dl_n/dinput[n, c] = -w[t_n] if c = t_n, 0 otherwise.
 
     Example:
         >>> import minidl
         >>> import minidl.nn.functional as F
-        >>> F.nll_loss(minidl.tensor([[-0.5, -2.0], [-1.0, -0.25]]), minidl.tensor([0, 1]))
+        >>> log_p = minidl.tensor([[-0.5, -2.0], [-1.0, -0.25]])
+        >>> F.nll_loss(log_p, minidl.tensor([0, 1]))
         tensor(0.375)
+        >>> F.nll_loss(log_p, minidl.tensor([0, 1]), weight=minidl.tensor([1.0, 3.0]))   # (0.5 + 3·0.25) / 4
+        tensor(0.3125)
     """
     _check_ignore_index(ignore_index, 'nll_loss')
     if input.ndim == 1 and isinstance(target, Tensor):          # one unbatched sample (C,)
-        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), ignore_index, reduction)
+        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction)
         return loss.squeeze(0) if reduction == 'none' else loss
-    loss, keep = _pick(input, target, ignore_index, 'nll_loss')
-    return _reduce_kept(loss, keep, reduction, 'nll_loss')
+    loss, keep, classes = _pick(input, target, ignore_index, 'nll_loss')
+    w = _class_weights(weight, input, 'nll_loss')
+    if w is None:
+        return _reduce_kept(loss, keep, reduction, 'nll_loss')
+    w = w[classes]
+    return _reduce_kept(loss * w, keep, reduction, 'nll_loss', w)
 
 
 #: Whether SoftmaxCrossEntropy runs as CUDA kernels (``loss_kernels``), per array library: on
@@ -428,7 +499,7 @@ class SoftmaxCrossEntropy(Function):
         return Tensor(gx)
 
 
-def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0):
     """Cross-entropy between the softmax of the logits ``input`` and the target classes:
 
         l_n = -log softmax(x_n)[t_n] = logsumexp(x_n) - x_n[t_n]
@@ -444,6 +515,12 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
     uniform distribution: q ← (1 - ε) q + ε / C (Szegedy et al., "Rethinking the Inception
     Architecture", CVPR 2016). ``ignore_index`` applies to integer targets.
 
+    ``weight`` w (one value per class) counts each class's errors w_c times, e.g. the inverse
+    of its frequency in an imbalanced training set. As in PyTorch: with integer targets
+    l_n = -w[t_n] log p_n[t_n] and the mean divides by Σ_n w[t_n] (a weighted mean, see
+    ``nll_loss``); label smoothing's uniform part becomes -(1/C) Σ_c w_c log p_n[c]; with
+    probability targets l_n = -Σ_c w_c q_c log p_n[c], and the mean divides by N.
+
     Example:
         >>> import minidl
         >>> import minidl.nn.functional as F
@@ -457,13 +534,16 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     _check_ignore_index(ignore_index, 'cross_entropy')
     if input.ndim == 1 and isinstance(target, Tensor):          # one unbatched sample (C,)
-        loss = cross_entropy(input.unsqueeze(0), target.unsqueeze(0), ignore_index, reduction, label_smoothing)
+        loss = cross_entropy(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction,
+                             label_smoothing)
         return loss.squeeze(0) if reduction == 'none' else loss
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got "
                          f"{tuple(input.shape)}")
     classes = input.shape[1]
-    if input.ndim == 2 and not label_smoothing and isinstance(target, Tensor) and target.dtype.kind in 'iu':
+    w = _class_weights(weight, input, 'cross_entropy')
+    if (input.ndim == 2 and not label_smoothing and w is None and isinstance(target, Tensor)
+            and target.dtype.kind in 'iu'):
         if CROSS_ENTROPY_KERNEL[get_array_module(input.data).__name__]:    # the kernels check the values
             _check_target_form(input, target, 'cross_entropy')
             _check_reduction(reduction, 'cross_entropy')
@@ -472,14 +552,19 @@ def cross_entropy(input, target, ignore_index=-100, reduction='mean', label_smoo
             _check_reduction(reduction, 'cross_entropy')
             return SoftmaxCrossEntropy(target.data, reduction)(input)
     log_probs = log_softmax(input, dim=1)
+    # w_c laid along the class axis of log_probs (N, C, d1, ...)
+    weighted_log_probs = log_probs if w is None else log_probs * w.reshape((classes,) + (1,) * (input.ndim - 2))
     if isinstance(target, Tensor) and target.dtype.kind == 'f':
         if tuple(target.shape) != tuple(input.shape):
             raise ValueError(f"cross_entropy: class-probability target has shape {tuple(target.shape)}, "
                              f"expected the input's shape {tuple(input.shape)}")
         q = target * (1 - label_smoothing) + label_smoothing / classes if label_smoothing else target
-        return _reduce(-(q * log_probs).sum(dim=1), reduction, 'cross_entropy')
-    loss, keep = _pick(log_probs, target, ignore_index, 'cross_entropy')
+        return _reduce(-(q * weighted_log_probs).sum(dim=1), reduction, 'cross_entropy')
+    loss, keep, target_classes = _pick(log_probs, target, ignore_index, 'cross_entropy')
+    w_n = None if w is None else w[target_classes]
+    if w_n is not None:
+        loss = loss * w_n
     if label_smoothing:
-        uniform = -log_probs.mean(dim=1)                 # -Σ_c (1/C) log p_c
+        uniform = -weighted_log_probs.mean(dim=1)        # -Σ_c (1/C) w_c log p_c
         loss = (1 - label_smoothing) * loss + label_smoothing * uniform
-    return _reduce_kept(loss, keep, reduction, 'cross_entropy')
+    return _reduce_kept(loss, keep, reduction, 'cross_entropy', w_n)

@@ -9,12 +9,14 @@ Example:
     >>> nn.MSELoss(reduction='sum')(minidl.tensor([1.0, 2.0]), minidl.tensor([0.0, 0.0]))
     tensor(5.)
 """
+from ..autograd.tensor import Tensor
 from . import functional as F
 from .module import Module
 
 
 class _Loss(Module):
-    """A loss module: ``forward(input, target)`` calls ``function`` with the stored options."""
+    """A loss module: ``forward(input, target)`` calls ``function`` with the stored options
+    and buffers."""
     function = None
 
     def __init__(self, reduction='mean', **options):
@@ -25,15 +27,29 @@ class _Loss(Module):
         self.reduction, self.options = reduction, options
 
     def forward(self, input, target):
-        return type(self).function(input, target, reduction=self.reduction, **self.options)
+        return type(self).function(input, target, reduction=self.reduction, **self._buffers, **self.options)
 
     def extra_repr(self):
         return ', '.join([f"reduction={self.reduction!r}"] + [f"{k}={v!r}" for k, v in self.options.items()
                                                                  if not hasattr(v, 'shape')])
 
 
-class CrossEntropyLoss(_Loss):
-    """Cross-entropy from logits (see ``F.cross_entropy``): integer or probability targets.
+class _WeightedLoss(_Loss):
+    """A loss with PyTorch's ``weight`` (and, for BCEWithLogitsLoss, ``pos_weight``): each is a
+    buffer, so ``to()`` moves it with the module and ``state_dict()`` saves it."""
+
+    def __init__(self, weight=None, reduction='mean', buffers=(), **options):
+        super().__init__(reduction, **options)
+        for name, value in (('weight', weight),) + tuple(buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: {name} must be a Tensor or None, got "
+                                f"{type(value).__name__}")
+            self.register_buffer(name, value)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy from logits (see ``F.cross_entropy``): integer or probability targets,
+    optional class weights.
 
     Example:
         >>> import minidl
@@ -44,16 +60,16 @@ class CrossEntropyLoss(_Loss):
     """
     function = staticmethod(F.cross_entropy)
 
-    def __init__(self, ignore_index=-100, reduction='mean', label_smoothing=0.0):
-        super().__init__(reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    def __init__(self, weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0):
+        super().__init__(weight, reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)
 
 
-class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities (see ``F.nll_loss``)."""
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (see ``F.nll_loss``), optional class weights."""
     function = staticmethod(F.nll_loss)
 
-    def __init__(self, ignore_index=-100, reduction='mean'):
-        super().__init__(reduction, ignore_index=ignore_index)
+    def __init__(self, weight=None, ignore_index=-100, reduction='mean'):
+        super().__init__(weight, reduction, ignore_index=ignore_index)
 
 
 class MSELoss(_Loss):
@@ -82,16 +98,14 @@ class HuberLoss(_Loss):
         super().__init__(reduction, delta=delta)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities (see ``F.binary_cross_entropy``)."""
     function = staticmethod(F.binary_cross_entropy)
 
-    def __init__(self, weight=None, reduction='mean'):
-        super().__init__(reduction, weight=weight)
 
-
-class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy from logits, stable (see ``F.binary_cross_entropy_with_logits``).
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy from logits, stable (see ``F.binary_cross_entropy_with_logits``),
+    with optional element weights and ``pos_weight`` (one factor per class for the positives).
 
     Example:
         >>> import minidl
@@ -101,5 +115,5 @@ class BCEWithLogitsLoss(_Loss):
     """
     function = staticmethod(F.binary_cross_entropy_with_logits)
 
-    def __init__(self, weight=None, reduction='mean'):
-        super().__init__(reduction, weight=weight)
+    def __init__(self, weight=None, reduction='mean', pos_weight=None):
+        super().__init__(weight, reduction, buffers=(('pos_weight', pos_weight),))

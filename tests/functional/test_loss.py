@@ -21,6 +21,8 @@ def targets01(*shape, seed=0):
     return t(*shape, low=0.0, high=1.0, seed=seed)
 
 
+CLASS_WEIGHTS = minidl.tensor([0.5, 2.0, 1.0, 4.0], dtype=minidl.float64)
+
 CASES = [
     Case('cross_entropy', lambda x: F.cross_entropy(x, labels(5)), lambda: [t(5, 4)]),
     Case('cross_entropy sum', lambda x: F.cross_entropy(x, labels(5), reduction='sum'), lambda: [t(5, 4)]),
@@ -47,6 +49,15 @@ CASES = [
         lambda: [t(3, 4, low=0.05, high=0.95), targets01(3, 4, seed=2)]),
     Case('binary_cross_entropy_with_logits', F.binary_cross_entropy_with_logits,
          lambda: [t(3, 4, low=-4, high=4), targets01(3, 4, seed=2)]),
+    Case('binary_cross_entropy_with_logits pos_weight', lambda x, y, p: F.binary_cross_entropy_with_logits(
+        x, y, pos_weight=p), lambda: [t(3, 4, low=-4, high=4), targets01(3, 4, seed=2), t(4, low=0.5, high=3)]),
+    Case('cross_entropy class weights, smoothing, ignore', lambda x: F.cross_entropy(
+        x, minidl.tensor([1, -100, 3, 0, 3]), weight=CLASS_WEIGHTS, label_smoothing=0.2), lambda: [t(5, 4)]),
+    Case('cross_entropy class weights, spatial', lambda x: F.cross_entropy(x, labels(2, 3), weight=CLASS_WEIGHTS),
+         lambda: [t(2, 4, 3)]),
+    Case('cross_entropy class weights, probabilities', lambda x: F.cross_entropy(
+        x, probabilities(3, 4), weight=CLASS_WEIGHTS, label_smoothing=0.1), lambda: [t(3, 4)]),
+    Case('nll_loss class weights', lambda x: F.nll_loss(x, labels(6), weight=CLASS_WEIGHTS), lambda: [t(6, 4)]),
 ]
 
 
@@ -238,12 +249,104 @@ def test_a_batch_whose_targets_are_all_ignored_has_a_nan_mean_and_zero_gradients
 
 @pytest.mark.parametrize('ignore_index', [minidl.ones(3), 1.0, True, None])
 def test_ignore_index_must_be_an_integer(ignore_index):
-    # PyTorch's third positional argument is weight=: such a call must not run with it as ignore_index
     x, t = minidl.randn(4, 3), minidl.tensor([0, 1, 2, 0])
     for op in (F.cross_entropy, F.nll_loss):
         with pytest.raises(TypeError, match=f"{op.__name__}: ignore_index must be an integer class index"):
-            op(x, t, ignore_index)
-    assert F.nll_loss(x, t, numpy.int64(1)).shape == ()
+            op(x, t, ignore_index=ignore_index)
+    assert F.nll_loss(x, t, ignore_index=numpy.int64(1)).shape == ()
+
+
+def test_class_weights_by_hand():
+    """l_n = w[t_n] (logsumexp(x_n) - x_n[t_n]); the mean divides by Σ w[t_n] over the kept
+    elements; label smoothing's uniform part is -(1/C) Σ_c w_c log p_c (PyTorch's formulas)."""
+    x = numpy.random.default_rng(3).standard_normal((5, 4))
+    target = numpy.array([1, 3, 0, 3, 2])
+    w = CLASS_WEIGHTS.numpy()
+    log_p = x - numpy.log(numpy.exp(x).sum(axis=1, keepdims=True))
+    nll = -log_p[numpy.arange(5), target]
+    logits, classes = minidl.tensor(x, dtype=minidl.float64), minidl.tensor(target)
+    got = F.cross_entropy(logits, classes, weight=CLASS_WEIGHTS, reduction='none').numpy()
+    numpy.testing.assert_allclose(got, w[target] * nll, rtol=1e-12)
+    assert F.cross_entropy(logits, classes, CLASS_WEIGHTS).item() == pytest.approx(
+        (w[target] * nll).sum() / w[target].sum(), rel=1e-12)
+    assert F.nll_loss(minidl.tensor(log_p), classes, CLASS_WEIGHTS, reduction='sum').item() == pytest.approx(
+        (w[target] * nll).sum(), rel=1e-12)
+    # ignoring element 1 (class 3) leaves its weight out of the denominator too
+    kept = numpy.array([True, False, True, True, True])
+    ignored = minidl.tensor(numpy.where(kept, target, -100))
+    assert F.cross_entropy(logits, ignored, CLASS_WEIGHTS).item() == pytest.approx(
+        (w[target] * nll)[kept].sum() / w[target][kept].sum(), rel=1e-12)
+    eps = 0.2
+    smooth = (1 - eps) * w[target] * nll + eps * -(log_p * w).mean(axis=1)
+    assert F.cross_entropy(logits, classes, CLASS_WEIGHTS, label_smoothing=eps).item() == pytest.approx(
+        smooth.sum() / w[target].sum(), rel=1e-12)
+    # probability targets: l_n = -Σ_c w_c q_c log p_c, averaged over N
+    q = probabilities(5, 4).numpy()
+    assert F.cross_entropy(logits, minidl.tensor(q), CLASS_WEIGHTS).item() == pytest.approx(
+        -(q * w * log_p).sum(axis=1).mean(), rel=1e-12)
+    # the gradient of the weighted mean: w[t_n] (softmax - onehot) / Σ w[t_n]
+    logits.requires_grad_()
+    F.cross_entropy(logits, classes, CLASS_WEIGHTS).backward()
+    expected = w[target, None] * (numpy.exp(log_p) - numpy.eye(4)[target]) / w[target].sum()
+    numpy.testing.assert_allclose(logits.grad.numpy(), expected, rtol=1e-10)
+
+
+def test_class_weights_keep_the_input_dtype_and_device():
+    x = minidl.randn(3, 4)
+    loss = F.cross_entropy(x, minidl.tensor([0, 1, 3]), weight=CLASS_WEIGHTS)        # float64 weights
+    assert loss.dtype == minidl.float32
+    one = F.cross_entropy(x[0], minidl.tensor(3), weight=CLASS_WEIGHTS)               # unbatched
+    assert one.item() == pytest.approx(-F.log_softmax(x[0], dim=0)[3].item(), rel=1e-6)
+
+
+def test_a_batch_whose_class_weights_are_all_zero_has_a_nan_mean_and_zero_gradients():
+    x = minidl.randn(3, 4, requires_grad=True)
+    value = F.cross_entropy(x, minidl.tensor([0, 0, 2]), weight=minidl.tensor([0.0, 1.0, 0.0, 1.0]))
+    value.backward()
+    assert math.isnan(value.item())
+    numpy.testing.assert_array_equal(x.grad.numpy(), numpy.zeros((3, 4)))
+
+
+@pytest.mark.parametrize('weight, error, message', [
+    (minidl.ones(3), ValueError, r"weight must hold one float per class, shape \(4,\) .* got shape \(3,\)"),
+    (minidl.tensor([1, 1, 1, 1]), ValueError, "weight must hold one float per class.* and dtype int64"),
+    (numpy.ones(4), TypeError, "weight must be a Tensor of one value per class, shape \\(4,\\), got ndarray"),
+    (-100, TypeError, "weight must be a Tensor.*got int \\(ignore_index is a keyword argument\\)"),
+    (minidl.ones(4, requires_grad=True), RuntimeError, "weight requires grad, but class weights are constants"),
+])
+def test_class_weights_are_checked(weight, error, message):
+    x, t = minidl.randn(5, 4), minidl.tensor([0, 1, 2, 3, 0])
+    for op in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(error, match=f"{op.__name__}: {message}"):
+            op(x, t, weight)
+
+
+def test_pos_weight_by_hand():
+    """l = -(p y log σ(x) + (1 - y) log(1 - σ(x))), p per class along the last dimension."""
+    rng = numpy.random.default_rng(4)
+    x, y, p = rng.normal(size=(3, 4)), rng.uniform(size=(3, 4)), numpy.array([0.5, 1.0, 2.0, 3.0])
+    s = 1 / (1 + numpy.exp(-x))
+    expected = -(p * y * numpy.log(s) + (1 - y) * numpy.log(1 - s))
+    logits = minidl.tensor(x, requires_grad=True)
+    got = F.binary_cross_entropy_with_logits(logits, minidl.tensor(y), pos_weight=minidl.tensor(p),
+                                             reduction='none')
+    numpy.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    got.sum().backward()                            # dl/dx = (1 + (p - 1) y) σ(x) - p y
+    numpy.testing.assert_allclose(logits.grad.numpy(), (1 + (p - 1) * y) * s - p * y, rtol=1e-10, atol=1e-14)
+    # stable at huge logits, and p = 1 is the plain loss
+    huge = F.binary_cross_entropy_with_logits(minidl.tensor([-1e4, 1e4]), minidl.ones(2),
+                                              pos_weight=minidl.tensor([2.0]), reduction='none')
+    assert huge.tolist() == [2e4, 0.0]
+    plain = F.binary_cross_entropy_with_logits(logits, minidl.tensor(y))
+    assert F.binary_cross_entropy_with_logits(logits, minidl.tensor(y), pos_weight=minidl.ones(1)).item() == \
+        pytest.approx(plain.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize('pos_weight, error', [(2.0, TypeError), (minidl.tensor([1, 2, 3]), TypeError),
+                                               (minidl.ones(2), ValueError), (minidl.ones(1, 3), ValueError)])
+def test_pos_weight_is_checked(pos_weight, error):
+    with pytest.raises(error, match="binary_cross_entropy_with_logits: pos_weight must"):
+        F.binary_cross_entropy_with_logits(minidl.randn(4, 3), minidl.rand(4, 3), pos_weight=pos_weight)
 
 
 def test_binary_cross_entropy_refuses_nan_probabilities():

@@ -98,6 +98,27 @@ def test_loss_modules_match_functions():
     for module, args, expected in pairs:
         numpy.testing.assert_array_equal(module(*args).numpy(), expected.numpy(), err_msg=repr(module))
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss(reduction='mean', ignore_index=-100, label_smoothing=0.0)"
+
+
+def test_loss_weights_are_buffers():
+    """As PyTorch's: ``weight`` and ``pos_weight`` move with ``to()`` and are in the state."""
+    x, labels = minidl.randn(4, 3), minidl.tensor([0, 2, 1, 2])
+    w = minidl.tensor([1.0, 2.0, 0.5])
+    criterion = nn.CrossEntropyLoss(w, label_smoothing=0.1)
+    numpy.testing.assert_array_equal(criterion(x, labels).numpy(),
+                                     F.cross_entropy(x, labels, weight=w, label_smoothing=0.1).numpy())
+    assert list(criterion.state_dict()) == ['weight'] and list(nn.CrossEntropyLoss().state_dict()) == []
+    assert criterion.to(minidl.float64).weight.dtype == minidl.float64
+    assert nn.NLLLoss(w)(x, labels).item() == pytest.approx(F.nll_loss(x, labels, weight=w).item(), rel=1e-6)
+    y, p = minidl.rand(4, 3), minidl.tensor([3.0, 1.0, 0.5])
+    bce = nn.BCEWithLogitsLoss(pos_weight=p, reduction='sum')
+    assert list(bce.state_dict()) == ['pos_weight']
+    assert bce(x, y).item() == pytest.approx(
+        F.binary_cross_entropy_with_logits(x, y, pos_weight=p, reduction='sum').item(), rel=1e-6)
+    with pytest.raises(TypeError, match="CrossEntropyLoss: weight must be a Tensor or None, got int"):
+        nn.CrossEntropyLoss(-100)
+    with pytest.raises(TypeError, match="BCEWithLogitsLoss: pos_weight must be a Tensor or None, got list"):
+        nn.BCEWithLogitsLoss(pos_weight=[2.0])
     with pytest.raises(ValueError, match="MSELoss: reduction must be"):
         nn.MSELoss(reduction='average')
 
