@@ -30,14 +30,20 @@ Example:
     >>> NonNeg()(minidl.tensor([-1.0, 2.0]))
     tensor([0., 2.])
 """
+import math
+import numbers
+
+from .regularizers import _resolve
+
 EPSILON = 1e-7
 
 
-def _norm_axes(w, axis):
-    """The axes of w that a unit's norm runs over (see the module docstring)."""
-    if axis is not None:
-        return axis
-    return tuple(range(1, w.ndim)) if w.ndim > 1 else None
+def _number(owner, name, value, low=0.0, high=math.inf):
+    """A constraint's setting: a real number in [low, high]."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not low <= value <= high:
+        bounds = f"in [{low:g}, {high:g}]" if high < math.inf else f">= {low:g}"
+        raise ValueError(f"{owner}: {name} must be a number {bounds}, got {value!r}")
+    return float(value)
 
 
 class _NormConstraint:
@@ -45,13 +51,26 @@ class _NormConstraint:
     w · target / (ε + ‖w_u‖)."""
 
     def __init__(self, axis=None):
+        axes = (axis,) if isinstance(axis, numbers.Integral) else axis
+        if axes is not None and not (isinstance(axes, (tuple, list)) and
+                                     all(isinstance(a, numbers.Integral) for a in axes)):
+            raise TypeError(f"{type(self).__name__}: axis must be None, an int or a tuple of ints, got {axis!r}")
         self.axis = axis
 
     def target(self, norms):                          # abstract
         raise NotImplementedError
 
+    def norm_axes(self, w):
+        """The axes of w that a unit's norm runs over (see the module docstring)."""
+        if self.axis is None:
+            return tuple(range(1, w.ndim)) if w.ndim > 1 else None
+        axes = (self.axis,) if isinstance(self.axis, numbers.Integral) else tuple(self.axis)
+        if any(not -w.ndim <= a < w.ndim for a in axes):
+            raise ValueError(f"{self!r}: axis {self.axis} is out of range for a weight of shape {tuple(w.shape)}")
+        return axes
+
     def __call__(self, w):
-        norms = (w * w).sum(dim=_norm_axes(w, self.axis), keepdim=True).sqrt()
+        norms = (w * w).sum(dim=self.norm_axes(w), keepdim=True).sqrt()
         return w * (self.target(norms) / (EPSILON + norms))
 
 
@@ -60,7 +79,7 @@ class MaxNorm(_NormConstraint):
 
     def __init__(self, max_value=2.0, axis=None):
         super().__init__(axis)
-        self.max_value = max_value
+        self.max_value = _number('MaxNorm', 'max_value', max_value)
 
     def target(self, norms):
         return norms.clamp(0, self.max_value)
@@ -85,9 +104,11 @@ class MinMaxNorm(_NormConstraint):
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=None):
         super().__init__(axis)
-        if not 0 <= min_value <= max_value:
+        min_value, max_value = _number('MinMaxNorm', 'min_value', min_value), _number('MinMaxNorm', 'max_value', max_value)
+        if min_value > max_value:
             raise ValueError(f"MinMaxNorm: need 0 <= min_value <= max_value, got {min_value}, {max_value}")
-        self.min_value, self.max_value, self.rate = min_value, max_value, rate
+        self.min_value, self.max_value = min_value, max_value
+        self.rate = _number('MinMaxNorm', 'rate', rate, high=1.0)
 
     def target(self, norms):
         return self.rate * norms.clamp(self.min_value, self.max_value) + (1 - self.rate) * norms
@@ -105,3 +126,20 @@ class NonNeg:
 
     def __repr__(self):
         return "NonNeg()"
+
+
+_BY_NAME = {'max_norm': MaxNorm, 'min_max_norm': MinMaxNorm, 'non_neg': NonNeg, 'unit_norm': UnitNorm,
+            'MaxNorm': MaxNorm, 'MinMaxNorm': MinMaxNorm, 'NonNeg': NonNeg, 'UnitNorm': UnitNorm}
+
+
+def get(identifier):
+    """A constraint from what a layer was given, as Keras's ``constraints.get``: None, a
+    callable (returned as it is), a class (made with its defaults) or a name
+    (``'max_norm'``, ``'min_max_norm'``, ``'non_neg'``, ``'unit_norm'``).
+
+    Example:
+        >>> from minidl import constraints
+        >>> constraints.get('max_norm')
+        MaxNorm(max_value=2.0, axis=None)
+    """
+    return _resolve(identifier, _BY_NAME, 'constraint')

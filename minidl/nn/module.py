@@ -293,9 +293,11 @@ class Module:
                 p.grad.data.fill(0)                          # in place, as the optimizers' zero_grad
 
     def regularization_loss(self):
-        """Σ p.regularizer(p) over the parameters that have a regularizer (Keras-style
-        penalties, added to the data loss); a zero tensor when none has one."""
-        penalties = [p.regularizer(p) for p in self.parameters() if p.regularizer is not None]
+        """Σ p.regularizer(p) over the trainable parameters that have a regularizer
+        (Keras-style penalties, added to the data loss; a frozen parameter, with
+        ``requires_grad=False``, is left out as Keras leaves out non-trainable weights); a zero
+        tensor when none has one."""
+        penalties = [p.regularizer(p) for p in self.parameters() if p.regularizer is not None and p.requires_grad]
         if not penalties:
             first = next(self.parameters(), None)
             if first is None:

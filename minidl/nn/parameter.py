@@ -12,7 +12,7 @@ Example:
     >>> w.requires_grad, w.is_leaf
     (True, True)
 """
-from .. import no_grad
+from .. import constraints, no_grad, regularizers
 from ..autograd.tensor import Tensor
 
 
@@ -20,8 +20,10 @@ class Parameter(Tensor):
     """A learnable leaf tensor (``requires_grad=True`` unless asked otherwise).
 
     Attributes:
-        regularizer: None or a callable Tensor -> scalar Tensor penalty.
-        constraint: None or a callable Tensor -> Tensor, the projected weights.
+        regularizer: None or a callable Tensor -> scalar Tensor penalty (given as anything
+            ``regularizers.get`` takes: ``'l2'``, ``L2``, ``L2(1e-4)``, a function).
+        constraint: None or a callable Tensor -> Tensor, the projected weights (anything
+            ``constraints.get`` takes: ``'max_norm'``, ``MaxNorm(3)``, a function).
     """
 
     __slots__ = ('regularizer', 'constraint')
@@ -29,17 +31,25 @@ class Parameter(Tensor):
     def __init__(self, data, requires_grad=True, regularizer=None, constraint=None):
         data = data.data if isinstance(data, Tensor) else data
         super().__init__(data, requires_grad=requires_grad)
-        self.regularizer = regularizer
-        self.constraint = constraint
+        self.regularizer = regularizers.get(regularizer)
+        self.constraint = constraints.get(constraint)
 
     def __repr__(self):
         return 'Parameter containing:\n' + super().__repr__()
 
 
 def apply_constraint(parameter):
-    """Project ``parameter`` in place with its constraint, if it has one (after a step)."""
+    """Project ``parameter`` in place with its constraint, if it has one (after a step).
+
+    The change counts as one in place (``Tensor._changed_in_place``), so a graph that saved
+    the old weights refuses to backward through them."""
     constraint = getattr(parameter, 'constraint', None)
     if constraint is None:
         return
     with no_grad():
-        parameter.data[...] = constraint(Tensor(parameter.data)).data
+        projected = constraint(Tensor(parameter.data))
+    if not isinstance(projected, Tensor) or projected.shape != parameter.shape:
+        raise ValueError(f"constraint {constraint!r} must return a Tensor of the weight's shape "
+                         f"{tuple(parameter.shape)}, got {getattr(projected, 'shape', type(projected).__name__)}")
+    parameter.data[...] = projected.data
+    parameter._changed_in_place()

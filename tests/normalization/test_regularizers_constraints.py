@@ -40,8 +40,81 @@ def test_keras_defaults():
     assert (L1().l1, L2().l2, L1L2().l1, L1L2().l2) == (0.01, 0.01, 0.0, 0.0)
     assert L1L2()(minidl.tensor(W)).item() == 0.0
     assert repr(L2()) == 'L2(l2=0.01)'
-    with pytest.raises(ValueError, match='must be >= 0'):
+    with pytest.raises(ValueError, match='L1: l1 must be a finite number >= 0, got -1.0'):
         L1(-1.0)
+    assert (L1(None).l1, L2(None).l2, L1L2(l1=None).l1) == (0.01, 0.01, 0.0)     # None: the default, as in Keras
+
+
+@pytest.mark.parametrize('make', [lambda: L1(float('nan')), lambda: L2(float('inf')), lambda: L1('0.1'),
+                                  lambda: L2([0.1]), lambda: L1L2(l2=numpy.array([0.1, 0.2])), lambda: L2(True)])
+def test_regularizer_coefficients_are_checked(make):
+    with pytest.raises(ValueError, match=r"L[12L]*: l[12] must be a finite number >= 0"):
+        make()
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda: MaxNorm(-1.0), r"MaxNorm: max_value must be a number >= 0, got -1.0"),
+    (lambda: MaxNorm(float('nan')), "MaxNorm: max_value must be a number >= 0"),
+    (lambda: MaxNorm('2'), "MaxNorm: max_value must be a number >= 0, got '2'"),
+    (lambda: MinMaxNorm(0, 1, rate=2), r"MinMaxNorm: rate must be a number in \[0, 1\], got 2"),
+    (lambda: MinMaxNorm(0, 1, rate=-1), r"MinMaxNorm: rate must be a number in \[0, 1\]"),
+    (lambda: MinMaxNorm('a', 'b'), "MinMaxNorm: min_value must be a number >= 0, got 'a'"),
+    (lambda: UnitNorm(axis=1.5), "UnitNorm: axis must be None, an int or a tuple of ints, got 1.5"),
+])
+def test_constraint_settings_are_checked(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
+
+
+def test_a_constraint_axis_out_of_range_is_named():
+    with pytest.raises(ValueError, match=r"MaxNorm\(max_value=1.0, axis=2\): axis 2 is out of range for a "
+                                         r"weight of shape \(2, 3\)"):
+        MaxNorm(1.0, axis=2)(minidl.ones(2, 3))
+
+
+def test_layers_take_keras_identifiers():
+    """As Keras's ``get``: a name or a class means the defaults; anything else is refused
+    when the layer is built, not at the first step."""
+    layer = nn.Linear(3, 2, weight_regularizer='l2', bias_regularizer=L1, weight_constraint='max_norm',
+                      bias_constraint=NonNeg)
+    assert repr(layer.weight.regularizer) == 'L2(l2=0.01)' and repr(layer.bias.regularizer) == 'L1(l1=0.01)'
+    assert repr(layer.weight.constraint) == 'MaxNorm(max_value=2.0, axis=None)'
+    assert isinstance(layer.bias.constraint, NonNeg)
+    with pytest.raises(ValueError, match=r"unknown regularizer 'l3'; expected one of \["):
+        nn.Linear(3, 2, weight_regularizer='l3')
+    with pytest.raises(ValueError, match="could not interpret regularizer 0.01 \\(float\\)"):
+        nn.Linear(3, 2, weight_regularizer=0.01)
+    with pytest.raises(ValueError, match="could not interpret constraint 2 \\(int\\)"):
+        nn.Conv2d(1, 2, 3, weight_constraint=2)
+
+
+def test_frozen_parameters_add_no_penalty():
+    """Keras sums the penalties of the trainable weights only."""
+    layer = nn.Linear(3, 2, weight_regularizer=L2(1.0), bias_regularizer=L2(1.0))
+    layer.weight.requires_grad_(False)
+    assert layer.regularization_loss().item() == pytest.approx((layer.bias.numpy() ** 2).sum(), rel=1e-6)
+
+
+def test_a_constraint_is_a_change_in_place():
+    """A graph that saved the weights before the projection refuses to backward through them
+    (as after an optimizer step): the gradient would mix the new weights with the old forward."""
+    layer = nn.Linear(3, 2, bias=False, weight_constraint=NonNeg())
+    with minidl.no_grad():
+        layer.weight[...] = minidl.tensor([[-1.0, 2.0, 3.0], [4.0, -5.0, 6.0]])
+    x = minidl.ones(1, 3, requires_grad=True)
+    loss = (layer(x) ** 2).sum()
+    layer.apply_constraints()
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+@pytest.mark.parametrize('constraint', [lambda w: w.sum(), lambda w: w.sum(dim=1, keepdim=True),
+                                        lambda w: w.numpy()])
+def test_a_constraint_must_keep_the_shape(constraint):
+    p = nn.Parameter(minidl.tensor([[1.0, 2.0], [3.0, 4.0]]), constraint=constraint)
+    with pytest.raises(ValueError, match=r"must return a Tensor of the weight's shape \(2, 2\)"):
+        nn.apply_constraint(p)
+    assert p.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
 def test_regularization_loss_of_a_model():
@@ -58,9 +131,12 @@ def _unit_norms(w, axes):
 
 def test_max_norm_keras_formula_default_axes():
     w = numpy.random.default_rng(0).normal(size=(4, 3, 2, 2)) * 2           # Conv2d (out, in, kh, kw)
-    out = MaxNorm(max_value=2.0)(minidl.tensor(w)).numpy()
+    w[1] *= 0.1                                                             # one unit under the limit
     norms = numpy.sqrt((w ** 2).sum(axis=(1, 2, 3), keepdims=True))
+    assert norms[1] < 2.0 < norms[[0, 2, 3]].min()
+    out = MaxNorm(max_value=2.0)(minidl.tensor(w)).numpy()
     numpy.testing.assert_allclose(out, w * numpy.clip(norms, 0, 2.0) / (1e-7 + norms))
+    numpy.testing.assert_allclose(out[1], w[1], rtol=1e-6)                  # ... is left as it is
     assert MaxNorm().max_value == 2.0
 
 
