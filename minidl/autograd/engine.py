@@ -59,8 +59,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             continue
         if not create_graph:
             grad = Tensor(_owned(grad.data, handed_out))
-        if grad.dtype != tensor.dtype:                  # a root's given gradient may differ: .grad has x's dtype
-            grad = grad.to(tensor.dtype)
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
@@ -129,6 +127,8 @@ def _prepare_roots(tensors, grad_tensors, caller):
             g = Tensor(g)
         if g.shape != t.shape:
             raise RuntimeError(f"{caller}: gradient of shape {g.shape} given for an output of shape {t.shape}")
+        if g.dtype != t.dtype:          # as PyTorch's engine: a root's gradient takes the root's dtype
+            g = g.to(t.dtype)
         roots.append((t.grad_fn, t._output_index) if t.grad_fn is not None else (t, 0))
         root_grads.append(g)
     return roots, root_grads

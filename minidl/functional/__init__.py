@@ -13,7 +13,7 @@
     normalization  batch_norm, layer_norm, group_norm (one closed-form backward)
     dropout        dropout, dropout2d
     loss           cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1/huber, binary cross-entropy
-    conversion     dtype and device changes
+    conversion     clone, dtype and device changes
     comparison     < <= > >= == != (bool results, no gradient)
 """
 from . import methods  # noqa: F401  (attaches the ops to Tensor)
@@ -22,6 +22,7 @@ from .activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, prelu, re
 from .arithmetic import (abs, add, clamp, cos, div, exp, log, maximum, minimum, mul, neg, pow,
                          sin, sqrt, sub, where)
 from .comparison import eq, ge, gt, isfinite, le, logical_and, logical_not, logical_or, lt, ne
+from .conversion import clone
 from .conv import col2im, conv2d, im2col
 from .dropout import dropout, dropout2d
 from .indexing import getitem

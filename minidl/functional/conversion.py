@@ -1,4 +1,4 @@
-"""Moving a tensor between dtypes and devices, keeping the gradient flowing."""
+"""Copying a tensor, and moving it between dtypes and devices, keeping the gradient flowing."""
 from ..autograd.function import Function
 from ..backend import device_of, to_device
 
@@ -28,3 +28,30 @@ class ToDevice(Function):
 
     def backward(self, gy):
         return gy.to(self.source)
+
+
+class Clone(Function):
+    """y = a copy of x with memory of its own (``t.clone()``);   dL/dx = dL/dy.
+
+    A clone can be written in place when x cannot (an expanded view, whose elements share
+    memory), and its changes leave x as it was."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(x):
+    """A copy of ``x`` that the gradient flows through (PyTorch's ``Tensor.clone``).
+
+    Example:
+        >>> import minidl
+        >>> x = minidl.tensor([1.0, 2.0])
+        >>> y = x.clone()
+        >>> y += 1
+        >>> x, y
+        (tensor([1., 2.]), tensor([2., 3.]))
+    """
+    return Clone()(x)

@@ -8,6 +8,7 @@ import operator
 
 import numpy
 
+from .. import backend
 from ..autograd import anomaly, grad_mode
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
@@ -62,14 +63,43 @@ def _setitem(self, key, value):
         raise RuntimeError("in-place assignment into a tensor, or of a value, that requires grad would "
                            "break the gradient; build a new tensor instead (e.g. with minidl.where), "
                            "or assign under minidl.no_grad() if no gradient should flow")
-    value = value.data if isinstance(value, Tensor) else value
-    target = indexing._normalize_key(key, get_array_module(self.data))
+    _check_writable(self, 'setitem')
+    xp = get_array_module(self.data)
+    value = _same_device(self, value, 'setitem')
+    target = indexing._normalize_key(key, xp)
     try:
         self.data[target] = value
     except ValueError as error:
         raise ValueError(f"setitem: cannot assign a value of shape {getattr(value, 'shape', ())} into "
                          f"the selected part of a tensor of shape {self.shape} ({error})") from None
     self._changed_in_place()
+
+
+def _check_writable(tensor, op):
+    """Refuse to write into an expanded view (``t.expand(...)``), whose elements share memory
+    (a stride of 0): one write would change them all. NumPy marks such views read-only, CuPy
+    does not, and would race to write one location from many threads."""
+    data = tensor.data
+    if any(stride == 0 and size > 1 for stride, size in zip(data.strides, data.shape)):
+        raise RuntimeError(f"{op}: more than one element of the tensor of shape {tensor.shape} refers to a "
+                           "single memory location (an expanded view); write into t.clone() instead")
+
+
+def _same_device(tensor, value, op):
+    """``value`` (a Tensor, an array, a list or a number) made ready to be written into
+    ``tensor``: a Tensor must be on the tensor's device, as must a GPU array; a NumPy array or
+    a list is copied to the tensor's array library (CuPy writes its own arrays only)."""
+    if isinstance(value, Tensor):
+        if value.device != tensor.device:
+            raise RuntimeError(f"{op}: tensors on {tensor.device} and {value.device}; move one first")
+        return value.data
+    xp = get_array_module(tensor.data)
+    if hasattr(value, 'shape') and not isinstance(value, xp.ndarray) and backend.device_of(value) == 'cuda':
+        raise RuntimeError(f"{op}: a GPU array cannot be written into a tensor on {tensor.device}; "
+                           "move it to the CPU first")
+    if isinstance(value, (list, tuple)) or (hasattr(value, 'shape') and not isinstance(value, xp.ndarray)):
+        return xp.asarray(value)
+    return value
 
 
 def _in_place(op, ufunc, symbol):
@@ -92,10 +122,8 @@ def _in_place(op, ufunc, symbol):
                 raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place operation "
                                    f"({symbol}=); write the update under minidl.no_grad(), or x = x {symbol} y")
             return op(self, other)
-        if isinstance(other, Tensor):
-            if other.device != self.device:
-                raise RuntimeError(f"{symbol}=: tensors on {self.device} and {other.device}; move one first")
-            other = other.data
+        _check_writable(self, f"{symbol}=")
+        other = _same_device(self, other, f"{symbol}=")
         try:
             getattr(get_array_module(self.data), ufunc)(self.data, other, out=self.data, casting='same_kind')
         except (TypeError, ValueError) as error:        # (NumPy's casting errors are TypeErrors)
@@ -169,7 +197,7 @@ _METHODS = {
     'reshape': S.reshape, 'view': S.reshape, 'permute': S.permute, 'transpose': S.transpose,
     'expand': S.expand, 'flatten': S.flatten, 'squeeze': S.squeeze, 'unsqueeze': S.unsqueeze,
     # conversion
-    'to': _to,
+    'to': _to, 'clone': conversion.clone,
     'float': lambda self: _to(self, numpy.float32),
     'double': lambda self: _to(self, numpy.float64),
     'long': lambda self: _to(self, numpy.int64),

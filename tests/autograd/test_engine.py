@@ -313,6 +313,24 @@ def test_a_leaf_root_gets_its_own_dtype_and_integer_outputs_are_leaves():
     assert rounded.is_leaf and rounded.grad_fn is None and not rounded.requires_grad
 
 
+def test_a_root_gradient_takes_the_roots_dtype():
+    """As in PyTorch's engine: the first backward formula sees its output's dtype (a GPU
+    kernel needs it: CuPy refuses to mix dtypes in one)."""
+    seen = []
+
+    class Record(minidl.autograd.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            seen.append(gy.dtype)
+            return gy * 2
+
+    x = minidl.tensor([1.0, 2.0], dtype=minidl.float64, requires_grad=True)
+    Record()(x).backward(minidl.tensor([1.0, 3.0]))           # a float32 gradient for a float64 output
+    assert seen == [numpy.float64] and x.grad.dtype == numpy.float64 and x.grad.tolist() == [2.0, 6.0]
+
+
 def test_backward_refuses_a_saved_tensor_changed_in_place_since_forward():
     x = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
     w = minidl.tensor([1.0, 1.0, 1.0])

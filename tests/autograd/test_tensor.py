@@ -154,6 +154,38 @@ def test_in_place_operators_change_the_tensor_where_no_graph_is_involved():
     numpy.testing.assert_allclose(before.numpy(), [1.6, 3.2], rtol=1e-6)
 
 
+def test_an_expanded_view_refuses_writes_and_its_clone_takes_them():
+    """An expanded view's elements share memory: a write to one would change them all (NumPy
+    marks it read-only, CuPy does not), so writes are refused, as in PyTorch."""
+    row = minidl.tensor([[1.0, 2.0, 3.0]])
+    wide = row.expand(4, 3)
+    for write in (lambda: wide.__iadd__(1), lambda: wide.__setitem__(0, 5.0)):
+        with pytest.raises(RuntimeError, match=r"more than one element of the tensor of shape \(4, 3\) refers "
+                                               r"to a single memory location .* t.clone\(\)"):
+            write()
+    copy = wide.clone()
+    copy += 1
+    copy[0] = 0.0
+    assert copy.tolist() == [[0.0, 0.0, 0.0]] + [[2.0, 3.0, 4.0]] * 3 and row.tolist() == [[1.0, 2.0, 3.0]]
+
+
+def test_clone_is_a_copy_the_gradient_flows_through():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    y = x.clone()
+    assert y.grad_fn is not None and not numpy.shares_memory(y.data, x.data)
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_setitem_and_in_place_take_lists_and_arrays():
+    t = minidl.zeros(2, 2)
+    t[0] = [1, 2]
+    t[1] = numpy.array([3.0, 4.0])
+    t += [[1.0, 1.0], [1.0, 1.0]]
+    t -= numpy.ones((2, 2))
+    assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]] and t.dtype == numpy.float32
+
+
 def test_integer_tensors_never_get_grads():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     i = x.argmax()

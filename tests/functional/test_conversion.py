@@ -9,6 +9,7 @@ CASES = [
     Case('cast to float32 and back', lambda a: (a.float() * 3).double(), lambda: [t(3)], second_order=False),
     # only one device is sure to exist, so the op is applied directly (a copy to itself)
     Case('to device', lambda a: ToDevice(a.device)(a) * a, lambda: [t(3)]),
+    Case('clone', lambda a: a.clone() * a, lambda: [t(3)]),
 ]
 
 
