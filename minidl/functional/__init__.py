@@ -12,7 +12,7 @@
     pooling        max, average and adaptive average pooling
     normalization  batch_norm, layer_norm, group_norm (one closed-form backward)
     dropout        dropout, dropout2d
-    loss           cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1/huber, binary cross-entropy
+    loss           cross_entropy, nll_loss, kl_div, mse_loss, l1_loss, smooth_l1/huber, binary cross-entropy
     conversion     clone, dtype and device changes
     comparison     < <= > >= == != (bool results, no gradient)
 """
@@ -27,8 +27,8 @@ from .conv import col2im, conv2d, im2col
 from .dropout import dropout, dropout2d
 from .indexing import getitem
 from .linear import linear
-from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
-                   mse_loss, nll_loss, smooth_l1_loss)
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
+                   l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from .matmul import matmul
 from .normalization import batch_norm, group_norm, layer_norm
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d

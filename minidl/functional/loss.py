@@ -1,6 +1,7 @@
 """Loss functions: how far a prediction is from its target, as one number to minimize.
 
     cross_entropy nll_loss                          classification (from logits / log-probabilities)
+    kl_div                                          between distributions (soft targets, distillation)
     binary_cross_entropy(_with_logits)              two classes, or many independent labels
     mse_loss l1_loss smooth_l1_loss huber_loss      regression
 
@@ -12,6 +13,7 @@ because their stable forms need care at the extremes.
 """
 import math
 import numbers
+import warnings
 
 import numpy
 
@@ -122,6 +124,50 @@ def huber_loss(input, target, reduction='mean', delta=1.0):
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     return _reduce(delta * _smooth_l1(input - target, delta), reduction, 'huber_loss')
+
+
+# ---------------------------------------------------------------------- distributions
+def kl_div(input, target, reduction='mean', log_target=False):
+    """Kullback-Leibler divergence KL(q ‖ p) = Σ_c q_c (log q_c - log p_c) of the target
+    distribution q from the model's p, given ``input`` = log p (e.g. ``log_softmax``) and
+    ``target`` = q (or log q with ``log_target=True``), as PyTorch's ``kl_div``:
+
+        l = q (log q - log p),   0 where q = 0 (q log q → 0);
+        dl/d(log p) = -q,   dl/dq = log q + 1 - log p   (-log p at q = 0, where log q has no
+        derivative; PyTorch gives NaN there).
+
+    KL(q ‖ p) is the cross-entropy of p against q minus q's own entropy, so minimizing it over
+    p is minimizing cross-entropy with soft targets; it is 0 only where p = q (Gibbs'
+    inequality). Used for knowledge distillation (q: a teacher's softened outputs) and the
+    variational bound of VAEs.
+
+    ``reduction='batchmean'`` divides the sum by the batch size (input.shape[0]), which is the
+    divergence per sample, the mathematical definition; ``'mean'`` divides by the number of
+    elements, and PyTorch warns about it, as minidl does.
+
+    Example:
+        >>> import minidl
+        >>> import minidl.nn.functional as F
+        >>> log_p = minidl.tensor([[0.5, 0.5]]).log()
+        >>> round(F.kl_div(log_p, minidl.tensor([[1.0, 0.0]]), reduction='batchmean').item(), 4)   # log 2
+        0.6931
+    """
+    if reduction not in REDUCTIONS + ('batchmean',):
+        raise ValueError(f"kl_div: reduction must be one of {REDUCTIONS + ('batchmean',)}, got {reduction!r}")
+    _check_same_shape(input, target, 'kl_div')
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        nonzero = target.data != 0
+        log_q = where(nonzero, target, 1).log()        # log 1 = 0 where q = 0, so q log q = 0 there
+        loss = target * (log_q - input)
+    if reduction == 'batchmean':
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == 'mean':
+        warnings.warn("kl_div: reduction='mean' divides the sum by the number of elements, not by the batch "
+                      "size; reduction='batchmean' gives the divergence per sample, the definition of KL",
+                      UserWarning, stacklevel=2)
+    return _reduce(loss, reduction, 'kl_div')
 
 
 # ---------------------------------------------------------------------- binary classification

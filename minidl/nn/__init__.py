@@ -13,8 +13,8 @@ from .activation import (ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, PReLU
                          Softmax, Softplus, Tanh)
 from .conv import Conv2d
 from .linear import Linear
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
-                   SmoothL1Loss)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
+                   NLLLoss, SmoothL1Loss)
 from .module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter, apply_constraint
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

@@ -14,7 +14,7 @@ from ..functional.conv import conv2d  # noqa: F401
 from ..functional.dropout import dropout, dropout2d  # noqa: F401
 from ..functional.linear import linear  # noqa: F401
 from ..functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
-                               huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+                               huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ..functional.normalization import batch_norm, group_norm, layer_norm  # noqa: F401
 from ..functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..functional.shape import pad  # noqa: F401

@@ -18,12 +18,12 @@ class _Loss(Module):
     """A loss module: ``forward(input, target)`` calls ``function`` with the stored options
     and buffers."""
     function = None
+    reductions = ('mean', 'sum', 'none')
 
     def __init__(self, reduction='mean', **options):
         super().__init__()
-        if reduction not in ('mean', 'sum', 'none'):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', "
-                             f"got {reduction!r}")
+        if reduction not in self.reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {self.reductions}, got {reduction!r}")
         self.reduction, self.options = reduction, options
 
     def forward(self, input, target):
@@ -70,6 +70,16 @@ class NLLLoss(_WeightedLoss):
 
     def __init__(self, weight=None, ignore_index=-100, reduction='mean'):
         super().__init__(weight, reduction, ignore_index=ignore_index)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence of the target distribution from the input's log-probabilities
+    (see ``F.kl_div``); ``reduction='batchmean'`` gives the divergence per sample."""
+    function = staticmethod(F.kl_div)
+    reductions = _Loss.reductions + ('batchmean',)
+
+    def __init__(self, reduction='mean', log_target=False):
+        super().__init__(reduction, log_target=log_target)
 
 
 class MSELoss(_Loss):

@@ -57,6 +57,10 @@ CASES = [
          lambda: [t(2, 4, 3)]),
     Case('cross_entropy class weights, probabilities', lambda x: F.cross_entropy(
         x, probabilities(3, 4), weight=CLASS_WEIGHTS, label_smoothing=0.1), lambda: [t(3, 4)]),
+    Case('kl_div batchmean', lambda x, q: F.kl_div(x, q, reduction='batchmean'),
+         lambda: [t(3, 4), probabilities(3, 4).requires_grad_()]),
+    Case('kl_div log_target none', lambda x, q: F.kl_div(x, q, reduction='none', log_target=True),
+         lambda: [t(3, 4), t(3, 4, seed=5)]),
     Case('nll_loss class weights', lambda x: F.nll_loss(x, labels(6), weight=CLASS_WEIGHTS), lambda: [t(6, 4)]),
 ]
 
@@ -365,3 +369,37 @@ def test_one_unbatched_sample_is_a_batch_of_one():
     assert F.cross_entropy(logits, minidl.tensor(0), reduction='none').shape == ()
     assert F.cross_entropy(logits, minidl.tensor([1.0, 0.0, 0.0])).item() == pytest.approx(expected, rel=1e-6)
     assert F.nll_loss(logits, minidl.tensor(2)).item() == 1.0
+
+
+def test_kl_div_by_hand():
+    """KL(q ‖ p) = Σ q (log q - log p); 0 where q = 0; 'batchmean' divides by N."""
+    rng = numpy.random.default_rng(5)
+    log_p = numpy.log(rng.dirichlet(numpy.ones(4), size=3))
+    q = rng.dirichlet(numpy.ones(4), size=3)
+    q[0] = [0.0, 0.5, 0.5, 0.0]
+    with numpy.errstate(divide='ignore', invalid='ignore'):
+        pointwise = numpy.where(q > 0, q * (numpy.log(q) - log_p), 0.0)
+    x, target = minidl.tensor(log_p, requires_grad=True), minidl.tensor(q)
+    numpy.testing.assert_allclose(F.kl_div(x, target, reduction='none').numpy(), pointwise, rtol=1e-12)
+    loss = F.kl_div(x, target, reduction='batchmean')
+    assert loss.item() == pytest.approx(pointwise.sum() / 3, rel=1e-12)
+    loss.backward()
+    numpy.testing.assert_allclose(x.grad.numpy(), -q / 3, rtol=1e-12)         # dl/dlog p = -q
+    with numpy.errstate(divide='ignore'):
+        log_q = minidl.tensor(numpy.log(q[1:]))
+    assert F.kl_div(x[1:], log_q, reduction='sum', log_target=True).item() == pytest.approx(
+        pointwise[1:].sum(), rel=1e-12)
+    assert F.kl_div(x, x.detach().exp(), reduction='sum').item() == pytest.approx(0.0, abs=1e-12)   # p = q
+
+
+def test_kl_div_mean_warns_and_reductions_are_checked():
+    x, q = minidl.randn(2, 3), minidl.ones(2, 3) / 3
+    with pytest.warns(UserWarning, match="kl_div: reduction='mean' divides the sum by the number of elements"):
+        mean = F.kl_div(x, q)
+    assert mean.item() == pytest.approx(F.kl_div(x, q, reduction='sum').item() / 6, rel=1e-6)
+    with pytest.raises(ValueError, match=r"kl_div: reduction must be one of \('mean', 'sum', 'none', 'batchmean'\)"):
+        F.kl_div(x, q, reduction='batch')
+    module = minidl.nn.KLDivLoss(reduction='batchmean')
+    assert module(x, q).item() == pytest.approx(F.kl_div(x, q, reduction='batchmean').item(), rel=1e-6)
+    with pytest.raises(ValueError, match="KLDivLoss: reduction must be one of"):
+        minidl.nn.KLDivLoss(reduction='avg')
