@@ -144,27 +144,57 @@ def _fsync_directory(directory):
 def load(path):
     """Read a state written by :func:`save`. Arrays come back as NumPy arrays (on the CPU).
 
-    Raises FileNotFoundError for a missing file and :class:`CheckpointError` for a file that
-    is truncated, corrupt, or not a minidl state.
+    Raises FileNotFoundError for a missing file and :class:`CheckpointError`, naming the
+    file and what is wrong with it, for anything that is not a state :func:`save` wrote:
+    a truncated or corrupt file, a ``numpy.save`` array (``.npy``), a ``.npz`` archive
+    without minidl's description, or a description that does not decode.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"minidl.load: no such file: {path}")
     try:
-        with open(path, 'rb') as f:
-            raw = f.read()
-        with numpy.load(io.BytesIO(raw), allow_pickle=False) as archive:
-            if META_KEY not in archive.files:
-                raise CheckpointError(f"minidl.load: {path} is a .npz archive but not a minidl "
-                                      f"state (no '{META_KEY}' entry); was it written by minidl.save?")
-            meta = json.loads(archive[META_KEY].tobytes().decode('utf-8'))
-            if meta.get('format') != FORMAT or meta.get('version') != VERSION:
-                raise CheckpointError(f"minidl.load: {path} has format {meta.get('format')!r} version "
-                                      f"{meta.get('version')!r}; expected {FORMAT!r} version {VERSION}")
-            arrays = {name: archive[name] for name in archive.files if name != META_KEY}
-        return _decode(meta['tree'], arrays)
+        tree, arrays = _read_archive(path)
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError) as error:
         raise CheckpointError(f"minidl.load: cannot read {path}: the file is truncated, corrupt, "
                               f"or not a minidl state ({type(error).__name__}: {error})") from None
+    try:
+        return _decode(tree, arrays)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # a tag holding the wrong kind of value ({"__tuple__": 5}), an array name the archive
+        # lacks, an unhashable key: the JSON is valid but was not written by save()
+        raise CheckpointError(f"minidl.load: {path} is not a minidl state: its '{META_KEY}' description "
+                              f"does not decode ({type(error).__name__}: {error})") from None
+
+
+def _read_archive(path):
+    """The description tree and the arrays of the minidl archive at ``path``."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    archive = numpy.load(io.BytesIO(raw), allow_pickle=False)
+    if not isinstance(archive, numpy.lib.npyio.NpzFile):
+        raise CheckpointError(f"minidl.load: {path} holds a single array (a .npy file, as numpy.save "
+                              f"writes), not a minidl state (a .npz archive written by minidl.save)")
+    with archive:
+        if META_KEY not in archive.files:
+            raise CheckpointError(f"minidl.load: {path} is a .npz archive but not a minidl "
+                                  f"state (no '{META_KEY}' entry); was it written by minidl.save?")
+        meta = json.loads(archive[META_KEY].tobytes().decode('utf-8'))
+        _check_meta(meta, path)
+        arrays = {name: archive[name] for name in archive.files if name != META_KEY}
+    return meta['tree'], arrays
+
+
+def _check_meta(meta, path):
+    """Raise a CheckpointError unless ``meta`` is the description save() writes."""
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"minidl.load: {path} is not a minidl state: its '{META_KEY}' entry "
+                              f"holds a JSON {type(meta).__name__}, expected an object with "
+                              f"'format', 'version' and 'tree'")
+    if meta.get('format') != FORMAT or meta.get('version') != VERSION:
+        raise CheckpointError(f"minidl.load: {path} has format {meta.get('format')!r} version "
+                              f"{meta.get('version')!r}; expected {FORMAT!r} version {VERSION}")
+    if 'tree' not in meta:
+        raise CheckpointError(f"minidl.load: {path} is not a minidl state: its '{META_KEY}' entry "
+                              f"has no 'tree'")

@@ -1,5 +1,8 @@
 """minidl.save / minidl.load: round trips, no pickle, atomic writes, clear errors."""
+import io
+import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -55,6 +58,43 @@ def test_damaged_or_foreign_files_raise_a_clear_error(tmp_path, damage):
         minidl.load(path)
     with pytest.raises(FileNotFoundError):
         minidl.load(tmp_path / 'missing.npz')
+
+
+def _write_description(path, description, **arrays):
+    """A hand-built archive: ``description`` as the JSON of the '__minidl__' entry."""
+    meta = np.frombuffer(json.dumps(description).encode('utf-8'), dtype=np.uint8)
+    np.savez(path, __minidl__=meta, **arrays)
+
+
+def _description(tree):
+    return {'format': 'minidl-state', 'version': 1, 'tree': tree}
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+FOREIGN = {
+    'npy': (lambda path: path.write_bytes(_npy_bytes(np.ones(3))), 'holds a single array'),
+    'json_list': (lambda path: _write_description(path, [1, 2]), "entry holds a JSON list"),
+    'no_tree': (lambda path: _write_description(path, {'format': 'minidl-state', 'version': 1}), "has no 'tree'"),
+    'tuple_of_int': (lambda path: _write_description(path, _description({'__tuple__': 5})), 'does not decode'),
+    'unknown_array': (lambda path: _write_description(path, _description({'__array__': 'a9'})), 'does not decode'),
+    'unhashable_key': (lambda path: _write_description(
+        path, _description({'__items__': [[{'__tuple__': [[1]]}, 1]]})), 'does not decode'),
+    'items_not_pairs': (lambda path: _write_description(path, _description({'__items__': [[1]]})), 'does not decode'),
+}
+
+
+@pytest.mark.parametrize('kind', list(FOREIGN))
+def test_files_not_written_by_save_raise_a_checkpoint_error_naming_the_file(tmp_path, kind):
+    write, reason = FOREIGN[kind]
+    path = tmp_path / 'state.npz'                # a .npy under a .npz name, too
+    write(path)
+    with pytest.raises(CheckpointError, match=re.escape(f'minidl.load: {path}') + '.*' + reason):
+        minidl.load(path)
 
 
 def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path, monkeypatch):
