@@ -25,11 +25,17 @@ Example:
     [0.9, 0.9, 0.5, 0.5, 0.5]
 """
 import copy
+import numbers
 
 from .. import backend
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
 from ..nn.parameter import apply_constraint
+
+# The keys learning-rate schedulers write into a parameter group next to its hyperparameters
+# (every scheduler: initial_lr; OneCycleLR: max_lr, min_lr, base_momentum, max_momentum).
+# They describe a schedule, not the update rule: a loaded state may carry them or not.
+SCHEDULE_KEYS = frozenset({'initial_lr', 'max_lr', 'min_lr', 'base_momentum', 'max_momentum'})
 
 
 class Optimizer:
@@ -163,10 +169,12 @@ class Optimizer:
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
-        """A copy of the optimizer's state: ``{'state': {index: {...}}, 'param_groups': [...]}``.
+        """A copy of the optimizer's state: ``{'optimizer': name, 'state': {index: {...}},
+        'param_groups': [...]}``.
 
         Parameters are named by their index in the order of the groups (as PyTorch does), so
-        the dict can be loaded into a fresh optimizer built over the same model.
+        the dict can be loaded into a fresh optimizer built over the same model. The class
+        name is kept so that a refused load can say which optimizer wrote the state.
         """
         index = {}
         groups = []
@@ -179,31 +187,113 @@ class Optimizer:
             for p in group['params']:
                 if self.state.get(p):
                     state[index[id(p)]] = {key: _copied(value) for key, value in self.state[p].items()}
-        return {'state': state, 'param_groups': groups}
+        return {'optimizer': self._name, 'state': state, 'param_groups': groups}
 
     def load_state_dict(self, state_dict):
         """Restore a state from :meth:`state_dict` (hyperparameters and per-parameter state).
 
-        The numbers of groups and of parameters in each must match; otherwise a ValueError
-        says where they differ and nothing is changed.
+        Everything is checked before anything is written; a state that does not fit raises
+        a ValueError (a TypeError if it is not a state dict at all) saying where, and the
+        optimizer is left as it was:
+
+        - the numbers of groups, and of parameters in each, must match;
+        - each group must have this optimizer's hyperparameters, no more and no fewer, so
+          that e.g. an SGD state (momentum, dampening, nesterov) does not load into Adam;
+          the keys schedulers add (:data:`SCHEDULE_KEYS`) may differ. Adam and AdamW, one
+          rule with a flag, share their hyperparameters: each loads the other's state, flag
+          included (as in PyTorch);
+        - the per-parameter state must belong to parameters of the groups, and each of its
+          arrays must have its parameter's shape (counters such as ``step`` are scalars).
+
+        This is stricter than PyTorch (2.x), whose load takes a buffer of the wrong shape (the
+        next step fails), state for an index no parameter has (silently kept), or Adam's
+        hyperparameters into RAdam, and raises a bare KeyError for an SGD state in Adam.
         """
-        saved_groups = state_dict['param_groups']
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{self._name}.load_state_dict: the optimizer has {len(self.param_groups)} "
-                             f"parameter groups, the state dict has {len(saved_groups)}")
-        by_index = {}
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            if len(group['params']) != len(saved['params']):
-                raise ValueError(f"{self._name}.load_state_dict: group {i} has {len(group['params'])} "
-                                 f"parameters, the state dict's has {len(saved['params'])}")
-            by_index.update(zip(saved['params'], group['params']))
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{self._name}.load_state_dict: expected the dict of state_dict(), "
+                            f"got {type(state_dict).__name__}")
+        saved_groups = self._checked_groups(state_dict)
+        by_index = self._parameters_by_index(saved_groups)
         state = {}
         for index, saved_state in state_dict['state'].items():
-            p = by_index[int(index)]
+            p = self._parameter_at(index, by_index)
+            self._check_parameter_state(index, p, saved_state)
             state[p] = {key: _copied(value, p) for key, value in saved_state.items()}
         for group, saved in zip(self.param_groups, saved_groups):
             group.update({key: copy.deepcopy(value) for key, value in saved.items() if key != 'params'})
         self.state = state
+
+    def _checked_groups(self, state_dict):
+        """The state dict's groups, checked to be this optimizer's, group for group."""
+        name = f"{self._name}.load_state_dict"
+        saved_groups, saved_state = state_dict.get('param_groups'), state_dict.get('state')
+        if not isinstance(saved_groups, list) or not isinstance(saved_state, dict):
+            raise ValueError(f"{name}: expected a dict with a 'param_groups' list and a 'state' dict, "
+                             f"got {type(saved_groups).__name__} and {type(saved_state).__name__}")
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}: the optimizer has {len(self.param_groups)} "
+                             f"parameter groups, the state dict has {len(saved_groups)}")
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if not (isinstance(saved, dict) and isinstance(saved.get('params'), list)
+                    and all(isinstance(index, int) for index in saved['params'])):
+                raise ValueError(f"{name}: group {i} of the state dict is not a dict with a 'params' "
+                                 f"list of parameter indices")
+            self._check_hyperparameter_names(i, saved, state_dict.get('optimizer'))
+            if len(group['params']) != len(saved['params']):
+                raise ValueError(f"{name}: group {i} has {len(group['params'])} "
+                                 f"parameters, the state dict's has {len(saved['params'])}")
+        return saved_groups
+
+    def _check_hyperparameter_names(self, i, saved, written_by):
+        """Raise unless group ``i`` of the state has the keys of this optimizer's group ``i``
+        (apart from the schedules' keys): the state of another update rule would load
+        hyperparameters this one ignores and lack the ones it reads."""
+        saved_names = set(saved) - {'params'} - SCHEDULE_KEYS
+        own_names = set(self.param_groups[i]) - {'params'} - SCHEDULE_KEYS
+        if saved_names == own_names:
+            return
+        differences = []
+        if saved_names - own_names:
+            differences.append(f"it has {', '.join(sorted(saved_names - own_names))}, which {self._name} does not have")
+        if own_names - saved_names:
+            differences.append(f"it lacks {', '.join(sorted(own_names - saved_names))}")
+        source = f"the state of {written_by}" if written_by else "the state of another optimizer?"
+        raise ValueError(f"{self._name}.load_state_dict: group {i} of the state dict ({source}) does "
+                         f"not hold {self._name}'s hyperparameters: {'; '.join(differences)}")
+
+    def _parameters_by_index(self, saved_groups):
+        """{index in the state dict: this optimizer's parameter}, group by group, in order."""
+        by_index = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            by_index.update(zip(saved['params'], group['params']))
+        if len(by_index) != sum(len(group['params']) for group in self.param_groups):
+            raise ValueError(f"{self._name}.load_state_dict: the state dict's groups list a parameter "
+                             f"index twice: {[saved['params'] for saved in saved_groups]}")
+        return by_index
+
+    def _parameter_at(self, index, by_index):
+        """The parameter that the state dict's ``state[index]`` belongs to."""
+        try:
+            return by_index[int(index)]
+        except (TypeError, ValueError, KeyError):
+            raise ValueError(f"{self._name}.load_state_dict: the state dict has state for parameter "
+                             f"{index!r}, but its groups list the parameters {sorted(by_index)}") from None
+
+    def _check_parameter_state(self, index, p, saved_state):
+        """Raise unless every entry of ``saved_state`` is a scalar or an array shaped like ``p``
+        (shapes only: the arrays may be NumPy or CuPy, on any device)."""
+        name = f"{self._name}.load_state_dict"
+        if not isinstance(saved_state, dict):
+            raise ValueError(f"{name}: the state of parameter {index} is a {type(saved_state).__name__}, "
+                             f"expected a dict of arrays and numbers")
+        for key, value in saved_state.items():
+            shape = getattr(value, 'shape', None)
+            if shape is None and not isinstance(value, numbers.Number):
+                raise ValueError(f"{name}: state[{index}][{key!r}] is a {type(value).__name__}, "
+                                 f"expected an array or a number")
+            if shape not in (None, ()) and tuple(shape) != tuple(p.shape):
+                raise ValueError(f"{name}: state[{index}][{key!r}] has shape {tuple(shape)}, but "
+                                 f"parameter {index} has shape {tuple(p.shape)}")
 
 
 def _copied(value, like=None):

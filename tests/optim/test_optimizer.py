@@ -139,16 +139,124 @@ def test_state_dict_names_parameters_by_index_and_copies_the_arrays():
     assert state['state'][0]['step'] == 1
 
 
-def test_load_state_dict_checks_the_shape_and_changes_nothing_on_mismatch():
-    a, b = param(1.0), param(2.0)
-    two_groups = optim.SGD([{'params': [a]}, {'params': [b]}], lr=0.1, momentum=0.9)
-    one_group = optim.SGD([a, b], lr=0.3)
-    with pytest.raises(ValueError, match='has 1 parameter groups, the state dict has 2'):
-        one_group.load_state_dict(two_groups.state_dict())
-    with pytest.raises(ValueError, match="group 0 has 2 parameters, the state dict's has 1"):
-        optim.SGD([{'params': [a, b]}, {'params': [param(0.0)]}], lr=0.3).load_state_dict(
-            two_groups.state_dict())
-    assert one_group.param_groups[0]['lr'] == 0.3 and one_group.state == {}
+def take_steps(params, opt, steps, scheduler=None):
+    """``steps`` updates with gradients that change from step to step (so state builds up)."""
+    for k in range(steps):
+        for p in params:
+            set_grad(p, *[0.3 * (k + 1) - 0.2 * j for j in range(p.numel())])
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+
+
+def stepped(make, steps=2):
+    """An optimizer built by ``make`` over a (2,) and a (1,) parameter, after ``steps`` steps."""
+    params = [param(1.0, 2.0), param(3.0)]
+    opt = make(params)
+    take_steps(params, opt, steps)
+    return params, opt
+
+
+def snapshot(params, opt):
+    """All that a load could change, as plain values: parameters, groups, per-parameter state."""
+    groups = [{key: value for key, value in group.items() if key != 'params'} for group in opt.param_groups]
+    state = [{key: numpy.asarray(to_numpy(value)).tolist() for key, value in opt.state.get(p, {}).items()}
+             for p in params]
+    return [p.numpy().tolist() for p in params], groups, state
+
+
+def adam(params):
+    return optim.Adam(params, lr=0.1)
+
+
+def adam_state(change):
+    """The state of another Adam (other lr, other history) after ``change`` was applied to it."""
+    state = stepped(lambda ps: optim.Adam(ps, lr=0.7), steps=3)[1].state_dict()
+    change(state)
+    return state
+
+
+REFUSED = {
+    'another optimizer': (
+        lambda: stepped(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))[1].state_dict(), ValueError,
+        r"Adam.load_state_dict: group 0 of the state dict \(the state of SGD\) does not hold Adam's "
+        r"hyperparameters: it has dampening, momentum, nesterov, which Adam does not have; "
+        r"it lacks amsgrad, betas, decoupled_weight_decay, eps"),
+    'an optimizer with a subset of the hyperparameters': (
+        lambda: stepped(optim.RAdam)[1].state_dict(), ValueError, r'\(the state of RAdam\).*: it lacks amsgrad$'),
+    'a state array of another shape': (
+        lambda: adam_state(lambda s: s['state'][0].update(exp_avg=numpy.zeros(3))), ValueError,
+        r"state\[0\]\['exp_avg'\] has shape \(3,\), but parameter 0 has shape \(2,\)"),
+    'a state index no parameter has': (
+        lambda: adam_state(lambda s: s['state'].update({9: s['state'].pop(1)})), ValueError,
+        r'state for parameter 9, but its groups list the parameters \[0, 1\]'),
+    'a parameter index listed twice': (
+        lambda: adam_state(lambda s: s['param_groups'][0].update(params=[0, 0])), ValueError,
+        r'list a parameter index twice: \[\[0, 0\]\]'),
+    'a state entry that is not a number': (
+        lambda: adam_state(lambda s: s['state'][0].update(step='three')), ValueError,
+        r"state\[0\]\['step'\] is a str, expected an array or a number"),
+    'more parameter groups': (
+        lambda: optim.Adam([{'params': [param(1.0, 2.0)]}, {'params': [param(3.0)]}]).state_dict(),
+        ValueError, 'the optimizer has 1 parameter groups, the state dict has 2'),
+    'more parameters': (
+        lambda: optim.Adam([param(1.0, 2.0), param(3.0), param(4.0)]).state_dict(),
+        ValueError, "group 0 has 2 parameters, the state dict's has 3"),
+    'no state dict at all': (lambda: None, TypeError, 'expected the dict of state_dict\\(\\), got NoneType'),
+}
+
+
+@pytest.mark.parametrize('case', list(REFUSED))
+def test_a_state_that_does_not_fit_is_refused_and_changes_nothing(case):
+    make_state, error, message = REFUSED[case]
+    params, opt = stepped(adam)
+    twin_params, twin = stepped(adam)
+    before = snapshot(params, opt)
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(make_state())
+    assert snapshot(params, opt) == before
+    take_steps(params, opt, 2)                 # and it goes on as if it had never seen the state
+    take_steps(twin_params, twin, 2)
+    assert snapshot(params, opt) == snapshot(twin_params, twin)
+
+
+OWN_OPTIMIZERS = {
+    'SGD': lambda ps: optim.SGD(ps, lr=0.1),
+    'SGD+momentum': lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01,
+                                         maximize=True),
+    'SGD+nesterov': lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    'Adam': lambda ps: optim.Adam(ps, lr=0.1),
+    'Adam+amsgrad': lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True, weight_decay=0.01, maximize=True),
+    'AdamW+amsgrad': lambda ps: optim.AdamW(ps, lr=0.1, amsgrad=True),
+    'RMSprop': lambda ps: optim.RMSprop(ps, lr=0.01),
+    'RMSprop+centered+momentum': lambda ps: optim.RMSprop(ps, lr=0.01, centered=True, momentum=0.5,
+                                                          weight_decay=0.01),
+    'Adagrad': lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
+    'NAdam': lambda ps: optim.NAdam(ps, lr=0.1),
+    'NAdam+decoupled': lambda ps: optim.NAdam(ps, lr=0.1, weight_decay=0.01, decoupled_weight_decay=True),
+    'RAdam': lambda ps: optim.RAdam(ps, lr=0.1),
+    'RAdam+decoupled': lambda ps: optim.RAdam(ps, lr=0.1, weight_decay=0.01, decoupled_weight_decay=True),
+}
+
+
+@pytest.mark.parametrize('name', list(OWN_OPTIMIZERS))
+def test_every_state_minidls_optimizers_write_loads_from_a_file_and_continues_exactly(name, tmp_path):
+    """Also without the scheduler that wrote OneCycleLR's keys into the groups."""
+    make = OWN_OPTIMIZERS[name]
+    params = [param(1.0, 2.0), param(3.0), param(5.0)]                 # the last one never has a grad
+    opt = make(params)
+    has_momentum = 'momentum' in opt.defaults or 'betas' in opt.defaults
+    scheduler = lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=10, cycle_momentum=has_momentum)
+    take_steps(params[:2], opt, 4, scheduler)
+    minidl.save(opt.state_dict(), tmp_path / 'opt.npz')
+
+    again = [param(*p.numpy().tolist()) for p in params]
+    resumed = make(again)
+    resumed.load_state_dict(minidl.load(tmp_path / 'opt.npz'))
+    assert snapshot(again, resumed) == snapshot(params, opt)
+    take_steps(params[:2], opt, 3)
+    take_steps(again[:2], resumed, 3)
+    assert snapshot(again, resumed) == snapshot(params, opt)
 
 
 def linear_regression_problem():
