@@ -37,7 +37,7 @@ Example:
 import bisect
 import math
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, key_differences
 
 
 def _per_group(value, optimizer, name):
@@ -95,7 +95,26 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key not in ('optimizer', 'lr_lambdas')}
 
     def load_state_dict(self, state_dict):
+        """Restore a state from :meth:`state_dict`.
+
+        The state must have the keys of this scheduler's own state dict: a StepLR's state
+        (step_size, gamma) in a CosineAnnealingLR would be merged into it and never read.
+        Otherwise a ValueError (a TypeError for something not a dict) names the difference
+        and nothing is changed.
+        """
+        self._check_state_dict(state_dict)
         self.__dict__.update(state_dict)
+
+    def _check_state_dict(self, state_dict):
+        """Raise unless ``state_dict`` could have come from this scheduler's :meth:`state_dict`."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected the dict of state_dict(), "
+                            f"got {type(state_dict).__name__}")
+        found, expected = set(state_dict), set(self.state_dict())
+        if found != expected:
+            raise ValueError(f"{name}.load_state_dict: the state is not a {name}'s (another "
+                             f"scheduler's?): {key_differences(found, expected, name)}")
 
 
 class LambdaLR(LRScheduler):
@@ -490,10 +509,28 @@ class SequentialLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        for scheduler, saved in zip(self._schedulers, state_dict.pop('_schedulers')):
+        """Restore a state from :meth:`state_dict`, its own and each scheduler's.
+
+        The state must be of a SequentialLR with as many schedulers, each state fitting its
+        scheduler; all of that is checked before anything changes (a ValueError says what
+        did not fit).
+        """
+        self._check_state_dict(state_dict)
+        for scheduler, saved in zip(self._schedulers, state_dict['_schedulers']):
             scheduler.load_state_dict(saved)
-        self.__dict__.update(state_dict)
+        self.__dict__.update({key: value for key, value in state_dict.items() if key != '_schedulers'})
+
+    def _check_state_dict(self, state_dict):
+        super()._check_state_dict(state_dict)
+        saved = state_dict['_schedulers']
+        if not isinstance(saved, list):
+            raise ValueError(f"SequentialLR.load_state_dict: the state's _schedulers is a "
+                             f"{type(saved).__name__}, expected a list of scheduler states")
+        if len(saved) != len(self._schedulers):
+            raise ValueError(f"SequentialLR.load_state_dict: this SequentialLR runs {len(self._schedulers)} "
+                             f"schedulers, the state has {len(saved)}")
+        for scheduler, part in zip(self._schedulers, saved):
+            scheduler._check_state_dict(part)
 
 
 class ReduceLROnPlateau(LRScheduler):

@@ -252,14 +252,10 @@ class Optimizer:
         own_names = set(self.param_groups[i]) - {'params'} - SCHEDULE_KEYS
         if saved_names == own_names:
             return
-        differences = []
-        if saved_names - own_names:
-            differences.append(f"it has {', '.join(sorted(saved_names - own_names))}, which {self._name} does not have")
-        if own_names - saved_names:
-            differences.append(f"it lacks {', '.join(sorted(own_names - saved_names))}")
         source = f"the state of {written_by}" if written_by else "the state of another optimizer?"
         raise ValueError(f"{self._name}.load_state_dict: group {i} of the state dict ({source}) does "
-                         f"not hold {self._name}'s hyperparameters: {'; '.join(differences)}")
+                         f"not hold {self._name}'s hyperparameters: "
+                         f"{key_differences(saved_names, own_names, self._name)}")
 
     def _parameters_by_index(self, saved_groups):
         """{index in the state dict: this optimizer's parameter}, group by group, in order."""
@@ -294,6 +290,17 @@ class Optimizer:
             if shape not in (None, ()) and tuple(shape) != tuple(p.shape):
                 raise ValueError(f"{name}: state[{index}][{key!r}] has shape {tuple(shape)}, but "
                                  f"parameter {index} has shape {tuple(p.shape)}")
+
+
+def key_differences(found, expected, owner):
+    """'it has a, b, which <owner> does not have; it lacks c': how the key set ``found`` of a
+    loaded state differs from the set ``expected`` of ``owner`` (for load_state_dict errors)."""
+    differences = []
+    if found - expected:
+        differences.append(f"it has {', '.join(sorted(found - expected))}, which {owner} does not have")
+    if expected - found:
+        differences.append(f"it lacks {', '.join(sorted(expected - found))}")
+    return '; '.join(differences)
 
 
 def _copied(value, like=None):

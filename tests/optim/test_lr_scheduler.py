@@ -1,4 +1,6 @@
-"""Learning-rate schedules: 100 steps of each against its closed form, written out here."""
+"""Learning-rate schedules: 100 steps of each against its closed form, written out here; state
+dicts that resume exactly, and states of other schedulers that are refused."""
+import copy
 import math
 
 import pytest
@@ -216,3 +218,106 @@ def test_schedulers_reject_bad_arguments():
             build()
     with pytest.raises(TypeError, match='expected an Optimizer'):
         sched.StepLR(object(), step_size=1)
+
+
+# ----------------------------------------------------------------------------- state dicts
+def warmup_then(second):
+    return lambda opt: sched.SequentialLR(opt, [sched.LinearLR(opt, total_iters=2), second(opt)],
+                                          milestones=[2])
+
+
+SCHEDULERS = {
+    'LambdaLR': lambda opt: sched.LambdaLR(opt, lambda t: 0.9 ** t),
+    'StepLR': lambda opt: sched.StepLR(opt, step_size=2, gamma=0.5),
+    'MultiStepLR': lambda opt: sched.MultiStepLR(opt, milestones=[1, 4]),
+    'ExponentialLR': lambda opt: sched.ExponentialLR(opt, gamma=0.8),
+    'CosineAnnealingLR': lambda opt: sched.CosineAnnealingLR(opt, T_max=6),
+    'CosineAnnealingWarmRestarts': lambda opt: sched.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2),
+    'LinearLR': lambda opt: sched.LinearLR(opt, start_factor=0.25, total_iters=4),
+    'InverseTimeDecay': lambda opt: sched.InverseTimeDecay(opt, decay_rate=0.5, decay_steps=2),
+    'OneCycleLR': lambda opt: sched.OneCycleLR(opt, max_lr=1.0, total_steps=12, three_phase=True),
+    'SequentialLR': warmup_then(lambda opt: sched.ExponentialLR(opt, gamma=0.8)),
+    'ReduceLROnPlateau': lambda opt: sched.ReduceLROnPlateau(opt, patience=1),
+}
+
+
+def run_schedule(opt, scheduler, steps):
+    """The lr of each of ``steps`` epochs; ReduceLROnPlateau is given a loss that has stalled."""
+    if not isinstance(scheduler, sched.ReduceLROnPlateau):
+        return lr_sequence(opt, scheduler, steps)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]['lr'])
+        opt.step()
+        scheduler.step(1.0)
+    return lrs
+
+
+def stepped_scheduler(make, steps=3):
+    opt = sgd(momentum=0.9)
+    scheduler = make(opt)
+    run_schedule(opt, scheduler, steps)
+    return opt, scheduler
+
+
+def scheduler_snapshot(scheduler):
+    """Every attribute a load could change (the inner schedulers' too) and the optimizer's rates."""
+    own = {key: value for key, value in vars(scheduler).items()
+           if key not in ('optimizer', '_schedulers', 'lr_lambdas')}
+    inner = [scheduler_snapshot(s) for s in getattr(scheduler, '_schedulers', [])]
+    rates = [(group['lr'], group.get('momentum')) for group in scheduler.optimizer.param_groups]
+    return copy.deepcopy(own), inner, rates
+
+
+@pytest.mark.parametrize('name', list(SCHEDULERS))
+def test_every_schedulers_state_loads_from_a_file_and_continues_exactly(name, tmp_path):
+    opt, scheduler = stepped_scheduler(SCHEDULERS[name], steps=5)
+    minidl.save({'optimizer': opt.state_dict(), 'scheduler': scheduler.state_dict()}, tmp_path / 's.npz')
+    state = minidl.load(tmp_path / 's.npz')
+    again, resumed = stepped_scheduler(SCHEDULERS[name], steps=1)
+    again.load_state_dict(state['optimizer'])
+    resumed.load_state_dict(state['scheduler'])
+    assert scheduler_snapshot(resumed) == scheduler_snapshot(scheduler)
+    assert run_schedule(again, resumed, 6) == run_schedule(opt, scheduler, 6)
+
+
+REFUSED = {
+    # (the scheduler that wrote the state, the one it is loaded into, the error)
+    'StepLR into CosineAnnealingLR': (
+        SCHEDULERS['StepLR'], SCHEDULERS['CosineAnnealingLR'],
+        r"CosineAnnealingLR.load_state_dict: the state is not a CosineAnnealingLR's \(another scheduler's\?\): "
+        r"it has gamma, step_size, which CosineAnnealingLR does not have; it lacks T_max, eta_min"),
+    'ExponentialLR into StepLR (a subset of its keys)': (
+        SCHEDULERS['ExponentialLR'], SCHEDULERS['StepLR'], r'StepLR.load_state_dict: .*: it lacks step_size$'),
+    'ReduceLROnPlateau into LinearLR': (
+        SCHEDULERS['ReduceLROnPlateau'], SCHEDULERS['LinearLR'], 'LinearLR.load_state_dict: .*it has best'),
+    'one scheduler into a SequentialLR of two': (
+        lambda opt: sched.SequentialLR(opt, [sched.LinearLR(opt, total_iters=2)], milestones=[]),
+        SCHEDULERS['SequentialLR'], 'this SequentialLR runs 2 schedulers, the state has 1'),
+    'a SequentialLR whose second scheduler is another': (
+        warmup_then(lambda opt: sched.CosineAnnealingLR(opt, T_max=6)), SCHEDULERS['SequentialLR'],
+        r"ExponentialLR.load_state_dict: .*it has T_max, eta_min, which ExponentialLR does not have"),
+}
+
+
+@pytest.mark.parametrize('case', list(REFUSED))
+def test_a_state_of_another_scheduler_is_refused_and_changes_nothing(case):
+    make_source, make_target, message = REFUSED[case]
+    state = stepped_scheduler(make_source, steps=4)[1].state_dict()
+    opt, scheduler = stepped_scheduler(make_target)
+    twin_opt, twin = stepped_scheduler(make_target)
+    before = scheduler_snapshot(scheduler)
+    with pytest.raises(ValueError, match=message):
+        scheduler.load_state_dict(state)
+    assert scheduler_snapshot(scheduler) == before
+    assert run_schedule(opt, scheduler, 5) == run_schedule(twin_opt, twin, 5)
+
+
+def test_loading_something_that_is_not_a_state_dict_is_a_type_error():
+    opt, scheduler = stepped_scheduler(SCHEDULERS['SequentialLR'])
+    before = scheduler_snapshot(scheduler)
+    with pytest.raises(TypeError, match='SequentialLR.load_state_dict: expected the dict of state_dict'):
+        scheduler.load_state_dict(None)
+    with pytest.raises(ValueError, match="the state's _schedulers is a dict, expected a list"):
+        scheduler.load_state_dict({**scheduler.state_dict(), '_schedulers': {}})
+    assert scheduler_snapshot(scheduler) == before
