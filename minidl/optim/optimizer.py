@@ -205,6 +205,10 @@ class Optimizer:
         - the per-parameter state must belong to parameters of the groups, and each of its
           arrays must have its parameter's shape (counters such as ``step`` are scalars).
 
+        Each group then holds exactly the state's keys (a schedule key the state lacks is
+        dropped), so that loading what :meth:`state_dict` returned restores the optimizer
+        exactly, e.g. to undo a load (:func:`~minidl.train.load_checkpoint` does).
+
         This is stricter than PyTorch (2.x), whose load takes a buffer of the wrong shape (the
         next step fails), state for an index no parameter has (silently kept), or Adam's
         hyperparameters into RAdam, and raises a bare KeyError for an SGD state in Adam.
@@ -220,7 +224,10 @@ class Optimizer:
             self._check_parameter_state(index, p, saved_state)
             state[p] = {key: _copied(value, p) for key, value in saved_state.items()}
         for group, saved in zip(self.param_groups, saved_groups):
+            params = group['params']
+            group.clear()                 # the state's keys replace the group's, as in PyTorch
             group.update({key: copy.deepcopy(value) for key, value in saved.items() if key != 'params'})
+            group['params'] = params
         self.state = state
 
     def _checked_groups(self, state_dict):

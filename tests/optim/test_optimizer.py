@@ -381,3 +381,16 @@ def test_a_loaded_state_takes_the_parameters_float_dtype():
     again.load_state_dict(opt.state_dict())
     state = again.state[p64]
     assert all(v.dtype == numpy.float64 for v in state.values() if hasattr(v, 'dtype') and v.ndim > 0)
+
+
+def test_a_loaded_state_replaces_the_groups_keys_so_loading_the_old_state_undoes_it():
+    params, opt = stepped(adam)
+    lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=10)          # adds its keys to the group
+    before = snapshot(params, opt)
+    undo = opt.state_dict()
+    plain = stepped(lambda ps: optim.Adam(ps, lr=0.7), steps=3)[1].state_dict()
+    opt.load_state_dict(plain)
+    assert sorted(opt.param_groups[0]) == sorted(plain['param_groups'][0])           # no max_lr left
+    assert opt.state_dict()['param_groups'] == plain['param_groups']
+    opt.load_state_dict(undo)
+    assert snapshot(params, opt) == before
