@@ -23,6 +23,8 @@ from ..serialization import CheckpointError, load, save
 from .history import History
 
 KIND = 'minidl-checkpoint'
+# the entries save_checkpoint writes: a file that lacks one is damaged
+ENTRIES = ('kind', 'epoch', 'model', 'optimizer', 'scheduler', 'history', 'rng', 'loader_rng', 'config')
 
 
 def _loader_generator(loader):
@@ -49,41 +51,78 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, loader=Non
     dict (``epoch``, ``config``, ``history`` as a :class:`History` or None, ...).
 
     With ``restore_rng`` minidl's generator and the loader's shuffling generator are set back
-    too, so training continues exactly. If the file is truncated or corrupt, or its state does
-    not fit the model/optimizer/scheduler, a :class:`~minidl.serialization.CheckpointError`
-    says why and none of the objects is changed.
+    too, so training continues exactly. All or nothing: if the file is truncated or corrupt,
+    or one of its states does not fit (the model, optimizer, scheduler, minidl's generators or
+    the loader's), a :class:`~minidl.serialization.CheckpointError` says why and every object
+    is as it was: what was read before the misfit is put back (see :func:`_load_all_or_nothing`).
     """
-    state = load(path)
-    if not isinstance(state, dict) or state.get('kind') != KIND:
-        raise CheckpointError(f"load_checkpoint: {path} is a minidl file but not a training "
-                              f"checkpoint (written by minidl.save, not save_checkpoint?)")
+    state = _read_checkpoint(path)
     targets = [(name, obj) for name, obj in (('model', model), ('optimizer', optimizer),
                                              ('scheduler', scheduler)) if obj is not None]
     missing = [name for name, _ in targets if state[name] is None]
     if missing:
         raise CheckpointError(f"load_checkpoint: {path} holds no {' or '.join(missing)} state")
-    before = [(obj, obj.state_dict()) for _, obj in targets]
-    rng_before = backend.get_rng_state()
+    history = _history(state['history'], path)
+    parts = [(f"does not fit the given {name} ({type(obj).__name__})", obj.load_state_dict,
+              state[name], obj.state_dict()) for name, obj in targets]
     if restore_rng:
-        try:
-            backend.set_rng_state(state['rng'])
-        except (ValueError, TypeError, KeyError) as error:
-            raise CheckpointError(f"load_checkpoint: {path} holds a random-generator state this minidl "
-                                  f"cannot restore (written by an older version?), nothing was changed; "
-                                  f"restore_rng=False loads the rest:\n{error}") from None
-    try:
-        for name, obj in targets:
-            obj.load_state_dict(state[name])
-    except Exception as error:
-        for restored, saved in before:
-            restored.load_state_dict(saved)
-        backend.set_rng_state(rng_before)
-        raise CheckpointError(f"load_checkpoint: {path} does not fit the given {name} "
-                              f"({type(obj).__name__}), nothing was changed:\n{error}") from None
-    if restore_rng:
-        generator = _loader_generator(loader)
-        if generator is not None and state['loader_rng'] is not None:
-            generator.bit_generator.state = state['loader_rng']
-    if state['history'] is not None:
-        state['history'] = History.from_state_dict(state['history'])
+        parts += _generator_parts(state, loader)
+    _load_all_or_nothing(path, parts)
+    state['history'] = history
     return state
+
+
+def _read_checkpoint(path):
+    """The dict save_checkpoint wrote to ``path``, checked to have all of its entries."""
+    state = load(path)
+    if not isinstance(state, dict) or state.get('kind') != KIND:
+        raise CheckpointError(f"load_checkpoint: {path} is a minidl file but not a training "
+                              f"checkpoint (written by minidl.save, not save_checkpoint?)")
+    missing = [key for key in ENTRIES if key not in state]
+    if missing:
+        raise CheckpointError(f"load_checkpoint: {path} is a damaged training checkpoint: "
+                              f"it has no {', '.join(missing)}")
+    return state
+
+
+def _history(state, path):
+    """The History that a checkpoint's ``history`` entry describes (None for none)."""
+    if state is None:
+        return None
+    try:
+        return History.from_state_dict(state)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise CheckpointError(f"load_checkpoint: {path} holds a history that cannot be read "
+                              f"({type(error).__name__}: {error}); nothing was changed") from None
+
+
+def _generator_parts(state, loader):
+    """The parts for minidl's generators and the loader's (see :func:`_load_all_or_nothing`)."""
+    hint = "; restore_rng=False loads the rest"
+    parts = [("holds a random-generator state this minidl cannot restore (written by an older "
+              "version?)" + hint, backend.set_rng_state, state['rng'], backend.get_rng_state())]
+    generator = _loader_generator(loader)
+    if generator is not None and state['loader_rng'] is not None:
+        def set_loader_state(value):
+            generator.bit_generator.state = value
+        parts.append((f"holds a shuffling-generator state the loader's "
+                      f"{type(generator.bit_generator).__name__} cannot take" + hint,
+                      set_loader_state, state['loader_rng'], generator.bit_generator.state))
+    return parts
+
+
+def _load_all_or_nothing(path, parts):
+    """Load each part: ``(what a misfit says, load, state from the file, state now)``.
+
+    The loads cannot all be checked first (a model, a bit generator check their state as
+    they take it), so if one fails, every part up to it, the failed one too, is loaded back
+    with its state from before, and a CheckpointError says which part did not fit.
+    """
+    for i, (misfit, load_part, saved, _) in enumerate(parts):
+        try:
+            load_part(saved)
+        except Exception as error:
+            for _, undo, _, before in parts[:i + 1]:
+                undo(before)
+            raise CheckpointError(f"load_checkpoint: {path} {misfit}, nothing was changed:\n"
+                                  f"{error}") from None
