@@ -71,15 +71,21 @@ def load_mnist_5k():
 def train_val_test_split(x, y, fractions=(0.7, 0.15, 0.15), seed=0, stratify=True):
     """Split ``(x, y)`` into ``(x_train, y_train), (x_val, y_val), (x_test, y_test)``.
 
-    With ``stratify=True`` each class is split separately by the fractions (rounded per
-    class, so class proportions are kept in every part); each part is then shuffled. The
-    split depends only on ``seed`` (a private generator).
+    The part sizes are the largest-remainder rounding of ``fractions * N`` (Hamilton's
+    apportionment: each part gets floor(f N) or ceil(f N), the extra samples going to the
+    largest remainders), so a part with fraction 0 is empty. With ``stratify=True`` each
+    class c of N_c samples also puts floor(f N_c) or ceil(f N_c) samples into every part
+    (:func:`_stratified_counts`), so class proportions are kept in every part. Each class is
+    shuffled before it is cut, each part after. The split depends only on ``seed`` (a private
+    generator).
 
     Example:
         >>> x, y = load_digits()
         >>> (xt, yt), (xv, yv), (xs, ys) = train_val_test_split(x, y, seed=0)
-        >>> len(yt) + len(yv) + len(ys) == len(y), len(yt), len(yv)
-        (True, 1258, 269)
+        >>> len(yt), len(yv), len(ys)
+        (1258, 269, 270)
+        >>> [len(part[1]) for part in train_val_test_split(x, y, (0.7, 0.3, 0.0))]
+        [1258, 539, 0]
     """
     if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
         raise ValueError(f"train_val_test_split: fractions must be 3 numbers >= 0 summing to 1, got {fractions}")
@@ -89,15 +95,90 @@ def train_val_test_split(x, y, fractions=(0.7, 0.15, 0.15), seed=0, stratify=Tru
     labels = numpy.asarray(y.get() if hasattr(y, 'get') else y)
     groups = [numpy.flatnonzero(labels == c) for c in numpy.unique(labels)] if stratify \
         else [numpy.arange(len(labels))]
+    counts = _stratified_counts([len(group) for group in groups], numpy.asarray(fractions) / sum(fractions))
     parts = [[], [], []]
-    for group in groups:
-        group = gen.permutation(group)
-        cut1 = int(round(fractions[0] * len(group)))
-        cut2 = cut1 + int(round(fractions[1] * len(group)))
-        for part, chunk in zip(parts, numpy.split(group, [cut1, min(cut2, len(group))])):
+    for group, count in zip(groups, counts):
+        chunks = numpy.split(gen.permutation(group), numpy.cumsum(count)[:2])
+        for part, chunk in zip(parts, chunks):
             part.append(chunk)
     splits = [gen.permutation(numpy.concatenate(p)) for p in parts]
     return tuple((x[idx], y[idx]) for idx in splits)
+
+
+def _stratified_counts(sizes, fractions):
+    """counts[c, k]: how many of the ``sizes[c]`` samples of class c go to part k, (C, 3) ints.
+
+    Every row sums to its class size, every count is floor or ceil of its ideal share
+    q[c, k] = fractions[k] * sizes[c], and the column totals are the largest-remainder
+    rounding of fractions * N (a controlled rounding of the table q; Cox & Ernst, 1982).
+
+    1. Round each class on its own: train round(q0), validation round(q1), test the rest,
+       kept in [floor q2, ceil q2] (when q0 and q1 both end in .5 and round the same way the
+       rest is one off; validation takes up the difference).
+    2. The targets: largest-remainder totals, ties going to the parts that step 1 rounds up,
+       so step 1's totals stand whenever they are a largest-remainder rounding.
+    3. While a part is over its target, move one sample of some class into a part under its
+       target, directly or through the third part, never taking a count outside
+       [floor q, ceil q] (:func:`_augmenting_move`).
+
+    Example:
+        >>> _stratified_counts([15, 15], numpy.array([0.7, 0.3, 0.0])).tolist()
+        [[11, 4, 0], [10, 5, 0]]
+    """
+    ideal = numpy.outer(sizes, fractions)
+    low, high = numpy.floor(ideal), numpy.ceil(ideal)
+    counts = numpy.zeros((len(sizes), 3), dtype=numpy.int64)
+    counts[:, 0] = numpy.rint(ideal[:, 0])
+    rest = numpy.asarray(sizes) - counts[:, 0] - numpy.rint(ideal[:, 1])
+    counts[:, 2] = numpy.clip(rest, low[:, 2], high[:, 2])
+    counts[:, 1] = numpy.asarray(sizes) - counts[:, 0] - counts[:, 2]
+    target = _largest_remainder(fractions * sum(sizes), counts.sum(axis=0))
+    while (counts.sum(axis=0) != target).any():
+        _augmenting_move(counts, low, high, target)
+    return counts
+
+
+def _largest_remainder(ideal, current):
+    """Integer sizes floor(ideal) + 1 for the sum(ideal) - sum(floor(ideal)) largest remainders
+    (Hamilton's method); among equal remainders the parts that ``current`` rounds up win.
+
+    Example:
+        >>> _largest_remainder(numpy.array([1257.9, 269.55, 269.55]), numpy.array([1258, 269, 270])).tolist()
+        [1258, 269, 270]
+    """
+    size = numpy.floor(ideal).astype(numpy.int64)
+    missing = int(round(ideal.sum())) - int(size.sum())
+    order = numpy.lexsort((size - current, size - ideal))   # largest remainder first, then rounded up
+    size[order[:missing]] += 1
+    return size
+
+
+def _augmenting_move(counts, low, high, target):
+    """Move samples, in place, along one augmenting path from a part over its target to a part
+    under it: part p gives one sample of class c to part q where low[c, p] < counts[c, p] and
+    counts[c, q] < high[c, q]; if no class can, p gives to the third part r (class c) and r
+    to q (another class c'). Each call brings the totals one sample closer to the target.
+
+    Why a path exists: some table meets the bounds, the class sizes and the target totals
+    (with three parts, any totals that are floor or ceil of the ideal ones sum within
+    [sum floor q, sum ceil q] over every part and pair of parts, which are the max-flow
+    min-cut conditions of this transport problem). Its difference from ``counts`` splits
+    into paths from parts over target to parts under it (flow decomposition), and a path
+    that repeats no part has at most the two steps tried here.
+    """
+    excess = counts.sum(axis=0) - target
+    over, under = numpy.flatnonzero(excess > 0), numpy.flatnonzero(excess < 0)
+    paths = [(p, q) for p in over for q in under]
+    paths += [(p, r, q) for p, q in paths for r in range(3) if r not in (p, q)]
+    for path in paths:
+        steps = list(zip(path, path[1:]))
+        movers = [numpy.flatnonzero((counts[:, a] > low[:, a]) & (counts[:, b] < high[:, b])) for a, b in steps]
+        if all(len(m) for m in movers):
+            for (a, b), m in zip(steps, movers):
+                counts[m[0], a] -= 1
+                counts[m[0], b] += 1
+            return
+    raise AssertionError(f"train_val_test_split: no augmenting path for counts {counts.tolist()}, target {target}")
 
 
 # ----------------------------------------------------------------------------- IDX files

@@ -116,3 +116,48 @@ def test_synthetic_geometry():
     x, y = make_blobs(3000, centers=[[0, 0], [5, 5]], cluster_std=0.5, seed=0)
     numpy.testing.assert_allclose(x[y == 1].mean(0), [5, 5], atol=0.05)
     numpy.testing.assert_allclose(x[y == 1].std(0), [0.5, 0.5], atol=0.05)
+
+
+def _class_table(parts, n_classes):
+    return numpy.stack([numpy.bincount(ys, minlength=n_classes) for _, ys in parts], axis=1)
+
+
+@pytest.mark.parametrize('fractions, sizes', [((0.7, 0.3, 0.0), [105, 45, 0]),      # 0.7 * 150 = 105, 0.3 * 150 = 45
+                                              ((0.7, 0.15, 0.15), [105, 22, 23]),    # 22.5, 22.5: one gets the extra
+                                              ((0.6, 0.2, 0.2), [90, 30, 30])])
+def test_split_sizes_follow_the_fractions(fractions, sizes):
+    """10 classes x 15 samples: the part totals are the largest-remainder rounding of
+    fractions * 150 (the old per-class rounding gave [100, 40, 10] and [100, 20, 30]), and
+    each class puts floor or ceil of fraction * 15 samples in each part."""
+    y = numpy.repeat(numpy.arange(10), 15)
+    x = numpy.arange(150.0)
+    parts = train_val_test_split(x, y, fractions, seed=3)
+    assert [len(ys) for _, ys in parts] == sizes
+    table = _class_table(parts, 10)
+    ideal = 15 * numpy.array(fractions)
+    assert (numpy.floor(ideal) <= table).all() and (table <= numpy.ceil(ideal)).all()
+    assert sorted(numpy.concatenate([xs for xs, _ in parts]).tolist()) == x.tolist()
+    unstratified = train_val_test_split(x, y, fractions, seed=3, stratify=False)
+    assert [len(ys) for _, ys in unstratified] == sizes
+
+
+def test_split_fixes_each_class_within_one_sample():
+    """Uneven classes (7, 12, 20, 34): the totals (ideal 51.1, 14.6, 7.3) are 51, 15, 7 (per-class
+    rounding gave 51, 14, 8), and every count is floor or ceil of its ideal share."""
+    y = numpy.repeat(numpy.arange(4), [7, 12, 20, 34])
+    parts = train_val_test_split(numpy.zeros((73, 2)), y, (0.7, 0.2, 0.1), seed=0)
+    assert [len(ys) for _, ys in parts] == [51, 15, 7]
+    ideal = numpy.outer([7, 12, 20, 34], [0.7, 0.2, 0.1])
+    table = _class_table(parts, 4)
+    assert (numpy.abs(table - ideal) < 1).all() and (table.sum(axis=1) == [7, 12, 20, 34]).all()
+
+
+def test_default_digits_and_mnist5k_splits_are_unchanged():
+    """The README's results were measured on these exact splits (sizes and first test indices
+    recorded before the largest-remainder repair, which leaves them as they were)."""
+    for loader, sizes, first in [(load_digits, [1258, 269, 270], [965, 414, 690, 203, 1003, 601]),
+                                 (load_mnist_5k, [3500, 750, 750], [1252, 447, 363, 3548, 422, 2143])]:
+        _, y = loader()
+        parts = train_val_test_split(numpy.arange(len(y)), y)
+        assert [len(ys) for _, ys in parts] == sizes
+        assert parts[2][0][:6].tolist() == first
