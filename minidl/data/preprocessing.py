@@ -13,10 +13,14 @@ Example:
     >>> scaler.transform(np.array([[1.0, 40.0]])).tolist()
     [[0.0, 2.0]]
 """
+import sys
+
 from .. import backend
 from ..autograd.tensor import Tensor
 from .dataloader import DataLoader
 from .dataset import Dataset
+
+FLOAT64_EPS = sys.float_info.epsilon        # 2.2e-16, the spacing of float64 numbers at 1
 
 
 def _unwrap(x):
@@ -65,19 +69,35 @@ class _Scaler:
 class StandardScaler(_Scaler):
     """Standardize features: z = (x - mean) / std, mean and (population) std over the samples.
 
-    A constant feature (std = 0) is only centred (its std is taken as 1).
+    The statistics are accumulated in float64, whatever the data's dtype (float32 sums of
+    1e6 + N(0, 1) lose the N(0, 1) to rounding), two-pass: mean first, then
+    var = mean((x - mean)^2); they are stored in the data's floating dtype.
+
+    A feature that is constant up to rounding is only centred (its std is taken as 1).
+    The test is scikit-learn's (``_is_constant_feature``), from the error bound of the
+    two-pass variance (Chan, Golub & LeVeque, 1983): with n samples and eps the float64
+    machine epsilon, var <= n eps var + (n mean eps)^2 is indistinguishable from 0. A
+    float32 column of 0.1 is constant (std 0 in float64; its float32 std is 1.5e-8, which
+    would blow rounding noise up to +-1).
 
     Example:
         >>> import numpy as np
         >>> StandardScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()
         [-1.0, 1.0]
+        >>> StandardScaler().fit_transform(np.full((3, 1), 0.1, dtype=np.float32)).ravel().tolist()
+        [0.0, 0.0, 0.0]
     """
 
     @staticmethod
     def _statistics(data):
         xp = backend.get_array_module(data)
-        mean, std = data.mean(axis=0), data.std(axis=0)
-        return mean, xp.where(std > 0, std, 1)
+        x = data.astype(xp.float64)
+        n, mean = len(x), x.mean(axis=0)
+        var = ((x - mean) ** 2).mean(axis=0)
+        constant = var <= n * FLOAT64_EPS * var + (n * mean * FLOAT64_EPS) ** 2
+        std = xp.where(constant, 1.0, xp.sqrt(var))
+        dtype = data.dtype if data.dtype.kind == 'f' else xp.float64
+        return mean.astype(dtype), std.astype(dtype)
 
 
 class MinMaxScaler(_Scaler):

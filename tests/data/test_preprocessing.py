@@ -60,3 +60,28 @@ def test_one_hot():
         one_hot(numpy.array([0, 2]), 2)
     with pytest.raises(TypeError, match='integers'):
         one_hot(numpy.array([0.5]))
+
+
+@pytest.mark.parametrize('dtype', [numpy.float32, numpy.float64])
+def test_standard_scaler_near_constant_features_are_only_centred(dtype):
+    """A column of 0.1 is constant: in float32 its std came out as 1.5e-8 and rounding noise
+    was scaled to -1. scikit-learn's bound var <= n eps var + (n mean eps)^2 takes it as 0."""
+    x = numpy.concatenate([numpy.full((1000, 1), 0.1), numpy.full((1000, 1), 1e5 + 0.1),
+                           numpy.tile([[1e-10], [3e-10]], (500, 1))], axis=1).astype(dtype)
+    scaler = StandardScaler().fit(x)
+    assert scaler.spread_.dtype == dtype and scaler.spread_[:2].tolist() == [1.0, 1.0]
+    z = scaler.transform(x)
+    numpy.testing.assert_allclose(z[:, :2], 0, atol=1e-8)           # only the float64 mean's rounding
+    # a small but real spread is not constant: 1e-10 and 3e-10 have mean 2e-10, std 1e-10
+    numpy.testing.assert_allclose(z[:2, 2], [-1.0, 1.0], rtol=1e-5)
+
+
+def test_standard_scaler_accumulates_float32_data_in_float64():
+    """1e5 values 1e6 + N(0, 1) in float32: float32 sums gave std 1.0024 where the data's
+    (float64 reference) std is 1.0004."""
+    x = (1e6 + numpy.random.default_rng(0).standard_normal((100_000, 1))).astype(numpy.float32)
+    reference = x.astype(numpy.float64)
+    scaler = StandardScaler().fit(x)
+    assert scaler.shift_.dtype == numpy.float32
+    numpy.testing.assert_allclose(scaler.spread_, reference.std(axis=0), rtol=1e-6)
+    numpy.testing.assert_allclose(scaler.shift_, reference.mean(axis=0), rtol=1e-7)
