@@ -130,8 +130,15 @@ def channel_mean_std(images, batch_size=1024):
     """Per-channel mean and std of images (N, C, H, W), over all images and pixels.
 
     ``images`` is an array, a Tensor, or a Dataset whose samples start with an image (read
-    in batches by a DataLoader). Sums run in float64: mean = S1 / M, std = sqrt(S2 / M - mean^2)
-    over M = N H W values per channel. Returns two float64 NumPy arrays of length C, ready for
+    in batches by a DataLoader). Each batch gives, in float64, its count n, mean and sum of
+    squared deviations M2 = sum (x - mean)^2 (two passes over the batch), and the batches are
+    merged by the parallel formula of Chan, Golub & LeVeque (1979): with delta = mean_b - mean_a,
+
+        n = n_a + n_b,   mean = mean_a + delta n_b / n,   M2 = M2_a + M2_b + delta^2 n_a n_b / n,
+
+    and std = sqrt(M2 / n) (the population std). Unlike sqrt(E[x^2] - mean^2), this does not
+    cancel when the mean is large against the spread (1e5 + N(0, 1e-3) has std 1e-3, which
+    the one-pass formula got as 2e-3). Returns two float64 NumPy arrays of length C, ready for
     :class:`~minidl.data.transforms.Normalize`. Compute them on the training split.
 
     Example:
@@ -142,24 +149,47 @@ def channel_mean_std(images, batch_size=1024):
     """
     if isinstance(images, Dataset):
         batches = (b[0] if isinstance(b, tuple) else b for b in DataLoader(images, batch_size=batch_size))
+        received = f'a {type(images).__name__} of {len(images)} samples'
     else:
         batches = [images]
-    total = total_sq = count = 0
+        received = f'images of shape {tuple(images.shape)}'
+    moments = (0, 0.0, 0.0)
     for batch in batches:
         data = (batch.data if isinstance(batch, Tensor) else batch).astype('float64')
         if data.ndim != 4:
             raise ValueError(f"channel_mean_std: expected images of shape (N, C, H, W), got {tuple(data.shape)}")
-        total = total + backend.to_numpy(data.sum(axis=(0, 2, 3)))
-        total_sq = total_sq + backend.to_numpy((data * data).sum(axis=(0, 2, 3)))
-        count += data.shape[0] * data.shape[2] * data.shape[3]
-    mean = total / count
-    return mean, (total_sq / count - mean * mean).clip(0) ** 0.5
+        count = data.shape[0] * data.shape[2] * data.shape[3]
+        if count:
+            mean = data.mean(axis=(0, 2, 3))
+            m2 = ((data - mean[:, None, None]) ** 2).sum(axis=(0, 2, 3))
+            moments = _merge_moments(moments, (count, backend.to_numpy(mean), backend.to_numpy(m2)))
+    count, mean, m2 = moments
+    if not count:
+        raise ValueError(f"channel_mean_std: no pixels to average, got {received}")
+    return mean, (m2 / count) ** 0.5
+
+
+def _merge_moments(a, b):
+    """(n, mean, M2) of two sets of values merged (Chan, Golub & LeVeque, 1979).
+
+    Written as mean_a + delta (n_b / n) so that merging into the empty set (0, 0, 0) gives
+    the batch's own moments exactly: one batch is the one-shot computation.
+
+    Example:
+        >>> _merge_moments((2, 1.0, 2.0), (2, 3.0, 2.0))      # {0, 2} and {2, 4}
+        (4, 2.0, 8.0)
+    """
+    (n_a, mean_a, m2_a), (n_b, mean_b, m2_b) = a, b
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta ** 2 * (n_a * n_b / n)
 
 
 def one_hot(labels, num_classes=None, dtype='float32'):
     """One-hot rows: out[k, labels[k]] = 1, zeros elsewhere; shape (N, num_classes).
 
-    ``num_classes`` defaults to max(labels) + 1. A Tensor gives a Tensor, an array an array.
+    ``num_classes`` defaults to max(labels) + 1; empty labels need it given (as in PyTorch,
+    there is no max to infer it from). A Tensor gives a Tensor, an array an array.
 
     Example:
         >>> import numpy as np
@@ -170,6 +200,9 @@ def one_hot(labels, num_classes=None, dtype='float32'):
     xp = backend.get_array_module(data)
     if data.dtype.kind not in 'iu':
         raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
+    if num_classes is None and data.size == 0:
+        raise ValueError(f"one_hot: cannot infer num_classes from empty labels (shape {tuple(data.shape)}); "
+                         f"pass num_classes")
     num_classes = int(data.max()) + 1 if num_classes is None else int(num_classes)
     if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got range "

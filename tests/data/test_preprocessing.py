@@ -3,7 +3,7 @@ import numpy
 import pytest
 
 import minidl
-from minidl.data import MinMaxScaler, StandardScaler, TensorDataset, channel_mean_std, one_hot
+from minidl.data import MinMaxScaler, StandardScaler, TensorDataset, channel_mean_std, load_mnist_5k, one_hot
 
 
 @pytest.mark.parametrize('scaler', [StandardScaler(), MinMaxScaler(), MinMaxScaler((-2, 3))])
@@ -85,3 +85,41 @@ def test_standard_scaler_accumulates_float32_data_in_float64():
     assert scaler.shift_.dtype == numpy.float32
     numpy.testing.assert_allclose(scaler.spread_, reference.std(axis=0), rtol=1e-6)
     numpy.testing.assert_allclose(scaler.shift_, reference.mean(axis=0), rtol=1e-7)
+
+
+def test_channel_mean_std_does_not_cancel_under_a_large_offset():
+    """1e5 + N(0, 1e-3): sqrt(E[x^2] - mean^2) gave 1.4e-3 and 0 for stds of about 1e-3; the
+    reference is NumPy's two-pass float64 std of the whole array."""
+    x = 1e5 + 1e-3 * numpy.random.default_rng(0).standard_normal((64, 2, 6, 6))
+    reference = x.std(axis=(0, 2, 3))
+    for result in (channel_mean_std(x), channel_mean_std(TensorDataset(x, numpy.arange(64)), batch_size=10)):
+        numpy.testing.assert_allclose(result[0], x.mean(axis=(0, 2, 3)), rtol=1e-14)
+        numpy.testing.assert_allclose(result[1], reference, rtol=1e-9)
+
+
+def test_channel_mean_std_of_uint8_and_mnist_match_the_one_shot_values():
+    """Batches merged by Chan's formula agree with the float64 mean and std of the whole array
+    (and one batch, the array itself, is that one-shot computation)."""
+    pixels = numpy.random.default_rng(2).integers(0, 256, (100, 3, 5, 5), dtype=numpy.uint8)
+    x, y = load_mnist_5k()
+    for images, labels, batch_size in [(pixels, numpy.arange(100), 7), (x, y, 1024)]:
+        reference = images.astype(numpy.float64)
+        expected = reference.mean(axis=(0, 2, 3)), reference.std(axis=(0, 2, 3))
+        for mean, std in (channel_mean_std(images), channel_mean_std(TensorDataset(images, labels), batch_size)):
+            numpy.testing.assert_allclose(mean, expected[0], rtol=1e-13)
+            numpy.testing.assert_allclose(std, expected[1], rtol=1e-13)
+
+
+def test_channel_mean_std_of_nothing_is_a_clear_error():
+    with pytest.raises(ValueError, match=r'channel_mean_std: no pixels to average, got images of shape \(0, 3, 4, 4\)'):
+        channel_mean_std(numpy.zeros((0, 3, 4, 4)))
+    with pytest.raises(ValueError, match='channel_mean_std: no pixels to average, got a TensorDataset of 0 samples'):
+        channel_mean_std(TensorDataset(numpy.zeros((0, 1, 2, 2)), numpy.zeros(0, dtype=numpy.int64)))
+
+
+def test_one_hot_of_empty_labels_needs_num_classes():
+    """PyTorch: 'Can not infer total number of classes from empty tensor'; NumPy's max of an
+    empty array raised 'zero-size array to reduction operation'."""
+    with pytest.raises(ValueError, match=r'one_hot: cannot infer num_classes from empty labels \(shape \(0,\)\)'):
+        one_hot(numpy.zeros(0, dtype=numpy.int64))
+    assert one_hot(numpy.zeros(0, dtype=numpy.int64), 3).shape == (0, 3)
