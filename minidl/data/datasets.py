@@ -19,7 +19,9 @@ Example:
     ((1797, 1, 8, 8), dtype('float32'), 1.0, [0, 1, 2, 3, 4])
 """
 import gzip
+import math
 import os
+import zlib
 
 import numpy
 
@@ -192,14 +194,15 @@ def read_idx(path, expected_magic):
 
     IDX layout (LeCun et al.): a big-endian int32 magic number ``0x0000TTDD`` (TT = 0x08 for
     uint8 data, DD = number of dimensions), then DD big-endian int32 sizes, then the data.
-    Raises ValueError naming the file for a wrong magic number or a truncated file.
+    Raises ValueError naming the file for a wrong magic number, a corrupt gzip stream, or a
+    data size that differs from the header's.
     """
     with open(path, 'rb') as f:
         raw = f.read()
     if raw[:2] == b'\x1f\x8b':
         try:
             raw = gzip.decompress(raw)
-        except (EOFError, OSError) as error:
+        except (EOFError, OSError, zlib.error) as error:     # truncated; bad header or CRC; bad deflate body
             raise ValueError(f"load_mnist: {path} is a corrupt or truncated gzip file ({error})") from None
     if len(raw) < 4:
         raise ValueError(f"load_mnist: {path} is truncated: {len(raw)} bytes, no IDX header")
@@ -212,7 +215,7 @@ def read_idx(path, expected_magic):
     if len(raw) < header:
         raise ValueError(f"load_mnist: {path} is truncated inside its header ({len(raw)} bytes)")
     shape = tuple(int.from_bytes(raw[4 + 4 * k:8 + 4 * k], 'big') for k in range(ndim))
-    size = int(numpy.prod(shape))
+    size = math.prod(shape)             # Python ints: numpy.prod would wrap past 2^63
     if len(raw) != header + size:
         raise ValueError(f"load_mnist: {path} holds {len(raw) - header} data bytes, its header "
                          f"{shape} says {size}" + (" (truncated file)" if len(raw) < header + size else ""))

@@ -7,6 +7,7 @@ import pytest
 
 from minidl.data import (load_digits, load_mnist, load_mnist_5k, make_blobs, make_circles, make_moons,
                          make_spirals, train_val_test_split)
+from minidl.data.datasets import read_idx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CANDIDATES = [os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'mnist-t10k'), '/work/shared/data/mnist-t10k']
@@ -161,3 +162,30 @@ def test_default_digits_and_mnist5k_splits_are_unchanged():
         parts = train_val_test_split(numpy.arange(len(y)), y)
         assert [len(ys) for _, ys in parts] == sizes
         assert parts[2][0][:6].tolist() == first
+
+
+def _idx_labels(count):
+    """An IDX label file: magic 2049 (uint8, 1 dim), the count, then ``count`` bytes."""
+    return (2049).to_bytes(4, 'big') + count.to_bytes(4, 'big') + bytes(k % 10 for k in range(count))
+
+
+def test_corrupt_gzip_body(tmp_path):
+    """A gzip stream whose first deflate block has the reserved type 3 (header bits 1, 11):
+    zlib raised its own zlib.error, now a ValueError naming the file."""
+    body = bytearray(gzip.compress(_idx_labels(1000)))
+    body[10] = 0b111                                     # byte 10: first deflate block header
+    path = tmp_path / 'labels.gz'
+    path.write_bytes(bytes(body))
+    with pytest.raises(ValueError, match=r'load_mnist: .*labels.gz is a corrupt or truncated gzip file'):
+        read_idx(str(path), 2049)
+    path.write_bytes(gzip.compress(_idx_labels(1000)))   # the same file intact
+    assert read_idx(str(path), 2049)[:12].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+
+
+def test_idx_header_sizes_do_not_overflow(tmp_path):
+    """A header of 2^21 x 2^21 x 2^22 images says 2^64 bytes: numpy.prod wrapped to 0, so an
+    empty body passed the size check and reshape failed with NumPy's own error."""
+    path = tmp_path / 'images'
+    path.write_bytes((2051).to_bytes(4, 'big') + b''.join(d.to_bytes(4, 'big') for d in (2 ** 21, 2 ** 21, 2 ** 22)))
+    with pytest.raises(ValueError, match=rf'holds 0 data bytes, its header .* says {2 ** 64} \(truncated file\)'):
+        read_idx(str(path), 2051)
