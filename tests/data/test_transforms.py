@@ -121,6 +121,27 @@ def test_random_resized_crop_full_box_is_identity():
     assert small.shape == (6, 1, 3, 5) and small.min() >= _np(x).min() - 1e-6 and small.max() <= _np(x).max() + 1e-6
 
 
+def test_random_resized_crop_keeps_constant_images_constant():
+    """Upsampling the whole 4x4 image to 8x8 read zeros beyond the outer pixel centres (the
+    corners came out 0.75^2 = 0.5625); a resize replicates the edge instead."""
+    ones = backend.xp_for().ones((3, 2, 4, 4), dtype='float32')
+    for interpolation in ('bilinear', 'nearest'):
+        out = _np(T.RandomResizedCrop(8, scale=(1, 1), ratio=(1, 1), interpolation=interpolation)(ones))
+        numpy.testing.assert_array_equal(out, 1.0)
+    out = _np(T.RandomResizedCrop((9, 5), scale=(0.3, 1.0))(0.25 * ones))
+    numpy.testing.assert_allclose(out, 0.25, rtol=1e-6)
+
+
+def test_random_resized_crop_upsamples_like_interpolate_without_align_corners():
+    """The full box resized 4 -> 8: source x = (j + 0.5) 4/8 - 0.5 clamped to [0, 3] (torch's
+    interpolate(mode='bilinear', align_corners=False)); bilinear is exact on I = 10 y + x."""
+    i, j = numpy.mgrid[0:4, 0:4]
+    ramp = backend.xp_for().asarray((10.0 * i + j)[None, None])
+    out = _np(T.RandomResizedCrop(8, scale=(1, 1), ratio=(1, 1))(ramp))[0, 0]
+    source = numpy.clip((numpy.arange(8) + 0.5) * 4 / 8 - 0.5, 0, 3)      # -0.25 -> 0, ..., 3.25 -> 3
+    numpy.testing.assert_allclose(out, 10 * source[:, None] + source[None, :], atol=1e-12)
+
+
 # ----------------------------------------------------------------------------- photometric
 def test_normalize_and_noise():
     x = _images(c=3)

@@ -172,7 +172,10 @@ class RandomResizedCrop(Transform):
     w = sqrt(a H W r), h = sqrt(a H W / r) pixels (clipped to the image, so an extreme draw
     changes the ratio rather than being redrawn as in torchvision), whose left/top edges are
     uniform where the box fits. Output pixel (i, j) of the (Ho, Wo) result reads the input at
-    x = left - 0.5 + (j + 0.5) w / Wo, y = top - 0.5 + (i + 0.5) h / Ho (pixel edges aligned).
+    x = left - 0.5 + (j + 0.5) w / Wo, y = top - 0.5 + (i + 0.5) h / Ho (pixel edges aligned),
+    and a point beyond the image's outer pixel centres reads the edge pixel, as torch's
+    ``interpolate(align_corners=False)`` clamps its source coordinates: a resize never blends
+    in a fill value, so a constant image stays constant.
 
     Example:
         >>> import numpy as np
@@ -199,4 +202,4 @@ class RandomResizedCrop(Transform):
         zeros = xp.zeros(n)
         inverse = xp.stack([xp.stack([w / out_w, zeros, left - 0.5 + 0.5 * w / out_w], 1),
                             xp.stack([zeros, h / out_h, top - 0.5 + 0.5 * h / out_h], 1)], 1)
-        return warp_affine(images, inverse, self.size, self.interpolation, 0.0)
+        return warp_affine(images, inverse, self.size, self.interpolation, fill=None)

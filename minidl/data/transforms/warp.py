@@ -27,14 +27,18 @@ def check_interpolation(interpolation, name):
 
 def sample(images, rows, cols, fill):
     """``images[n, c, rows[n], cols[n]]`` for integer-valued arrays rows, cols broadcasting to
-    (N, Ho, Wo); positions outside the image read ``fill``. One flat gather for the batch."""
+    (N, Ho, Wo); positions outside the image read ``fill``, or with ``fill=None`` the nearest
+    edge pixel (border replication: the indices clamped to the image). One flat gather for
+    the batch."""
     xp = backend.get_array_module(images)
     n_images, channels, height, width = images.shape
-    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
     r = xp.clip(rows, 0, height - 1).astype(xp.int64)
     c = xp.clip(cols, 0, width - 1).astype(xp.int64)
     plane = (xp.arange(n_images * channels, dtype=xp.int64) * (height * width)).reshape(n_images, channels, 1, 1)
     values = xp.take(xp.ascontiguousarray(images).reshape(-1), plane + (r * width + c)[:, None])
+    if fill is None:
+        return values
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
     return xp.where(inside[:, None], values, images.dtype.type(fill))
 
 
@@ -54,7 +58,9 @@ def warp_affine(images, inverse, out_size=None, interpolation='bilinear', fill=0
     ``'nearest'`` takes the pixel at (round(y), round(x)). ``'bilinear'`` blends the four
     neighbours: with x0 = floor(x), fx = x - x0 (and likewise y0, fy),
     out = (1-fy)(1-fx) I[y0, x0] + (1-fy) fx I[y0, x0+1] + fy (1-fx) I[y0+1, x0] + fy fx I[y0+1, x0+1],
-    where a neighbour outside the image contributes ``fill``.
+    where a neighbour outside the image contributes ``fill``, or, with ``fill=None``, the
+    nearest edge pixel (border replication, torch's ``grid_sample(padding_mode='border')``:
+    for bilinear this equals clamping (x, y) to the image, so a constant image stays constant).
 
     Example:
         >>> import numpy as np
