@@ -1,4 +1,6 @@
 """Augmentation transforms: exact geometry on constructed images, dtype/shape/range, seeds."""
+import colorsys
+
 import numpy
 import pytest
 
@@ -165,6 +167,20 @@ def test_color_jitter():
     assert jittered.min() >= 0 and jittered.max() <= 1
     with pytest.raises(ValueError, match=r'ColorJitter: saturation and hue need RGB.*\(6, 1, 7, 7\)'):
         T.ColorJitter(saturation=0.5)(_images())
+
+
+def test_color_jitter_turns_hue_the_way_torchvision_does():
+    """torchvision's adjust_hue: h <- (h + hue_factor) mod 1 in HSV, so +1/3 takes red to green,
+    green to blue, blue to red (the YIQ rotation turned the other way: red to blue). A small
+    positive (negative) factor raises (lowers) the HSV hue of every colour."""
+    colours = numpy.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.8, 0.4, 0.2], [0.3, 0.5, 0.7]])
+    x = backend.xp_for().asarray(colours.reshape(5, 3, 1, 1))
+    third = _np(T.ColorJitter(hue=(1 / 3, 1 / 3))(x)).reshape(5, 3)
+    assert third[:3].argmax(axis=1).tolist() == [1, 2, 0]                       # red -> green -> blue -> red
+    for factor in (0.05, -0.05):
+        out = _np(T.ColorJitter(hue=(factor, factor))(x)).reshape(5, 3)
+        turn = [(colorsys.rgb_to_hsv(*o)[0] - colorsys.rgb_to_hsv(*c)[0] + 0.5) % 1 - 0.5 for o, c in zip(out, colours)]
+        assert all(0.3 * abs(factor) < t * numpy.sign(factor) < 1.5 * abs(factor) for t in turn), turn
 
 
 def test_random_erasing_rectangle():

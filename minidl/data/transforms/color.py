@@ -23,10 +23,14 @@ class ColorJitter(Transform):
         brightness   x <- b x
         contrast     x <- k (x - m) + m,   m = mean grey level of the image
         saturation   x <- s (x - g) + g,   g = 0.299 R + 0.587 G + 0.114 B per pixel
-        hue          rotate the chroma (I, Q) of YIQ by 2 pi h: x <- YIQ^-1 Rot(2 pi h) YIQ x
+        hue          rotate the chroma (I, Q) of YIQ by -2 pi h: x <- YIQ^-1 Rot(-2 pi h) YIQ x
 
+    A positive h turns hue the way torchvision's ``adjust_hue`` does, h_HSV <- (h_HSV + h) mod 1:
+    red -> yellow -> green -> blue -> magenta -> red, so h = 1/3 takes red to green (in the
+    (I, Q) plane, with I towards orange and Q towards purple, that is a clockwise turn).
     (torchvision shifts hue in HSV and randomizes the order; the YIQ rotation is the linear
-    version of the same idea.) Saturation and hue need RGB images, C = 3.
+    version of the same idea, so the hue moves by about, not exactly, h.) Saturation and hue
+    need RGB images, C = 3.
 
     Example:
         >>> import numpy as np
@@ -71,8 +75,8 @@ class ColorJitter(Transform):
         xp = backend.get_array_module(x)
         cos, sin = xp.cos(2 * numpy.pi * turns), xp.sin(2 * numpy.pi * turns)
         one, zero = xp.ones_like(cos), xp.zeros_like(cos)
-        rotation = xp.stack([xp.stack([one, zero, zero], -1), xp.stack([zero, cos, -sin], -1),
-                             xp.stack([zero, sin, cos], -1)], -2)
+        rotation = xp.stack([xp.stack([one, zero, zero], -1), xp.stack([zero, cos, sin], -1),
+                             xp.stack([zero, -sin, cos], -1)], -2)
         matrix = (xp.asarray(YIQ_TO_RGB) @ rotation @ xp.asarray(RGB_TO_YIQ)).astype(x.dtype)
         return xp.einsum('nkc,nchw->nkhw', matrix, x)
 
