@@ -194,6 +194,18 @@ def test_random_erasing_rectangle():
     numpy.testing.assert_array_equal(_np(T.RandomErasing(p=0.0)(x)), _np(x))
 
 
+def test_random_erasing_ratio_is_height_over_width():
+    """torchvision: h = round(sqrt(area r)), w = round(sqrt(area / r)). Area 108 of 32 x 32 and
+    r = 3 erase 18 rows by 6 columns (minidl erased 6 rows by 18 columns); r = 1/3 the
+    transpose."""
+    x = backend.xp_for().ones((8, 1, 32, 32), dtype='float32')
+    for ratio, (rows, cols) in [(3.0, (18, 6)), (1 / 3, (6, 18))]:
+        out = _np(T.RandomErasing(p=1.0, scale=(108 / 1024, 108 / 1024), ratio=(ratio, ratio))(x))
+        for img in out:
+            i, j = numpy.nonzero(img[0] == 0)
+            assert (numpy.ptp(i) + 1, numpy.ptp(j) + 1, len(i)) == (rows, cols, 108)
+
+
 # ----------------------------------------------------------------------------- contract
 @pytest.mark.parametrize('transform', ALL, ids=lambda t: type(t).__name__)
 def test_dtype_shape_seed_and_range(transform):

@@ -104,9 +104,10 @@ class RandomErasing(Transform):
     """Cutout / random erasing (DeVries & Taylor, 2017; Zhong et al., 2020).
 
     With probability p per image, a rectangle of area fraction a ~ U(scale) and aspect ratio
-    r ~ logU(ratio), h = round(sqrt(a H W / r)), w = round(sqrt(a H W r)) (clipped to the
-    image), at a uniform position where it fits, is set to ``value`` (one number for every
-    channel, or one per channel, as in torchvision):
+    r ~ logU(ratio), h = round(sqrt(a H W r)) rows by w = round(sqrt(a H W / r)) columns (as
+    in torchvision, r is height over width: r = 3 gives a tall box; clipped to the image
+    where torchvision redraws), at a uniform position where it fits, is set to ``value`` (one
+    number for every channel, or one per channel, as in torchvision):
     out[n, c, i, j] = value_c if top <= i < top + h and left <= j < left + w, else in[n, c, i, j].
 
     Example:
@@ -129,8 +130,8 @@ class RandomErasing(Transform):
         n, _, height, width = images.shape
         area = uniform(n, self.scale, images) * height * width
         ratio = log_uniform(n, self.ratio, images)
-        h = xp.clip(xp.rint(xp.sqrt(area / ratio)), 1, height)
-        w = xp.clip(xp.rint(xp.sqrt(area * ratio)), 1, width)
+        h = xp.clip(xp.rint(xp.sqrt(area * ratio)), 1, height)
+        w = xp.clip(xp.rint(xp.sqrt(area / ratio)), 1, width)
         top = xp.floor(uniform(n, (0, 1), images) * (height - h + 1))
         left = xp.floor(uniform(n, (0, 1), images) * (width - w + 1))
         rows = xp.arange(height)[None, :, None]
