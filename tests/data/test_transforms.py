@@ -95,6 +95,37 @@ def test_shear_moves_rows_by_tan():
     numpy.testing.assert_array_equal(out[2], _np(x)[0, 0, 2])
 
 
+def _reads(x, out, inverse_linear):
+    """Check an integer-exact warp about the centre: each output pixel at offset d from the
+    centre holds the input at centre + inverse_linear @ d, or the fill 0 outside the image."""
+    xin = _np(x)[0, 0]
+    height, width = xin.shape
+    cy, cx = (height - 1) // 2, (width - 1) // 2
+    for i in range(height):
+        for j in range(width):
+            sx, sy = numpy.array([cx, cy]) + numpy.asarray(inverse_linear) @ [j - cx, i - cy]
+            expected = xin[sy, sx] if 0 <= sy < height and 0 <= sx < width else 0.0
+            assert out[i, j] == expected, (i, j)
+
+
+def test_y_shear_moves_columns_down():
+    """phi_y = 45 degrees: y' = y + (x - cx), so column j moves down by j - cx; an output pixel
+    at offset (dx, dy) reads the input at (dx, dy - dx)."""
+    x = _images(n=1, h=9, w=7)
+    out = _affine(x, shear=(0.0, 45.0))[0, 0]
+    numpy.testing.assert_array_equal(out[1:, 4], _np(x)[0, 0, :-1, 4])          # right of centre: down 1
+    _reads(x, out, [[1, 0], [-1, 1]])
+
+
+def test_combined_shear_applies_y_first():
+    """Sh = X Y with tan = 1: A = [[1, 1], [0, 1]] [[1, 0], [1, 1]] = [[2, 1], [1, 1]], inverse
+    [[1, -1], [-1, 2]] (X first, Y X = [[1, 1], [1, 2]], would read (2 dx - dy, dy - dx))."""
+    x = _images(n=1, h=9, w=9)
+    out = _affine(x, shear=(45.0, 45.0))[0, 0]
+    _reads(x, out, [[1, -1], [-1, 2]])
+    assert out[4, 5] == _np(x)[0, 0, 3, 5]                                       # (1, 0) reads (1, -1)
+
+
 def test_random_crop_is_a_shift_with_fill():
     x = _images(n=32, h=6, w=6)
     out = _np(T.RandomCrop(6, padding=2, fill=-1.0)(x))

@@ -51,13 +51,24 @@ class RandomVerticalFlip(_RandomFlip):
 class RandomAffine(Transform):
     """A random affine warp about the image centre, one inverse warp per image.
 
-    Per image: angle theta ~ U(degrees) (number d: U(-d, d)), counter-clockwise on screen;
-    shift t = (tx, ty) with tx ~ U(-a W, a W), ty ~ U(-b H, b H) for ``translate=(a, b)``;
-    zoom s ~ U(scale) (a number z: U(1 - z, 1 + z)); shear (phi_x, phi_y) ~ U(shear) (a number or pair: phi_x only; four
-    numbers: ranges of phi_x then phi_y). Forward map p_out = c + t + s R(theta) Sh (p_in - c);
+    Per image: angle theta ~ U(degrees) (number d: U(-d, d)), counter-clockwise on screen
+    for theta > 0; shift t = (tx, ty) with tx ~ U(-a W, a W), ty ~ U(-b H, b H) for
+    ``translate=(a, b)`` (right and down); zoom s ~ U(scale) (a number z: U(1 - z, 1 + z));
+    shear (phi_x, phi_y) ~ U(shear) (a number or pair: phi_x only; four numbers: ranges of
+    phi_x then phi_y), the y-shear y' = y + tan(phi_y) x first (columns right of the centre
+    move down), then the x-shear x' = x + tan(phi_x) y (rows below the centre move right),
+    x and y taken from the centre. Forward map p_out = c + t + s R(theta) Sh (p_in - c);
     each output pixel reads the input at p_in = c + (s R Sh)^-1 (p_out - c - t) with
     ``interpolation`` 'bilinear' or 'nearest'; points outside the input read ``fill``.
     The matrices are written out in :func:`~minidl.data.transforms.warp.affine_inverse`.
+
+    One convention for both of minidl's warps: this rotation is :class:`RandomRotation`'s,
+    which is torchvision's ``RandomRotation`` / ``rotate`` (counter-clockwise). torchvision's
+    ``RandomAffine`` / ``affine`` differ: a positive angle turns *clockwise*, and its shears
+    are x' = x - tan(sx) y applied first, then y' = y - tan(sy) x. So minidl's
+    (theta, phi_x) is torchvision's ``affine`` (angle=-theta, shear=(-phi_x, 0)) when
+    phi_y = 0 (the symmetric ranges U(-d, d) draw the same distribution either way); with
+    both shears the order differs as well.
 
     Example:
         >>> import numpy as np
@@ -98,7 +109,8 @@ class RandomAffine(Transform):
 class RandomRotation(RandomAffine):
     """Rotate each image by theta ~ U(degrees) (a number d: U(-d, d)) counter-clockwise about
     its centre: out(p) = in(c + R(theta)^-1 (p - c)), with R as in :class:`RandomAffine`.
-    ``degrees=(90, 90)`` reproduces ``numpy.rot90`` exactly.
+    ``degrees=(90, 90)`` reproduces ``numpy.rot90`` exactly. The direction is torchvision's
+    ``RandomRotation`` (``rotate``: counter-clockwise), not its ``RandomAffine`` (clockwise).
 
     Example:
         >>> import numpy as np

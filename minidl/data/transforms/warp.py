@@ -93,15 +93,20 @@ def warp_affine(images, inverse, out_size=None, interpolation='bilinear', fill=0
 def affine_inverse(angle, translate, scale, shear, size):
     """Inverse matrices (N, 2, 3) of forward affine maps about the image centre.
 
-    angle (N,) degrees, counter-clockwise as seen on screen (as in torchvision);
-    translate (N, 2) pixels (tx right, ty down); scale (N,); shear (N, 2) degrees (phi_x,
-    phi_y); size (H, W). With y pointing down, the forward linear part is
+    angle (N,) degrees, counter-clockwise as seen on screen (as torchvision's ``rotate``;
+    torchvision's ``affine`` turns clockwise for a positive angle); translate (N, 2) pixels
+    (tx right, ty down); scale (N,); shear (N, 2) degrees (phi_x, phi_y); size (H, W). With
+    y pointing down, the forward linear part is
 
         R(theta) = [[cos theta, sin theta], [-sin theta, cos theta]]
-        Sh = [[1, tan phi_x], [0, 1]] @ [[1, 0], [tan phi_y, 1]]       (x' = x + tan(phi_x) y, ...)
+        Sh = X Y,   X = [[1, tan phi_x], [0, 1]],   Y = [[1, 0], [tan phi_y, 1]]
         A = s R(theta) Sh,     p_out = c + t + A (p_in - c)
 
-    and the returned matrix is [A^-1 | c - A^-1 (c + t)].
+    Y acts first: y' = y + tan(phi_y) x, then X: x' = x + tan(phi_x) y. (torchvision's
+    ``affine`` is, in this notation, s R(-angle) SHy(sy) SHx(sx) with SHx: x' = x - tan(sx) y
+    acting first and SHy: y' = y - tan(sy) x after it: its rotation and shears point the
+    other way, and its two shears compose in the other order.) The returned matrix is
+    [A^-1 | c - A^-1 (c + t)].
 
     Example:
         >>> import numpy as np
