@@ -142,6 +142,9 @@ def test_random_crop_is_a_shift_with_fill():
 def test_center_crop():
     x = _images(h=7, w=8)
     numpy.testing.assert_array_equal(_np(T.CenterCrop((3, 4))(x)), _np(x)[:, :, 2:5, 2:6])
+    # odd differences 7 - 4 = 3 and 8 - 3 = 5: offsets floor(3/2) = 1 and floor(5/2) = 2
+    numpy.testing.assert_array_equal(_np(T.CenterCrop((4, 3))(x)), _np(x)[:, :, 1:5, 2:5])
+    numpy.testing.assert_array_equal(_np(T.CenterCrop((6, 7))(x)), _np(x)[:, :, 0:6, 0:7])   # 1: offset 0
     with pytest.raises(ValueError, match=r'CenterCrop: crop \(9, 9\) is larger'):
         T.CenterCrop(9)(x)
 
@@ -173,6 +176,27 @@ def test_random_resized_crop_upsamples_like_interpolate_without_align_corners():
     out = _np(T.RandomResizedCrop(8, scale=(1, 1), ratio=(1, 1))(ramp))[0, 0]
     source = numpy.clip((numpy.arange(8) + 0.5) * 4 / 8 - 0.5, 0, 3)      # -0.25 -> 0, ..., 3.25 -> 3
     numpy.testing.assert_allclose(out, 10 * source[:, None] + source[None, :], atol=1e-12)
+
+
+def test_random_resized_crop_draws_area_uniformly_and_ratio_log_uniformly():
+    """Read each box off a resized coordinate ramp (channel 0: x, channel 1: y; bilinear is exact
+    on it and a 32 -> 4 downsample never reaches the clamped border): output column j holds
+    x = left - 0.5 + (j + 0.5) w / 4, so w = 4 (x_3 - x_0) / 3. With scale (0.1, 0.5) and ratio
+    (1/2, 2) no box is clipped: a = w h / 32^2 must be U(0.1, 0.5) and log(w / h) U(-log 2, log 2)."""
+    n, size = 2000, 32
+    y, x = numpy.mgrid[0:size, 0:size].astype(numpy.float64)
+    ramp = backend.xp_for().asarray(numpy.broadcast_to(numpy.stack([x, y]), (n, 2, size, size)).copy())
+    minidl.manual_seed(0)
+    out = _np(T.RandomResizedCrop(4, scale=(0.1, 0.5), ratio=(0.5, 2.0))(ramp))
+    w, h = (out[:, 0, 0, 3] - out[:, 0, 0, 0]) * 4 / 3, (out[:, 1, 3, 0] - out[:, 1, 0, 0]) * 4 / 3
+    left, top = out[:, 0, 0, 0] + 0.5 - 0.5 * w / 4, out[:, 1, 0, 0] + 0.5 - 0.5 * h / 4
+    assert (left >= -1e-9).all() and (left + w <= size + 1e-9).all() and (top >= -1e-9).all()
+    assert (top + h <= size + 1e-9).all()
+    area, log_ratio = w * h / size ** 2, numpy.log(w / h) / numpy.log(2)             # log_ratio in [-1, 1]
+    assert area.min() >= 0.1 - 1e-9 and area.max() <= 0.5 + 1e-9
+    for quarter in range(4):                     # each quarter of either range: 1/4 +- 0.04 (4 sigma)
+        assert abs(numpy.mean((area >= 0.1 + 0.1 * quarter) & (area < 0.2 + 0.1 * quarter)) - 0.25) < 0.04
+        assert abs(numpy.mean((log_ratio >= -1 + quarter / 2) & (log_ratio < -0.5 + quarter / 2)) - 0.25) < 0.04
 
 
 # ----------------------------------------------------------------------------- photometric

@@ -160,6 +160,12 @@ class RandomCrop(Transform):
 class CenterCrop(Transform):
     """The central (h, w) window: out[n, c, i, j] = in[n, c, (H - h) // 2 + i, (W - w) // 2 + j].
 
+    For an odd H - h the offset is floored, so the extra row goes below the window (and the
+    extra column right of it). torchvision's ``center_crop`` rounds instead,
+    int(round((H - h) / 2)), with Python's round-half-to-even: the two agree for
+    H - h = 1, 5, 9, ... and torchvision starts one row lower for 3, 7, 11, ... (H - h = 3:
+    row 1 here, row 2 there).
+
     Example:
         >>> import numpy as np
         >>> CenterCrop(2)(np.arange(16.0).reshape(1, 1, 4, 4)).numpy()[0, 0].tolist()
