@@ -30,6 +30,11 @@ def _predictions(output):
 
 
 def _check(output, target, name):
+    """One integer label per sample: a target of shape (N, 1) would broadcast against the
+    (N,) predictions into an (N, N) table of every pair, and give a meaningless fraction."""
+    if target.ndim != 1:
+        raise ValueError(f"{name}: target must hold one class label per sample, shape (N,), got shape "
+                         f"{target.shape}" + (" (flatten it: target.reshape(-1))" if target.ndim == 2 else ""))
     if len(output) != len(target):
         raise ValueError(f"{name}: output has {len(output)} samples, target has {len(target)}")
 
@@ -42,11 +47,15 @@ def accuracy(output, target):
 
 
 def top_k_accuracy(output, target, k=5):
-    """The fraction of samples whose target is among the ``k`` highest scores of (N, C) ``output``."""
+    """The fraction of samples whose target is among the ``k`` highest scores of (N, C) ``output``
+    (``k`` >= C counts every sample)."""
     scores, target = _numpy(output), _numpy(target)
     _check(scores, target, 'top_k_accuracy')
     if scores.ndim != 2:
         raise ValueError(f"top_k_accuracy: needs scores of shape (N, C), got {scores.shape}")
+    if isinstance(k, bool) or not isinstance(k, (int, numpy.integer)) or k < 1:
+        raise ValueError(f"top_k_accuracy: k must be a positive integer (how many of the highest scores "
+                         f"count), got {k!r}")
     k = min(int(k), scores.shape[1])
     top = numpy.argpartition(-scores, k - 1, axis=1)[:, :k]
     return float((top == target[:, None]).any(axis=1).mean()) if len(target) else 0.0
@@ -60,8 +69,19 @@ def confusion_matrix(output, target, num_classes=None):
         scores = _numpy(output)
         num_classes = scores.shape[1] if scores.ndim == 2 else int(max(predicted.max(initial=-1),
                                                                        target.max(initial=-1)) + 1)
+    for what, labels in (('predictions', predicted), ('targets', target)):
+        _check_labels(labels, num_classes, what)
     counts = numpy.bincount(target * num_classes + predicted, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)
+
+
+def _check_labels(labels, num_classes, what):
+    """Every label must be a row/column of the C x C table: bincount on target * C + predicted
+    would otherwise count an out-of-range label in another class's cell, or fail obscurely."""
+    bad = labels[(labels < 0) | (labels >= num_classes)]
+    if len(bad):
+        raise ValueError(f"confusion_matrix: {what} must be class labels in [0, {num_classes}), got "
+                         f"{sorted(set(bad.tolist()))[:10]}")
 
 
 METRICS = {'accuracy': accuracy, 'top_k_accuracy': top_k_accuracy, 'confusion_matrix': confusion_matrix}
