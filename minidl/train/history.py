@@ -40,12 +40,15 @@ class History:
 
     def append(self, logs, grad_norms=None, step_lr=()):
         """Record one epoch: ``logs`` {name: float}, gradient norms {parameter: float}, and
-        the learning rates of its steps."""
+        the learning rates of its steps.
+
+        A name missing this epoch (a parameter frozen for it has no gradient; a validation
+        skipped) gets None, and a name seen for the first time gets None for the epochs
+        before: every list keeps one entry per epoch, so entry i is always epoch i + 1.
+        """
         done = self.epochs
-        for key, value in logs.items():
-            self.history.setdefault(key, [None] * done).append(float(value))
-        for key, value in (grad_norms or {}).items():
-            self.grad_norms.setdefault(key, [None] * done).append(float(value))
+        _append_row(self.history, logs, done)
+        _append_row(self.grad_norms, grad_norms or {}, done)
         self.step_lr.extend(float(lr) for lr in step_lr)
 
     def last(self):
@@ -84,6 +87,14 @@ class History:
         ``path`` when given (see :func:`minidl.viz.training.plot_history`)."""
         from ..viz.training import plot_history
         return plot_history(self, path)
+
+
+def _append_row(table, row, done):
+    """Append ``row`` {name: value} to ``table`` {name: [one value per epoch]}, which holds
+    ``done`` epochs, padding with None so that every list ends with ``done + 1`` entries."""
+    for key in list(table) + [key for key in row if key not in table]:
+        value = row.get(key)
+        table.setdefault(key, [None] * done).append(None if value is None else float(value))
 
 
 def _cell(values, epoch):
