@@ -19,6 +19,8 @@ Example:
     >>> stop.mode, EarlyStopping(monitor='val_accuracy').mode
     ('min', 'max')
 """
+import math
+
 from .checkpoint import save_checkpoint
 
 
@@ -42,7 +44,13 @@ class Callback:
 
 
 class _MonitorMixin:
-    """The shared logic of 'is this value better than the best so far?'."""
+    """The shared logic of 'is this value better than the best so far?'.
+
+    As in Keras, the best starts at the worst possible value, +inf when minimizing (-inf when
+    maximizing): the first finite value improves on it, and a NaN never improves on anything
+    (every comparison with NaN is false). Starting from the first value instead made a NaN
+    first epoch the best forever.
+    """
 
     def _init_monitor(self, monitor, mode, min_delta):
         if mode not in ('auto', 'min', 'max'):
@@ -50,7 +58,10 @@ class _MonitorMixin:
         self.monitor = monitor
         self.mode = ('min' if 'loss' in monitor else 'max') if mode == 'auto' else mode
         self.min_delta = abs(float(min_delta))
-        self.best = None
+        self.best = self._worst()
+
+    def _worst(self):
+        return math.inf if self.mode == 'min' else -math.inf
 
     def _value(self, logs):
         if self.monitor not in logs:
@@ -58,9 +69,12 @@ class _MonitorMixin:
                            f"values {sorted(logs)} (did you pass a val_loader?)")
         return logs[self.monitor]
 
+    def _recorded(self, run):
+        """The monitored values of the epochs already in ``run.history`` (those of a resumed
+        run), without the epochs that did not log it."""
+        return [value for value in run.history.history.get(self.monitor, []) if value is not None]
+
     def _improved(self, value):
-        if self.best is None:
-            return True
         if self.mode == 'min':
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
@@ -82,8 +96,8 @@ class EarlyStopping(Callback, _MonitorMixin):
         self.restore_best_weights = restore_best_weights
 
     def on_train_begin(self, run):
-        self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, None
-        for value in run.history.history.get(self.monitor, []):
+        self.best, self.wait, self.best_weights, self.stopped_epoch = self._worst(), 0, None, None
+        for value in self._recorded(run):
             self._record(value)
 
     def _record(self, value):
@@ -120,8 +134,8 @@ class ModelCheckpoint(Callback, _MonitorMixin):
         self.last_saved = None
 
     def on_train_begin(self, run):
-        self.best = None
-        for value in run.history.history.get(self.monitor, []):
+        self.best = self._worst()
+        for value in self._recorded(run):
             if self._improved(value):
                 self.best = value
 

@@ -50,3 +50,34 @@ def test_model_checkpoint_best_only_and_every_epoch(run, tmp_path):
     assert load_checkpoint(tmp_path / 'best.npz', restore_rng=False)['epoch'] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ['best.npz', 'e01.npz', 'e02.npz', 'e03.npz', 'e04.npz']
     assert best.best == 0.5 and every.last_saved.endswith('e04.npz')
+
+
+def test_a_nan_never_improves_and_does_not_become_the_best(run, tmp_path):
+    # best started as the first value: a NaN first epoch stayed the best (nothing compares
+    # better than NaN), so EarlyStopping stopped at patience with best=nan and
+    # ModelCheckpoint kept the NaN epoch's weights
+    nan = float('nan')
+    stop = EarlyStopping(monitor='val_loss', patience=3)
+    best = ModelCheckpoint(str(tmp_path / 'best.npz'), monitor='val_loss', save_best_only=True)
+    history = fit(**run, epochs=5, callbacks=[_Scripted([nan, 0.9, 0.8, nan, 0.85]), stop, best], verbose=0)
+    assert history.epochs == 5 and stop.stopped_epoch is None
+    assert stop.best == 0.8 and stop.wait == 2 and best.best == 0.8
+    assert load_checkpoint(tmp_path / 'best.npz', restore_rng=False)['epoch'] == 3
+    all_nan = EarlyStopping(monitor='val_loss', patience=2)
+    history = fit(**run, epochs=5, callbacks=[_Scripted([nan] * 5), all_nan], verbose=0)
+    assert history.epochs == 2 and all_nan.best == float('inf')
+
+
+def test_a_resumed_history_with_an_epoch_missing_the_monitor_is_replayed_without_it():
+    from minidl.train import History
+    from minidl.train.loop import Run
+    history = History()
+    for logs in ({'val_loss': 1.0}, {'loss': 0.9}, {'val_loss': 0.8}, {'val_loss': 0.9}):
+        history.append(logs)
+    run_ = Run(None, None, None, None, history, [], None, 0)
+    stop = EarlyStopping(monitor='val_loss', patience=3)
+    stop.on_train_begin(run_)
+    assert (stop.best, stop.wait) == (0.8, 1)
+    best = ModelCheckpoint('unused.npz', monitor='val_loss', save_best_only=True)
+    best.on_train_begin(run_)
+    assert best.best == 0.8
