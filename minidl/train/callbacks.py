@@ -20,6 +20,7 @@ Example:
     ('min', 'max')
 """
 import math
+import re
 
 from .checkpoint import save_checkpoint
 
@@ -43,6 +44,21 @@ class Callback:
         """After the last epoch (or an early stop)."""
 
 
+def _auto_mode(owner, monitor):
+    """The direction ``mode='auto'`` reads from a monitored name, by Keras 3's rule
+    (``MonitorCallback._set_monitor_op``): without its ``val_`` prefix, ``loss`` is minimized
+    and a metric known to grow with quality is maximized (here minidl's accuracies:
+    ``accuracy``, ``top_k_accuracy``, ``top3_accuracy`` ...). Any other name (``val_mae``, a
+    function of yours) could go either way, so the caller must say which."""
+    name = monitor.removeprefix('val_')
+    if name == 'loss':
+        return 'min'
+    if re.fullmatch(r'(top\d+_|top_k_)?accuracy', name):
+        return 'max'
+    raise ValueError(f"{owner}: mode='auto' cannot tell whether {monitor!r} should be minimized or "
+                     f"maximized (it knows 'loss' and the accuracies); pass mode='min' or mode='max'")
+
+
 class _MonitorMixin:
     """The shared logic of 'is this value better than the best so far?'.
 
@@ -56,7 +72,7 @@ class _MonitorMixin:
         if mode not in ('auto', 'min', 'max'):
             raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor = monitor
-        self.mode = ('min' if 'loss' in monitor else 'max') if mode == 'auto' else mode
+        self.mode = _auto_mode(type(self).__name__, monitor) if mode == 'auto' else mode
         self.min_delta = abs(float(min_delta))
         self.best = self._worst()
 
@@ -82,7 +98,8 @@ class _MonitorMixin:
 
 class EarlyStopping(Callback, _MonitorMixin):
     """Stop training when ``monitor`` has not improved by more than ``min_delta`` for
-    ``patience`` epochs. ``mode='auto'`` minimizes names containing 'loss', maximizes others.
+    ``patience`` epochs. ``mode='auto'`` minimizes ``loss``/``val_loss`` and maximizes the
+    accuracies; other names need ``mode='min'`` or ``'max'``.
 
     With ``restore_best_weights=True`` the model gets back, at the end of training, the
     weights of its best epoch (of this call: after a resume, epochs before it are counted for

@@ -37,6 +37,7 @@ def test_early_stopping_restores_the_best_weights(run):
 
 def test_early_stopping_modes_and_errors(run):
     assert EarlyStopping(monitor='val_accuracy').mode == 'max'
+    assert EarlyStopping(monitor='val_mae', mode='min').mode == 'min'
     with pytest.raises(ValueError, match='mode'):
         EarlyStopping(mode='up')
     with pytest.raises(KeyError, match='did you pass a val_loader'):
@@ -81,3 +82,19 @@ def test_a_resumed_history_with_an_epoch_missing_the_monitor_is_replayed_without
     best = ModelCheckpoint('unused.npz', monitor='val_loss', save_best_only=True)
     best.on_train_begin(run_)
     assert best.best == 0.8
+
+
+@pytest.mark.parametrize('monitor, mode', [('loss', 'min'), ('val_loss', 'min'), ('accuracy', 'max'),
+                                           ('val_accuracy', 'max'), ('val_top3_accuracy', 'max'),
+                                           ('top_k_accuracy', 'max')])
+def test_auto_mode_follows_keras_for_the_names_it_knows(monitor, mode):
+    assert EarlyStopping(monitor=monitor).mode == mode
+    assert ModelCheckpoint('unused.npz', monitor=monitor).mode == mode
+
+
+@pytest.mark.parametrize('monitor', ['val_mae', 'val_worst_case', 'val_reg_loss', 'lr'])
+def test_auto_mode_refuses_a_name_whose_direction_it_cannot_tell(monitor):
+    # 'val_mae' was maximized (any name without 'loss' was): the worst epoch counted as best
+    for callback in (EarlyStopping, lambda **kw: ModelCheckpoint('unused.npz', **kw)):
+        with pytest.raises(ValueError, match=f"mode='auto' cannot tell whether '{monitor}'.*pass mode='min' or mode='max'"):
+            callback(monitor=monitor)
