@@ -20,7 +20,9 @@ Example:
     ('min', 'max')
 """
 import math
+import os
 import re
+import string
 
 from .checkpoint import save_checkpoint
 
@@ -141,12 +143,13 @@ class EarlyStopping(Callback, _MonitorMixin):
 
 class ModelCheckpoint(Callback, _MonitorMixin):
     """Save a full checkpoint (see :func:`~minidl.train.save_checkpoint`) to ``path`` after
-    every epoch, or with ``save_best_only=True`` only when ``monitor`` improves. ``path`` may
-    contain ``{epoch}`` and logged names, e.g. ``'ckpt-{epoch:03d}.npz'``."""
+    every epoch, or with ``save_best_only=True`` only when ``monitor`` improves. ``path`` is a
+    format string (``str.format``) filled with ``epoch`` and the logged names, e.g.
+    ``'ckpt-{epoch:03d}.npz'``; a literal brace is written twice, ``{{`` or ``}}``."""
 
     def __init__(self, path, monitor='val_loss', save_best_only=False, mode='auto'):
         self._init_monitor(monitor, mode, 0.0)
-        self.path = path
+        self.path = _check_path_fields(os.fspath(path))
         self.save_best_only = save_best_only
         self.last_saved = None
 
@@ -162,6 +165,31 @@ class ModelCheckpoint(Callback, _MonitorMixin):
             if not self._improved(value):
                 return
             self.best = value
-        self.last_saved = self.path.format(epoch=epoch + 1, **logs)
+        try:
+            self.last_saved = self.path.format(epoch=epoch + 1, **logs)
+        except KeyError as error:
+            raise KeyError(f"ModelCheckpoint: path {self.path!r} names {error}, which is neither 'epoch' "
+                           f"nor a logged value {sorted(logs)}") from None
         save_checkpoint(self.last_saved, run.model, run.optimizer, run.scheduler, epoch + 1,
                         run.history, loader=run.train_loader, config=run.config)
+
+
+def _check_path_fields(path):
+    """``path`` itself, once it is known to be a format string that names its fields: a
+    positional field (``{}``, ``{1}``) can never be filled, and an unmatched brace never
+    parsed; both are refused here rather than after the first epoch, with the way to write a
+    literal brace."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(path) if field is not None]
+    except ValueError as error:
+        raise ValueError(f"ModelCheckpoint: path {path!r} is not a valid format string ({error}); "
+                         f"write {{{{ and }}}} for literal braces") from None
+    # a field names the argument before its first '.' or '[' ({epoch.real}, {0[1]}): by name
+    # if that is an identifier, by position otherwise
+    positional = [field for field in fields if not re.split(r'[.[]', field)[0].isidentifier()]
+    if positional:
+        raise ValueError(f"ModelCheckpoint: path {path!r} has the positional field(s) "
+                         f"{', '.join('{' + field + '}' for field in positional)}; it is filled with "
+                         f"'epoch' and the logged values by name, e.g. {{epoch:03d}}; write {{{{ and }}}} "
+                         f"for literal braces")
+    return path

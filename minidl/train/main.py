@@ -235,7 +235,7 @@ def train(config):
     saved_config = {k: v for k, v in config.items() if k not in ('out', 'resume', 'device')}
     best = os.path.join(out, 'best.npz')
     history = fit_run(run, val_loader=run['loaders']['val'],
-                      callbacks=[ModelCheckpoint(best, monitor='val_accuracy', save_best_only=True)],
+                      callbacks=[ModelCheckpoint(_literal(best), monitor='val_accuracy', save_best_only=True)],
                       verbose=1, resume_from=config['resume'], checkpoint_path=os.path.join(out, 'last.npz'),
                       config=saved_config)
     train_seconds = time.perf_counter() - started
@@ -256,6 +256,13 @@ def train(config):
           f"checkpoint (epoch {metrics['best_epoch']}); {metrics['total_seconds']:.1f}s in all; "
           f"files in {out}/")
     return metrics
+
+
+def _literal(path):
+    """``path`` as a format string that gives it back unchanged: ModelCheckpoint fills
+    ``{epoch}`` and logged names into its path, so the braces of a folder such as
+    ``--out runs/e{epoch}`` are doubled to be taken as they are."""
+    return path.replace('{', '{{').replace('}', '}}')
 
 
 def _test(run):

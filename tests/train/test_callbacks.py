@@ -1,4 +1,6 @@
 """EarlyStopping and ModelCheckpoint."""
+import re
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,19 @@ def test_auto_mode_refuses_a_name_whose_direction_it_cannot_tell(monitor):
     for callback in (EarlyStopping, lambda **kw: ModelCheckpoint('unused.npz', **kw)):
         with pytest.raises(ValueError, match=f"mode='auto' cannot tell whether '{monitor}'.*pass mode='min' or mode='max'"):
             callback(monitor=monitor)
+
+
+def test_model_checkpoint_path_fields_by_name_literal_braces_and_errors(run, tmp_path):
+    folder = tmp_path / 'run{{1}}'                       # a literal brace is written twice
+    saver = ModelCheckpoint(str(folder / 'e{epoch}-{val_loss:.0f}.npz'))
+    fit(**run, epochs=1, callbacks=[saver], verbose=0)
+    assert saver.last_saved == str(tmp_path / 'run{1}' / 'e1-1.npz')
+    assert load_checkpoint(saver.last_saved, restore_rng=False)['epoch'] == 1
+    # a positional field raised a bare IndexError after the first epoch
+    for path, message in (('run{1}/best.npz', r"positional field\(s\) \{1\}"),
+                          ('run{}/best.npz', r"positional field\(s\) \{\}"),
+                          ('run{epoch/best.npz', 'not a valid format string')):
+        with pytest.raises(ValueError, match=f"ModelCheckpoint: path '{re.escape(path)}' .*{message}.*literal braces"):
+            ModelCheckpoint(path)
+    with pytest.raises(KeyError, match=r"names 'val_mae', which is neither 'epoch' nor a logged value"):
+        fit(**run, epochs=1, callbacks=[ModelCheckpoint(str(tmp_path / '{val_mae}.npz'))], verbose=0)

@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from minidl.cli import main
+from minidl.train import load_checkpoint
 
 from .test_plots import assert_real_png
 
@@ -55,6 +56,15 @@ def test_resume_continues_in_the_checkpoints_folder_and_keeps_its_plan(short_run
     assert main(['train', '--resume', str(run / 'last.npz'), '--epochs', '3', '--lr', '0.5']) == 2
     err = capsys.readouterr().err
     assert "cannot change --epochs 3 (the run's: 2), --lr 0.5 (the run's: 0.003)" in err
+
+
+def test_an_out_folder_with_braces_is_used_as_it_is(tmp_path):
+    # the folder went through str.format: e{epoch} wrote into e1/, run{1} raised an IndexError
+    out = tmp_path / 'e{epoch}-run{1}'
+    assert main(['train', '--epochs', '1', '--limit', '64', '--no-augment', '--out', str(out)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ['e{epoch}-run{1}']
+    assert load_checkpoint(out / 'best.npz', restore_rng=False)['epoch'] == 1
+    assert json.loads((out / 'metrics.json').read_text())['best_epoch'] == 1
 
 
 @pytest.mark.parametrize('argv, message', [
