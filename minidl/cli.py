@@ -42,7 +42,8 @@ def _add_train_options(parser):
     add('--limit', type=int, help='train on at most this many samples (quick checks)')
     add('--out', metavar='DIR', help='output directory (default runs/<dataset>-<model>-seed<seed>/)')
     add('--resume', metavar='PATH', help="continue the run saved in this checkpoint (e.g. DIR/last.npz), in the "
-        "checkpoint's folder unless --out is given; its epochs, lr, optimizer, weight decay and warm-up stay")
+        "checkpoint's folder unless --out is given; the settings its state holds stay (dataset, model, limit, "
+        "batch size, seed, epochs, lr, optimizer, weight decay, warm-up)")
     add('--config', metavar='FILE', help='settings as JSON, or TOML on Python >= 3.11 '
         '(keys as the options, e.g. {"epochs": 20, "batch_size": 32}); options given here win')
 

@@ -125,10 +125,19 @@ def _check_number(config, key, wanted, valid):
         raise ConfigError(f"{key} must be {wanted}, got {value!r}")
 
 
-#: Settings whose effect a resumed run takes from the checkpoint (the optimizer's state holds
-#: the learning rate and weight decay, the scheduler's the plan of the whole run): a resumed
-#: run must keep them, or it would record values it does not use.
-FIXED_ON_RESUME = ('epochs', 'lr', 'optimizer', 'weight_decay', 'warmup_epochs')
+#: Settings whose effect a resumed run takes from the checkpoint: a resumed run must keep
+#: them, or it would record values it does not use, or break the plan it continues.
+#: - dataset, model: the weights' shapes, and the data the history's values measure;
+#: - limit, batch_size: the steps of an epoch, on which the scheduler's plan is counted (a
+#:   new batch size made the cosine overrun its end and start again);
+#: - seed: what it seeds (initialization, dropout, augmentation, shuffling) is replaced by
+#:   the weights and the generators' states in the checkpoint;
+#: - lr, weight_decay, optimizer: the optimizer's state; epochs, warmup_epochs: the plan of
+#:   the whole run, in the scheduler's state.
+#: Free to change: clip_grad_norm and augment (applied at each step; nothing in the state
+#: depends on them), device, out.
+FIXED_ON_RESUME = ('dataset', 'model', 'limit', 'batch_size', 'seed', 'epochs', 'lr', 'optimizer',
+                   'weight_decay', 'warmup_epochs')
 
 
 def resumed_settings(path, given):

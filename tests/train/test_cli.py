@@ -58,6 +58,20 @@ def test_resume_continues_in_the_checkpoints_folder_and_keeps_its_plan(short_run
     assert "cannot change --epochs 3 (the run's: 2), --lr 0.5 (the run's: 0.003)" in err
 
 
+def test_resume_refuses_every_setting_its_state_fixes(short_run, capsys):
+    # a new --batch-size made the per-step cosine overrun the plan counted in the old steps
+    # and start again; a new --seed was recorded in metrics.json but never used
+    code, out = short_run
+    capsys.readouterr()
+    argv = ['train', '--resume', str(out / 'last.npz'), '--batch-size', '32', '--limit', '128', '--seed', '3',
+            '--dataset', 'mnist5k', '--model', 'mlp', '--no-augment']
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and ("cannot change --dataset mnist5k (the run's: digits), --model mlp (the run's: "
+                                     "cnn), --limit 128 (the run's: 256), --batch-size 32 (the run's: 64), --seed 3 "
+                                     "(the run's: 0); start a new run") in err
+
+
 def test_an_out_folder_with_braces_is_used_as_it_is(tmp_path):
     # the folder went through str.format: e{epoch} wrote into e1/, run{1} raised an IndexError
     out = tmp_path / 'e{epoch}-run{1}'
