@@ -13,7 +13,11 @@ One epoch of :func:`fit` is, for every mini-batch ``(x, y)`` of ``train_loader``
 then validation on ``val_loader`` (``model.eval()`` and ``no_grad()``: dropout off, BN
 running stats), then ``scheduler.step()`` if ``scheduler_interval == 'epoch'`` (a
 ``ReduceLROnPlateau`` gets ``val_loss``, or the training ``loss`` without a ``val_loader``),
-then the checkpoint and the callbacks.
+then the callbacks, then the checkpoint. The checkpoint comes last because it records the
+epoch as done: what the callbacks write for the epoch (``ModelCheckpoint``'s best
+checkpoint) is on disk before it, and a crash in between leaves the previous checkpoint, from
+which a resumed run does the epoch again. (The other way round, a crash after the checkpoint
+left a best checkpoint that missed this epoch, and the resumed run never wrote it again.)
 
 The reported ``loss`` is the data loss (without the regularization penalty), averaged over
 samples, so that it compares with ``val_loss``.
@@ -139,7 +143,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None, schedu
     - ``clip_grad_norm``: clip the global gradient L2 norm to this value before each step;
     - ``verbose``: 0 silent, 1 a tqdm progress bar with live loss/accuracy when stderr is a
       terminal (otherwise one line per epoch), 2 one line per epoch;
-    - ``checkpoint_path``: write a full checkpoint there after every epoch;
+    - ``checkpoint_path``: write a full checkpoint there after every epoch, once its callbacks
+      are done;
     - ``resume_from``: a checkpoint from ``checkpoint_path`` / ``ModelCheckpoint``; the model,
       optimizer, scheduler, generators and history are restored and training goes on from
       the epoch after the saved one, exactly as if it had never stopped (NumPy backend);
@@ -177,11 +182,11 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None, schedu
                 scheduler.step()
         history.append(logs, grad_norms, step_lr)
         run.log(_epoch_line(epoch, epochs, logs))
+        for callback in run.callbacks:
+            callback.on_epoch_end(run, epoch, logs)
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch + 1, history,
                             loader=train_loader, config=config)
-        for callback in run.callbacks:
-            callback.on_epoch_end(run, epoch, logs)
         if run.stop_training:
             break
     for callback in run.callbacks:

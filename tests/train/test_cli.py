@@ -1,31 +1,67 @@
 """`minidl train` / `minidl evaluate` end to end on a very short run, and their errors."""
+import csv
 import json
 import shutil
 
+import numpy as np
 import pytest
 
+import minidl
 from minidl.cli import main
-from minidl.train import load_checkpoint
+from minidl.train import ModelCheckpoint, load_checkpoint, loop
 
 from .test_plots import assert_real_png
 
 PLOTS = ('curves.png', 'lr_schedule.png', 'confusion_matrix.png', 'grad_norms.png', 'augmentations.png')
+TRAIN = ['train', '--epochs', '4', '--limit', '256', '--batch-size', '64']
 
 
 @pytest.fixture(scope='module')
 def short_run(tmp_path_factory):
     out = tmp_path_factory.mktemp('run')
-    code = main(['train', '--epochs', '2', '--limit', '256', '--batch-size', '64', '--out', str(out)])
+    code = main(TRAIN + ['--out', str(out)])
     return code, out
+
+
+class _Killed(BaseException):
+    """Stands for the process being killed: nothing in minidl catches it."""
+
+
+def _leaves(state, prefix=''):
+    """{'history/history/loss/0': value, ...}: the leaves of a checkpoint's state, without the
+    wall-clock seconds (the only values two runs of the same settings may differ in)."""
+    if isinstance(state, (dict, list, tuple)):
+        items = state.items() if isinstance(state, dict) else enumerate(state)
+        return {path: leaf for key, value in items if key != 'seconds'
+                for path, leaf in _leaves(value, f'{prefix}/{key}').items()}
+    return {prefix: state.numpy() if isinstance(state, minidl.Tensor) else state}
+
+
+def assert_same_run(folder, other):
+    """The two run folders hold bit-for-bit the same checkpoints, history and test metrics."""
+    for name in ('last.npz', 'best.npz'):
+        mine, theirs = _leaves(minidl.load(folder / name)), _leaves(minidl.load(other / name))
+        assert mine.keys() == theirs.keys(), name
+        for key, value in mine.items():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == theirs[key].dtype and np.array_equal(value, theirs[key]), (name, key)
+            else:
+                assert value == theirs[key], (name, key)
+    rows = [[{k: v for k, v in row.items() if k != 'seconds'} for row in csv.DictReader(open(f / 'history.csv'))]
+            for f in (folder, other)]
+    assert rows[0] == rows[1]
+    metrics = [{k: v for k, v in json.loads((f / 'metrics.json').read_text()).items() if 'seconds' not in k}
+               for f in (folder, other)]
+    assert metrics[0] == metrics[1]
 
 
 def test_train_writes_metrics_history_checkpoints_and_plots(short_run):
     code, out = short_run
     assert code == 0
     metrics = json.loads((out / 'metrics.json').read_text())
-    assert 0.0 <= metrics['test_accuracy'] <= 1.0 and metrics['epochs'] == 2
+    assert 0.0 <= metrics['test_accuracy'] <= 1.0 and metrics['epochs'] == 4
     assert metrics['config']['dataset'] == 'digits' and metrics['config']['model'] == 'cnn'
-    assert len((out / 'history.csv').read_text().strip().splitlines()) == 3
+    assert len((out / 'history.csv').read_text().strip().splitlines()) == 5
     assert (out / 'best.npz').exists() and (out / 'last.npz').exists()
     for name in PLOTS:
         assert_real_png(out / name)
@@ -40,22 +76,57 @@ def test_evaluate_rebuilds_the_model_and_test_split(short_run, capsys):
     assert f'accuracy {100 * accuracy:.2f}%' in printed and '270 images' in printed
 
 
-def test_resume_continues_in_the_checkpoints_folder_and_keeps_its_plan(short_run, tmp_path, capsys, monkeypatch):
-    code, out = short_run
+def test_a_run_killed_mid_way_and_resumed_is_bitwise_the_uninterrupted_run(short_run, tmp_path, capsys,
+                                                                          monkeypatch):
+    code, straight = short_run
     run = tmp_path / 'run'
-    shutil.copytree(out, run)
+    save_checkpoint = loop.save_checkpoint
+
+    def killed_after_epoch_2(path, model, optimizer, scheduler, epoch, *args, **kwargs):
+        save_checkpoint(path, model, optimizer, scheduler, epoch, *args, **kwargs)
+        if epoch == 2:
+            raise _Killed
+    with monkeypatch.context() as patch:
+        patch.setattr(loop, 'save_checkpoint', killed_after_epoch_2)
+        with pytest.raises(_Killed):
+            main(TRAIN + ['--out', str(run)])
+    assert load_checkpoint(run / 'last.npz', restore_rng=False)['epoch'] == 2
     elsewhere = tmp_path / 'elsewhere'
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)            # a resumed run used to write into runs/... from here
     capsys.readouterr()
     assert main(['train', '--resume', str(run / 'last.npz')]) == 0
-    assert f'files in {run}/' in capsys.readouterr().out and not (elsewhere / 'runs').exists()
-    metrics = json.loads((run / 'metrics.json').read_text())
-    assert metrics['epochs'] == 2 and metrics['config']['limit'] == 256
-    # its learning-rate schedule was planned for 2 epochs: extending it would restart the cosine
-    assert main(['train', '--resume', str(run / 'last.npz'), '--epochs', '3', '--lr', '0.5']) == 2
+    printed = capsys.readouterr().out
+    assert 'epoch 2/4' not in printed and 'epoch 3/4' in printed and 'epoch 4/4' in printed
+    assert f'files in {run}/' in printed and not (elsewhere / 'runs').exists()
+    assert_same_run(run, straight)                      # 4 epochs straight == 2 + 2 resumed
+    # its learning-rate schedule was planned for 4 epochs: extending it would restart the cosine
+    assert main(['train', '--resume', str(run / 'last.npz'), '--epochs', '5', '--lr', '0.5']) == 2
     err = capsys.readouterr().err
-    assert "cannot change --epochs 3 (the run's: 2), --lr 0.5 (the run's: 0.003)" in err
+    assert "cannot change --epochs 5 (the run's: 4), --lr 0.5 (the run's: 0.003)" in err
+
+
+def test_a_crash_before_the_best_checkpoint_is_written_is_redone_on_resume(short_run, tmp_path, monkeypatch):
+    # last.npz was written before the callbacks: a crash before ModelCheckpoint wrote best.npz
+    # left the epoch done in last.npz, and the resumed run tested an older best.npz
+    code, straight = short_run
+    best_epoch = json.loads((straight / 'metrics.json').read_text())['best_epoch']
+    assert best_epoch > 1                   # (with a checkpoint of the epoch before to resume from)
+    run = tmp_path / 'run'
+    on_epoch_end = ModelCheckpoint.on_epoch_end
+
+    def crash_at_the_best_epoch(self, run_, epoch, logs):
+        if epoch + 1 == best_epoch:
+            raise _Killed
+        on_epoch_end(self, run_, epoch, logs)
+    with monkeypatch.context() as patch:
+        patch.setattr(ModelCheckpoint, 'on_epoch_end', crash_at_the_best_epoch)
+        with pytest.raises(_Killed):
+            main(TRAIN + ['--out', str(run)])
+    assert load_checkpoint(run / 'last.npz', restore_rng=False)['epoch'] == best_epoch - 1
+    assert main(['train', '--resume', str(run / 'last.npz')]) == 0
+    assert load_checkpoint(run / 'best.npz', restore_rng=False)['epoch'] == best_epoch
+    assert_same_run(run, straight)
 
 
 def test_resume_refuses_every_setting_its_state_fixes(short_run, capsys):
