@@ -25,6 +25,7 @@ import time
 
 from .. import backend, nn, optim
 from ..data import DataLoader, TensorDataset, datasets, transforms
+from ..serialization import CheckpointError, load, save
 from .callbacks import ModelCheckpoint
 from .checkpoint import load_checkpoint
 from .loop import evaluate, fit
@@ -143,7 +144,6 @@ FIXED_ON_RESUME = ('dataset', 'model', 'limit', 'batch_size', 'seed', 'epochs', 
 def resumed_settings(path, given):
     """The settings of the run saved at ``path`` (a ``minidl train`` checkpoint), updated by
     the ``given`` ones; by default the run goes on writing into the checkpoint's folder."""
-    from ..serialization import load
     state = load(path)
     saved = state.get('config') if isinstance(state, dict) else None
     if not isinstance(saved, dict):
@@ -240,23 +240,24 @@ def train(config):
     backend.set_device(config['device'])
     out = config['out'] or os.path.join('runs', f"{config['dataset']}-{config['model']}-seed{config['seed']}")
     os.makedirs(out, exist_ok=True)
+    best = os.path.join(out, 'best.npz')
+    if config['resume']:
+        _carry_best(config['resume'], best)
     run = build(config)
     saved_config = {k: v for k, v in config.items() if k not in ('out', 'resume', 'device')}
-    best = os.path.join(out, 'best.npz')
     history = fit_run(run, val_loader=run['loaders']['val'],
                       callbacks=[ModelCheckpoint(_literal(best), monitor='val_accuracy', save_best_only=True)],
                       verbose=1, resume_from=config['resume'], checkpoint_path=os.path.join(out, 'last.npz'),
                       config=saved_config)
     train_seconds = time.perf_counter() - started
-    load_checkpoint(best, run['model'], restore_rng=False)
+    history.to_csv(os.path.join(out, 'history.csv'))
+    best_epoch = _load_best(best, run, history, saved_config)
     test, cm = _test(run)
-    val_accuracy = history['val_accuracy']
     metrics = {'test_loss': test['loss'], 'test_accuracy': test['accuracy'],
                'test_top3_accuracy': test['top3_accuracy'],
-               'best_val_accuracy': max(val_accuracy), 'best_epoch': val_accuracy.index(max(val_accuracy)) + 1,
+               'best_val_accuracy': history['val_accuracy'][best_epoch - 1], 'best_epoch': best_epoch,
                'epochs': history.epochs, 'train_seconds': round(train_seconds, 2),
                'parameters': run['model'].num_parameters(), 'config': saved_config}
-    history.to_csv(os.path.join(out, 'history.csv'))
     _plots(out, history, cm, run)
     metrics['total_seconds'] = round(time.perf_counter() - started, 2)
     with open(os.path.join(out, 'metrics.json'), 'w') as f:
@@ -265,6 +266,57 @@ def train(config):
           f"checkpoint (epoch {metrics['best_epoch']}); {metrics['total_seconds']:.1f}s in all; "
           f"files in {out}/")
     return metrics
+
+
+def _carry_best(resume, best):
+    """Give a resumed run the best checkpoint of the epochs it resumes, in its own folder.
+
+    The best epoch may come before the resume, and a later epoch writes ``best.npz`` only if
+    it does better; so when the run goes on in another folder (``--out``), the ``best.npz``
+    beside the resumed checkpoint is copied there first, replacing whatever was there. It is
+    read and written again with :func:`minidl.save`, which writes atomically: a crash leaves
+    the old file or the new one, never half of one.
+    """
+    source = os.path.join(os.path.dirname(resume), 'best.npz')
+    if not os.path.exists(source):
+        raise ConfigError(f"--resume {resume}: there is no best.npz beside it (the checkpoint of the run's "
+                          f"best epoch so far, which the run tests at the end); resume in the folder that "
+                          f"holds both")
+    if os.path.realpath(source) != os.path.realpath(best):
+        save(load(source), best)
+
+
+def _load_best(path, run, history, config):
+    """Load the checkpoint of the best epoch (by validation accuracy) into the run's model and
+    return that epoch, once ``path`` is known to be this run's checkpoint of it: a ``best.npz``
+    left by another run in a reused folder, or kept from an earlier epoch, is refused rather
+    than tested in its place."""
+    val_accuracy = history['val_accuracy']
+    epoch = val_accuracy.index(max(val_accuracy)) + 1
+    state = load_checkpoint(path, restore_rng=False)
+    reason = _not_this_runs(state, epoch, history, config)
+    if reason:
+        raise CheckpointError(f"{path} is not this run's checkpoint of its best epoch ({epoch}): {reason}; "
+                              f"nothing was tested. The run is in last.npz and history.csv beside it.")
+    run['model'].load_state_dict(state['model'])
+    return epoch
+
+
+def _not_this_runs(state, epoch, history, config):
+    """Why the checkpoint ``state`` is not this run's (``history``, ``config``) checkpoint of
+    ``epoch``, or None: its settings, its epoch and its record of epochs 1 to ``epoch`` must
+    be this run's (the record holds each epoch's seconds, which no other run repeats)."""
+    saved = state['config'] or {}
+    changed = [f"{key} {saved.get(key)!r}, here {config[key]!r}" for key in FIXED_ON_RESUME
+               if saved.get(key) != config[key]]
+    if changed:
+        return f"it was written by a run with other settings ({'; '.join(changed)})"
+    if state['epoch'] != epoch:
+        return f"it holds epoch {state['epoch']}"
+    recorded = state['history'].history if state['history'] is not None else {}
+    if recorded != {key: values[:epoch] for key, values in history.history.items()}:
+        return f"its record of epochs 1 to {epoch} is another run's"
+    return None
 
 
 def _literal(path):
@@ -296,7 +348,6 @@ def evaluate_checkpoint(path, device='cpu'):
     """Rebuild the model and test split recorded in a ``minidl train`` checkpoint, load its
     weights and return (and print) the test metrics."""
     backend.set_device(device)
-    from ..serialization import load
     state = load(path)
     config = state.get('config') if isinstance(state, dict) else None
     if not config:
@@ -314,7 +365,6 @@ def evaluate_checkpoint(path, device='cpu'):
 def main_exit_code(job, *args):
     """Run ``job(*args)``; print expected failures as one line on stderr (exit 2 for bad
     settings, 1 otherwise) instead of a traceback."""
-    from ..serialization import CheckpointError
     from .loop import NonFiniteLossError
     try:
         job(*args)

@@ -23,6 +23,14 @@ def short_run(tmp_path_factory):
     return code, out
 
 
+@pytest.fixture(scope='module')
+def other_run(tmp_path_factory):
+    """Another, shorter run, in a folder whose name has braces."""
+    out = tmp_path_factory.mktemp('other') / 'e{epoch}-run{1}'
+    code = main(['train', '--epochs', '1', '--limit', '64', '--no-augment', '--out', str(out)])
+    return code, out
+
+
 class _Killed(BaseException):
     """Stands for the process being killed: nothing in minidl catches it."""
 
@@ -37,9 +45,9 @@ def _leaves(state, prefix=''):
     return {prefix: state.numpy() if isinstance(state, minidl.Tensor) else state}
 
 
-def assert_same_run(folder, other):
+def assert_same_run(folder, other, checkpoints=('last.npz', 'best.npz')):
     """The two run folders hold bit-for-bit the same checkpoints, history and test metrics."""
-    for name in ('last.npz', 'best.npz'):
+    for name in checkpoints:
         mine, theirs = _leaves(minidl.load(folder / name)), _leaves(minidl.load(other / name))
         assert mine.keys() == theirs.keys(), name
         for key, value in mine.items():
@@ -129,6 +137,54 @@ def test_a_crash_before_the_best_checkpoint_is_written_is_redone_on_resume(short
     assert_same_run(run, straight)
 
 
+def test_resume_into_another_folder_carries_the_best_checkpoint_over(short_run, other_run, tmp_path):
+    # the new folder had no best.npz (the run trained, then failed to test), or it tested the
+    # unrelated best.npz it found there
+    code, straight = short_run
+    new = tmp_path / 'new'
+    new.mkdir()
+    shutil.copy(other_run[1] / 'best.npz', new / 'best.npz')
+    assert main(['train', '--resume', str(straight / 'last.npz'), '--out', str(new)]) == 0
+    assert_same_run(new, straight, checkpoints=('best.npz',))
+    assert [p.name for p in new.iterdir() if p.name.startswith('.')] == []     # no temporary file left
+
+
+def test_resume_needs_the_best_checkpoint_beside_it(short_run, tmp_path, capsys):
+    code, straight = short_run
+    (tmp_path / 'lonely').mkdir()
+    shutil.copy(straight / 'last.npz', tmp_path / 'lonely' / 'last.npz')
+    capsys.readouterr()
+    assert main(['train', '--resume', str(tmp_path / 'lonely' / 'last.npz')]) == 2
+    out, err = capsys.readouterr()
+    assert 'there is no best.npz beside it' in err and err.count('\n') == 1 and 'epoch' not in out
+
+
+def test_a_best_checkpoint_of_another_run_is_refused_not_tested(short_run, other_run, tmp_path, capsys):
+    code, straight = short_run
+    run = tmp_path / 'run'
+    shutil.copytree(straight, run)
+    shutil.copy(other_run[1] / 'best.npz', run / 'best.npz')
+    (run / 'metrics.json').unlink()
+    capsys.readouterr()
+    assert main(['train', '--resume', str(run / 'last.npz')]) == 1
+    out, err = capsys.readouterr()
+    assert (f"{run / 'best.npz'} is not this run's checkpoint of its best epoch (4): it was written by a run "
+            "with other settings (limit 64, here 256; epochs 1, here 4); nothing was tested") in ' '.join(err.split())
+    assert 'test accuracy' not in out and not (run / 'metrics.json').exists()
+
+
+def test_the_best_checkpoint_must_hold_the_best_epoch_and_this_runs_record(short_run):
+    from minidl.train.main import _not_this_runs
+    code, straight = short_run
+    state, last = (load_checkpoint(straight / name, restore_rng=False) for name in ('best.npz', 'last.npz'))
+    history, config = last['history'], last['config']
+    assert _not_this_runs(state, 4, history, config) is None
+    assert _not_this_runs({**state, 'epoch': 3}, 4, history, config) == 'it holds epoch 3'
+    history.history['seconds'][0] += 1.0                    # the same settings, another run
+    assert _not_this_runs(state, 4, history, config) == "its record of epochs 1 to 4 is another run's"
+    assert _not_this_runs(state, 4, history, {**config, 'seed': 1}).endswith('(seed 0, here 1)')
+
+
 def test_resume_refuses_every_setting_its_state_fixes(short_run, capsys):
     # a new --batch-size made the per-step cosine overrun the plan counted in the old steps
     # and start again; a new --seed was recorded in metrics.json but never used
@@ -143,11 +199,10 @@ def test_resume_refuses_every_setting_its_state_fixes(short_run, capsys):
                                      "(the run's: 0); start a new run") in err
 
 
-def test_an_out_folder_with_braces_is_used_as_it_is(tmp_path):
+def test_an_out_folder_with_braces_is_used_as_it_is(other_run):
     # the folder went through str.format: e{epoch} wrote into e1/, run{1} raised an IndexError
-    out = tmp_path / 'e{epoch}-run{1}'
-    assert main(['train', '--epochs', '1', '--limit', '64', '--no-augment', '--out', str(out)]) == 0
-    assert [p.name for p in tmp_path.iterdir()] == ['e{epoch}-run{1}']
+    code, out = other_run
+    assert code == 0 and [p.name for p in out.parent.iterdir()] == ['e{epoch}-run{1}']
     assert load_checkpoint(out / 'best.npz', restore_rng=False)['epoch'] == 1
     assert json.loads((out / 'metrics.json').read_text())['best_epoch'] == 1
 
