@@ -98,7 +98,7 @@ def test_auto_mode_follows_keras_for_the_names_it_knows(monitor, mode):
 def test_auto_mode_refuses_a_name_whose_direction_it_cannot_tell(monitor):
     # 'val_mae' was maximized (any name without 'loss' was): the worst epoch counted as best
     for callback in (EarlyStopping, lambda **kw: ModelCheckpoint('unused.npz', **kw)):
-        with pytest.raises(ValueError, match=f"mode='auto' cannot tell whether '{monitor}'.*pass mode='min' or mode='max'"):
+        with pytest.raises(ValueError, match=f"cannot tell whether '{monitor}'.*pass mode='min' or mode='max'"):
             callback(monitor=monitor)
 
 
