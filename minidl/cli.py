@@ -69,11 +69,15 @@ def build_parser():
 
 
 def _train(args):
-    from .train.main import resolve_config, resumed_settings, train
+    from .train.main import load_config_file, resolve_config, resumed_settings, train
     given = {k: v for k, v in vars(args).items() if v is not None and k not in ('command', 'config', 'info')}
-    if args.resume:
-        given = resumed_settings(args.resume, given)
-    train(resolve_config(given, args.config))
+    if not args.resume:
+        return train(resolve_config(given, args.config))
+    # a resumed run takes the checkpoint's settings: the config file's are checked against them
+    # as the command line's are (it was ignored), and the command line still wins over the file
+    from_file = load_config_file(args.config) if args.config else {}
+    given = {**{k.replace('-', '_'): v for k, v in from_file.items()}, **given}
+    train(resolve_config(resumed_settings(args.resume, given), None))
 
 
 def main(argv=None):

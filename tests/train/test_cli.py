@@ -199,6 +199,16 @@ def test_resume_refuses_every_setting_its_state_fixes(short_run, capsys):
                                      "(the run's: 0); start a new run") in err
 
 
+def test_resume_checks_the_config_files_settings_too(short_run, tmp_path, capsys):
+    # the config file was ignored on resume: its batch size silently did nothing
+    code, out = short_run
+    config = tmp_path / 'settings.json'
+    config.write_text(json.dumps({'batch-size': 32, 'clip_grad_norm': 1.0}))
+    capsys.readouterr()
+    assert main(['train', '--resume', str(out / 'last.npz'), '--config', str(config)]) == 2
+    assert "cannot change --batch-size 32 (the run's: 64)" in capsys.readouterr().err
+
+
 def test_an_out_folder_with_braces_is_used_as_it_is(other_run):
     # the folder went through str.format: e{epoch} wrote into e1/, run{1} raised an IndexError
     code, out = other_run
