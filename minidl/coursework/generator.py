@@ -9,15 +9,16 @@ writes is marked::
         return gy * (y > 0)
         # END SOLUTION
 
-The generator copies the named classes and functions of a module, with the imports they
-need (made absolute, so the file runs against the installed minidl), and replaces every
-marked region by a placeholder that names its function::
+The generator copies the named classes and functions of a module and replaces every marked
+region by a placeholder that names its function::
 
         raise NotImplementedError("ReLU.backward: not implemented yet")
 
 With ``keep_solutions=True`` it keeps the code and drops the marker lines instead: the
 reference solution, which must pass the grader. Starter files therefore cannot drift from
-the package.
+the package. Each file imports what its code, as written out, uses (made absolute, so that
+it runs against the installed minidl): a starter leaves out the helpers that only the
+removed solution calls.
 
 Example:
     >>> code = extract('minidl.functional.activation', ['ReLU'])
@@ -119,19 +120,28 @@ def _extract(module_name, names, keep_solutions, provided):
     if missing:
         raise ValueError(f"{module_name} defines no {', '.join(missing)}")
     nodes = sorted((definitions[name] for name in names), key=lambda node: node.lineno)
-    used = {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
-    imports = _imports(tree, module_name)
-    needed = []
-    for name in sorted(used - set(provided)):
-        if name in imports:
-            needed.append(imports[name] + (name,))
-        elif name in definitions and name not in names:
-            needed.append((module_name, name, name))
     blocks = []
     for node in nodes:
         first = min([node.lineno] + [d.lineno for d in getattr(node, 'decorator_list', [])])
         blocks.append('\n'.join(line for line in lines[first - 1:node.end_lineno] if line is not None))
+    imports = _imports(tree, module_name)
+    needed = []
+    for name in sorted(_names_used(blocks) - set(provided)):
+        if name in imports:
+            needed.append(imports[name] + (name,))
+        elif name in definitions and name not in names:
+            needed.append((module_name, name, name))
     return needed, blocks
+
+
+def _names_used(blocks):
+    """The names that the code of ``blocks`` reads, as written out (placeholders in).
+
+    Taken from the written code, not from the package's: a starter file must not import the
+    helpers that only the removed solution calls (a student could call the reference
+    implementation through them), nor anything else it does not use.
+    """
+    return {n.id for n in ast.walk(ast.parse('\n\n\n'.join(blocks))) if isinstance(n, ast.Name)}
 
 
 def extract(module_name, names, keep_solutions=False):

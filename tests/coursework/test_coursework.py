@@ -1,5 +1,7 @@
 """The coursework kit: starters from the package source, the grader on reference solutions,
 on planted bugs (each must fail with its hint) and on untouched starters, and the CLI."""
+import ast
+
 import pytest
 
 from minidl import backend
@@ -87,6 +89,22 @@ def test_the_untouched_starter_fails_cleanly_naming_what_is_left(tmp_path, assig
     assert not any(passed for _, passed, _, _ in rows)
     assert all(error.startswith('not implemented yet: ') for _, _, error, _ in rows)
     assert 'Still unimplemented: ' + ', '.join(todo) in grader.summary(rows, text)
+
+
+def _unused_imports(text):
+    """The names that a module's imports bind and its code never reads (pyflakes's F401)."""
+    tree = ast.parse(text)
+    bound = {(alias.asname or alias.name).partition('.')[0] for node in ast.walk(tree)
+             if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    return bound - {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+@pytest.mark.parametrize('keep_solutions', [False, True])
+@pytest.mark.parametrize('assignment_id', list(assignments.ASSIGNMENTS))
+def test_a_generated_file_imports_only_what_it_uses(assignment_id, keep_solutions):
+    # a starter that imported the helpers of the removed solution (A3: max_over_window_view,
+    # _col2im_of_product, ...) let a student call the reference implementation through them
+    assert _unused_imports(assignments.starter(assignment_id, keep_solutions)) == set()
 
 
 def _cli(argv):
