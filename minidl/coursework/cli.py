@@ -1,7 +1,8 @@
 """``minidl assignment list | start ID [--dir DIR] [--force] [--solution] | check FILE``.
 
 ``check`` exits with 0 when every check passes and 1 otherwise (2 for a file it cannot
-grade), so it can gate an autograding CI job.
+grade: it cannot be read, or importing it fails, with one line ``file:line: Error: message``),
+so it can gate an autograding CI job.
 
 Example:
     >>> import argparse
@@ -17,7 +18,7 @@ import sys
 
 from . import assignments
 from .generator import UNIMPLEMENTED
-from .grader import format_table, load_student, run_checks, summary
+from .grader import TIME_LIMIT, StudentFileError, format_table, load_student, run_checks, summary
 
 
 def register(subparsers):
@@ -34,6 +35,8 @@ def register(subparsers):
     check = actions.add_parser('check', help='grade a file: gradient checks, reference comparison, training')
     check.add_argument('file', help='the file to grade, e.g. a2.py')
     check.add_argument('--assignment', help="assignment id (default: the file's ASSIGNMENT)")
+    check.add_argument('--time-limit', type=float, default=TIME_LIMIT, metavar='SECONDS',
+                       help=f'stop a check (or the import of the file) after this long (default {TIME_LIMIT:g})')
     return parser
 
 
@@ -45,7 +48,7 @@ def run(args):
             return _start(args)
         if action == 'check':
             return _check(args)
-    except (KeyError, OSError, SyntaxError, ImportError) as error:
+    except (KeyError, OSError) as error:
         message = error.args[0] if isinstance(error, KeyError) else str(error)
         print(f"minidl: error: {message}", file=sys.stderr)
         return 2
@@ -72,12 +75,16 @@ def _start(args):
 def _check(args):
     with open(args.file, encoding='utf-8') as file:
         text = file.read()
-    student = load_student(args.file)
+    try:
+        student = load_student(args.file, args.time_limit)
+    except StudentFileError as error:
+        print(error, file=sys.stderr)
+        return 2
     assignment_id = args.assignment or getattr(student, 'ASSIGNMENT', None)
     if assignment_id is None:
         raise KeyError(f"{args.file} does not say which assignment it is (no ASSIGNMENT = '...'); "
                        "pass --assignment ID")
-    rows = run_checks(assignments.checks(assignment_id), student)
+    rows = run_checks(assignments.checks(assignment_id), student, args.time_limit)
     print(f"{assignments.get(assignment_id).id}: {assignments.get(assignment_id).title} ({args.file})")
     print(format_table(rows))
     print(summary(rows, text))

@@ -14,9 +14,12 @@ Example:
     ...
     minidl.coursework.grader.Failed: dL/dW: shape (3, 2), expected (2, 3)
 """
+import contextlib
 import importlib.util
 import os
+import signal
 import textwrap
+import threading
 import traceback
 
 import numpy
@@ -35,6 +38,11 @@ BATCH_MEAN = ("averaged over the batch instead of summed: the loss's own mean al
 BROADCAST = ("forgotten broadcast reduction: an input that was broadcast in forward gets the SUM of the "
              "gradient over its copies; reduce with sum_to_shape(g, input_shape)")
 UNIMPLEMENTED_HINT = "replace the `raise NotImplementedError(...)` placeholder with your code"
+EXITED = ("your code called exit() or sys.exit(), which ends the grading: return the result, or raise an "
+          "error where something is wrong")
+TOO_SLOW = ("an endless loop, or code far too slow (a Python loop over every element instead of array "
+            "operations?); `minidl assignment check --time-limit SECONDS` changes the limit")
+TIME_LIMIT = 60.0           # seconds for one check (or the import of the file); the reference takes < 1 s
 
 
 class Failed(AssertionError):
@@ -135,31 +143,106 @@ class Checklist(list):
         return register
 
 
-def load_student(path):
-    """Import a student's file as a module (under a name outside the ``minidl.`` package)."""
+class TimeLimitExceeded(BaseException):
+    """Raised into the student's code when it runs past its time limit.
+
+    A BaseException, like KeyboardInterrupt, so that an ``except Exception`` in the student's
+    code does not swallow it.
+    """
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Stop the code run inside after ``seconds`` by raising :class:`TimeLimitExceeded` in it.
+
+    The alarm is SIGALRM from ``signal.setitimer``, the one way to interrupt a Python loop
+    from within its own thread; it exists on Linux and macOS, in the main thread. Elsewhere
+    (Windows, a worker thread) the code runs without a limit; so does it with ``seconds=None``.
+    The exception arrives between two Python bytecodes: one long NumPy call finishes first.
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if seconds is None or not hasattr(signal, 'setitimer') or not in_main_thread:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeLimitExceeded(f"stopped after the time limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+class StudentFileError(Exception):
+    """The student's file cannot be graded; the message is one line, ``file:line: Error: message``."""
+
+
+def load_student(path, seconds=TIME_LIMIT):
+    """Import a student's file as a module (under a name outside the ``minidl.`` package).
+
+    Anything its top level raises (an error, exit(), running past ``seconds``) becomes a
+    :class:`StudentFileError` that points at the line; only KeyboardInterrupt (Ctrl-C) passes.
+    """
     name = 'minidl_student_' + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None:
+        raise StudentFileError(f"{path}: not a Python file (its name must end in .py)")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        with time_limit(seconds):
+            spec.loader.exec_module(module)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
+        frame = _student_frame(error, path)
+        line = error.lineno if isinstance(error, SyntaxError) else frame and frame.lineno
+        where = f"{path}:{line}" if line else path
+        raise StudentFileError(f"{where}: {_one_line(error)}") from None
     return module
 
 
-def _error_text(error):
-    """One line for an unexpected exception, pointing into the student's file if possible."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if 'minidl_student' in (f.name + f.filename)
-              or not f.filename.startswith(os.path.dirname(os.path.dirname(__file__)))]
-    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ''
-    message = ' '.join(str(error).split())
-    return f"{type(error).__name__}: {message}{where}"
+def _student_frame(error, path):
+    """The innermost frame of ``error``'s traceback that runs code of the file ``path`` (or None):
+    the student's line, not one inside NumPy or minidl that it called."""
+    path = os.path.abspath(path)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.abspath(f.filename) == path]
+    return frames[-1] if frames else None
 
 
-def run_checks(checks, student):
-    """One row (test, passed, error, hint) per check."""
+def _one_line(error):
+    """'ErrorType: message' on one line."""
+    if isinstance(error, SyntaxError):
+        message = error.msg                     # str() would add the file and line, given apart
+    elif isinstance(error, SystemExit):
+        message = f"exit({error.code!r}) was called"
+    else:
+        message = ' '.join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _error_text(error, path):
+    """One line for an unexpected exception, with the line of the student's file it came from."""
+    frame = _student_frame(error, path)
+    where = f" (line {frame.lineno}: {frame.line})" if frame else ''
+    return _one_line(error) + where
+
+
+def run_checks(checks, student, seconds=TIME_LIMIT):
+    """One row (test, passed, error, hint) per check; each check may run for ``seconds``.
+
+    Whatever the student's code raises fails its check, exit() (SystemExit) included: only
+    KeyboardInterrupt (Ctrl-C) stops the grading.
+    """
     rows = []
     for name, check in checks:
         backend.manual_seed(0)
         try:
-            check(student)
+            with time_limit(seconds):
+                check(student)
             rows.append((name, True, '', ''))
         except Failed as failure:
             rows.append((name, False, failure.error, failure.hint))
@@ -167,10 +250,19 @@ def run_checks(checks, student):
             todo = unimplemented(f'NotImplementedError("{error}")')
             message = f"not implemented yet: {todo[0]}" if todo else f"NotImplementedError: {error}"
             rows.append((name, False, message, UNIMPLEMENTED_HINT))
-        except Exception as error:                       # the student's code crashed: report, go on
-            hint = _shape_hint_from_message(str(error))
-            rows.append((name, False, _error_text(error), hint))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:          # the student's code crashed, exited or hung: report, go on
+            rows.append((name, False, _error_text(error, student.__file__), _crash_hint(error)))
     return rows
+
+
+def _crash_hint(error):
+    if isinstance(error, SystemExit):
+        return EXITED
+    if isinstance(error, TimeLimitExceeded):
+        return TOO_SLOW
+    return _shape_hint_from_message(str(error))
 
 
 def _shape_hint_from_message(message):

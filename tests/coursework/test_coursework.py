@@ -91,6 +91,71 @@ def test_the_untouched_starter_fails_cleanly_naming_what_is_left(tmp_path, assig
     assert 'Still unimplemented: ' + ', '.join(todo) in grader.summary(rows, text)
 
 
+MUL_GRADIENTS = '        ga = sum_to_shape(gy * b, a.shape) if self.needs_input_grad[0] else None\n'
+
+
+def _a1_with_mul_backward(tmp_path, code):
+    """The A1 reference solution, with ``code`` (lines at the indentation of a method's body)
+    in place of Mul.backward's gradients; and the line number of its first line."""
+    solution = assignments.starter('A1', keep_solutions=True)
+    assert solution.count(MUL_GRADIENTS) == 1
+    line = solution[:solution.index(MUL_GRADIENTS)].count('\n') + 1
+    return _write(tmp_path, 'A1', solution.replace(MUL_GRADIENTS, code)), line
+
+
+@pytest.mark.parametrize('exit_call', ['import sys; sys.exit(0)', 'exit()', 'raise SystemExit'])
+def test_exit_in_the_students_code_fails_its_checks(tmp_path, capsys, exit_call):
+    path, line = _a1_with_mul_backward(tmp_path, f'        {exit_call}\n')
+    assert _cli(['assignment', 'check', str(path)]) == 1                   # it exited with 0 before
+    assert '2 of 6 checks passed.' in capsys.readouterr().out
+    failed = [row for row in _grade(path, 'A1') if not row[1]]
+    assert len(failed) == 4
+    assert all(error.startswith('SystemExit: exit(') and error.endswith(f'(line {line}: {exit_call})')
+               and hint == grader.EXITED for _, _, error, hint in failed), grader.format_table(failed)
+
+
+def test_an_endless_loop_fails_its_checks_after_the_time_limit(tmp_path):
+    path, line = _a1_with_mul_backward(tmp_path, '        while True:\n            pass\n')
+    rows = grader.run_checks(assignments.checks('A1'), grader.load_student(str(path)), seconds=0.3)
+    failed = [row for row in rows if not row[1]]
+    assert len(failed) == 4                             # all but sum_to_shape and Div, which pass
+    assert all(error.startswith('TimeLimitExceeded: stopped after the time limit of 0.3 s')
+               and error.endswith((f'(line {line}: while True:)', f'(line {line + 1}: pass)'))
+               and hint == grader.TOO_SLOW for _, _, error, hint in failed), grader.format_table(rows)
+
+
+def test_the_time_limit_stops_only_what_runs_past_it():
+    with grader.time_limit(5):
+        pass                                                    # the alarm is off again afterwards
+    with pytest.raises(grader.TimeLimitExceeded), grader.time_limit(0.05):
+        while True:
+            pass
+
+
+@pytest.mark.parametrize('top_level, error', [
+    ('print(undefined_name)', "NameError: name 'undefined_name' is not defined"),
+    ('exit()', 'SystemExit: exit(None) was called'),
+    ('import minidl_no_such_module', "ModuleNotFoundError: No module named 'minidl_no_such_module'"),
+    ('x = (', "SyntaxError: '(' was never closed"),
+    ('while True:\n    pass', 'TimeLimitExceeded: stopped after the time limit of 0.3 s'),
+])
+def test_a_file_that_fails_at_import_is_one_line_and_exit_code_2(tmp_path, capsys, top_level, error):
+    path = _write(tmp_path, 'A1', f"ASSIGNMENT = 'A1'\n{top_level}\n")
+    assert _cli(['assignment', 'check', str(path), '--time-limit', '0.3']) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"{path}:2: {error}\n" and captured.out == ''
+
+
+def test_an_error_points_at_the_students_line_not_into_numpy(tmp_path):
+    path, line = _a1_with_mul_backward(tmp_path, '        ga = numpy.reshape(gy.data, (7, 7))\n'
+                                                 '        return ga, None\n')
+    path.write_text('import numpy\n' + path.read_text(encoding='utf-8'), encoding='utf-8')
+    rows = _grade(path, 'A1')
+    errors = [error for _, passed, error, _ in rows if error.startswith('ValueError')]
+    assert errors and all(error.endswith(f'(line {line + 1}: ga = numpy.reshape(gy.data, (7, 7)))')
+                          for error in errors), grader.format_table(rows)
+
+
 def _unused_imports(text):
     """The names that a module's imports bind and its code never reads (pyflakes's F401)."""
     tree = ast.parse(text)
