@@ -33,6 +33,8 @@ PLANTED = [
     ('A4', 'return shape, (0,) + tuple(range(2, len(shape)))', 'return shape, (0,)', 'wrong group'),
     ('A4', 'scale = 1 / (1 - self.p) if self.p < 1 else 0.0', 'scale = 1.0', 'not rescaled'),
     ('A4', 'device=backend.device_of(x)) >= self.p', 'device=backend.device_of(x)) < self.p', 'probability to DROP'),
+    ('A4', 'keep = backend.uniform(shape,', 'keep = backend.uniform(x.shape,', 'drops whole channels'),
+    ('A4', 'keep = backend.uniform(', 'backend.manual_seed(0); keep = backend.uniform(', 'a new mask at every call'),
     ('A5', 'param -= (lr / bias_correction1) * exp_avg / denom', 'param -= lr * exp_avg / (xp.sqrt(exp_avg_sq) + eps)',
      'without bias correction'),
     ('A5', 'grad = grad + momentum * buf if group[\'nesterov\'] else buf', 'grad = grad', 'momentum ignored'),

@@ -16,6 +16,10 @@ AXES = ("wrong group: BatchNorm standardizes each channel over the batch AND the
         "(0, 2, 3, ...); LayerNorm each sample over its last normalized_ndim axes")
 NOT_RESCALED = "dropout not rescaled: divide the kept units by (1 - p) so that E[y] = x (inverted dropout)"
 WRONG_P = "p is the probability to DROP a unit: keep each with probability 1 - p"
+FIXED_MASK = ("draw a new mask at every call (backend.uniform, minidl's seeded generator): with a fixed mask "
+              "the same units are dropped at every step and never train")
+CHANNELWISE = ("channelwise=True drops whole channels: draw the mask with the given `shape` (N, C, 1, ..., 1), "
+               "one draw per sample and channel that broadcasts over the map, not with x's shape")
 
 
 def _variants(x_hat, g, axes, inv_std):
@@ -61,18 +65,28 @@ def _gradcheck(s):
     expect_gradcheck("LayerNorm(1) (3, 5)", lambda x: s.LayerNorm(1)(x), [random_tensor(rng, 3, 5)])
 
 
-@CHECKS('Dropout: drop rate p, scale 1/(1 - p), same mask in backward')
+def _rate_and_scale(y, p, label):
+    """Fail unless about p of the units of ``y`` (dropout of ones) are 0 and the rest 1/(1 - p)."""
+    dropped = float((y == 0).mean())
+    kept = y[y != 0]
+    if abs(dropped - p) > 0.02:
+        raise Failed(f"{label}: {dropped:.1%} of the units were dropped", WRONG_P if abs(dropped - (1 - p)) < 0.02 else '')
+    if kept.size and not numpy.allclose(kept, 1 / (1 - p)):
+        hint = NOT_RESCALED if numpy.allclose(kept, 1) else ''
+        raise Failed(f"{label}: kept units are {kept[0]:.4g}, expected 1/(1 - p) = {1 / (1 - p):.4g}", hint)
+
+
+@CHECKS('Dropout: rate p, scale 1/(1 - p), a new mask per call, channelwise, backward')
 def _dropout(s):
     x = Tensor(numpy.ones((200, 500)), requires_grad=True)
     for p in (0.2, 0.5):
-        y = as_numpy(s.Dropout(p)(x))
-        dropped = float((y == 0).mean())
-        kept = y[y != 0]
-        if abs(dropped - p) > 0.02:
-            raise Failed(f"p={p}: {dropped:.1%} of the units were dropped", WRONG_P if abs(dropped - (1 - p)) < 0.02 else '')
-        if kept.size and not numpy.allclose(kept, 1 / (1 - p)):
-            hint = NOT_RESCALED if numpy.allclose(kept, 1) else ''
-            raise Failed(f"p={p}: kept units are {kept[0]:.4g}, expected 1/(1 - p) = {1 / (1 - p):.4g}", hint)
+        _rate_and_scale(as_numpy(s.Dropout(p)(x)), p, f"p={p}")
+    if numpy.array_equal(as_numpy(s.Dropout(0.5)(x)), as_numpy(s.Dropout(0.5)(x))):
+        raise Failed("p=0.5: two calls dropped the same units", FIXED_MASK)
+    maps = as_numpy(s.Dropout(0.5, channelwise=True)(Tensor(numpy.ones((400, 16, 2, 3)))))
+    if not (maps == maps[:, :, :1, :1]).all():
+        raise Failed("channelwise=True: units of one (sample, channel) map were dropped apart", CHANNELWISE)
+    _rate_and_scale(maps[:, :, 0, 0], 0.5, "channelwise=True, p=0.5 (per channel map)")
     gy = numpy.random.default_rng(21).standard_normal((200, 500))
     op = s.Dropout(0.3)
     y = as_numpy(op(x))
