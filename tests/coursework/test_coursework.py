@@ -77,6 +77,23 @@ def test_a_planted_bug_fails_with_its_hint(tmp_path, monkeypatch, assignment_id,
     assert failed and any(hint in row[3] for row in failed), grader.format_table(rows)
 
 
+# the input gradient of a convolution through col2im with another window than the forward's:
+# stride 1, or no dilation (checked at stride 1, padding 1 and dilation 1 only, they passed)
+WRONG_WINDOWS = ['SlidingWindow(self.window.kernel, 1, self.window.padding, self.window.dilation)',
+                 'SlidingWindow(self.window.kernel, self.window.stride, self.window.padding)']
+
+
+@pytest.mark.parametrize('window', WRONG_WINDOWS)
+def test_a_convolution_gradient_with_the_wrong_window_fails(tmp_path, window):
+    correct = 'col2im = Col2Im(self.window, x.shape)'
+    solution = assignments.starter('A3', keep_solutions=True)
+    assert solution.count(correct) == 1 and 'SlidingWindow' in solution
+    rows = _grade(_write(tmp_path, 'A3', solution.replace(correct, f'col2im = Col2Im({window}, x.shape)')), 'A3')
+    failed = {name for name, passed, _, _ in rows if not passed}
+    assert {'conv2d forward and gradients vs reference (stride, padding, dilation)',
+            'gradcheck conv2d (stride, padding, dilation)'} <= failed, grader.format_table(rows)
+
+
 def test_every_assignment_has_three_planted_bugs():
     counts = {a: sum(p[0] == a for p in PLANTED) for a in assignments.ASSIGNMENTS}
     assert min(counts.values()) >= 3, counts

@@ -5,8 +5,8 @@ from ... import functional as F
 from ...autograd.tensor import Tensor
 from ...functional.conv import Col2Im, Im2Col, SlidingWindow
 from ...functional.pooling import MaxPool2d, WindowScatter
-from ..grader import (Checklist, Failed, as_numpy, expect_close, expect_gradcheck, on_device, random_tensor,
-                      raw_backward)
+from ..grader import (Checklist, Failed, as_numpy, expect_close, expect_gradcheck, gradients, on_device,
+                      random_tensor, raw_backward)
 from ._training import digits, fit, require_accuracy, weight
 
 CHECKS = Checklist()
@@ -18,6 +18,8 @@ OVERLAP = ("windows overlap here (stride < kernel): a pixel seen by several wind
 LAYOUT = ("cols layout: rows are (c, i, j) and columns (p, q, n); the product W @ cols is (O, H_out·W_out·N), "
           "so reshape it to (O, H_out, W_out, N) and move the batch axis first")
 TIES = ("ties: the gradient goes to ONE position per window, the first maximum (compare with a strict >)")
+SAME_WINDOW = ("dL/dx = col2im(Wᵀ · dL/dY) with the forward's window: the same kernel, stride, padding and "
+               "dilation as its im2col")
 
 
 @CHECKS('Im2Col forward vs reference (stride, padding, dilation)')
@@ -42,21 +44,37 @@ def _col2im(s):
             raise Failed(failure.error, failure.hint or hint) from None
 
 
-@CHECKS('conv2d forward and gradients vs reference')
+def _conv_inputs(rng, shape, kernel):
+    """x of ``shape``, a weight of 4 filters of ``kernel``'s size and a bias."""
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    return random_tensor(rng, *shape), random_tensor(rng, 4, shape[1], kh, kw), random_tensor(rng, 4)
+
+
+@CHECKS('conv2d forward and gradients vs reference (stride, padding, dilation)')
 def _conv2d(s):
     rng = numpy.random.default_rng(2)
-    for shape, kernel, stride, padding, dilation in WINDOWS[:4]:
-        x, w, b = random_tensor(rng, *shape), random_tensor(rng, 4, shape[1], kernel, kernel), random_tensor(rng, 4)
-        args = (stride, padding, dilation)
-        want = F.conv2d(x, w, b, *args)
+    for shape, kernel, *args in WINDOWS:                   # args: stride, padding, dilation
+        x, w, b = _conv_inputs(rng, shape, kernel)
+        label = f"conv2d {shape} * {tuple(w.shape)} with {SlidingWindow(kernel, *args)}"
         y = as_numpy(F.conv2d(x, w, None, *args))
         bias = as_numpy(b).reshape(-1, 1, 1, 1)
         wrong_layout = (y.transpose(1, 2, 3, 0) + bias).reshape(y.shape)   # (O, H, W, N) read as (N, O, H, W)
-        expect_close(f"conv2d {shape} * {tuple(w.shape)}", s.conv2d(x, w, b, *args), want,
-                     [(wrong_layout, LAYOUT)])
-    expect_gradcheck("conv2d (2, 2, 5, 5) * (3, 2, 3, 3), padding 1",
-                     lambda x, w, b: s.conv2d(x, w, b, 1, 1),
-                     [random_tensor(rng, 2, 2, 5, 5), random_tensor(rng, 3, 2, 3, 3), random_tensor(rng, 3)])
+        expect_close(label, s.conv2d(x, w, b, *args), F.conv2d(x, w, b, *args), [(wrong_layout, LAYOUT)])
+        got = gradients(lambda *inputs: s.conv2d(*inputs, *args), [x, w, b])
+        want = gradients(lambda *inputs: F.conv2d(*inputs, *args), [x, w, b])
+        for name, g, g_want in zip('xwb', got, want):
+            try:
+                expect_close(f"{label}: dL/d{name}", g, g_want)
+            except Failed as failure:
+                raise Failed(failure.error, failure.hint or (SAME_WINDOW if name == 'x' else '')) from None
+
+
+@CHECKS('gradcheck conv2d (stride, padding, dilation)')
+def _conv2d_gradcheck(s):
+    rng = numpy.random.default_rng(6)
+    for shape, kernel, *args in WINDOWS:
+        expect_gradcheck(f"conv2d {shape} with {SlidingWindow(kernel, *args)}",
+                         lambda *inputs: s.conv2d(*inputs, *args), _conv_inputs(rng, shape, kernel))
 
 
 @CHECKS('MaxPool2d forward and backward vs reference (overlaps, ties)')
