@@ -14,9 +14,11 @@ Example:
     ...
     minidl.coursework.grader.Failed: dL/dW: shape (3, 2), expected (2, 3)
 """
+import ast
 import contextlib
 import importlib.util
 import os
+import re
 import signal
 import textwrap
 import threading
@@ -37,6 +39,9 @@ BATCH_MEAN = ("averaged over the batch instead of summed: the loss's own mean al
               "the backward must sum the per-sample contributions")
 BROADCAST = ("forgotten broadcast reduction: an input that was broadcast in forward gets the SUM of the "
              "gradient over its copies; reduce with sum_to_shape(g, input_shape)")
+NOT_DIFFERENTIABLE = ("the first derivatives are right, their own derivatives are not: build backward from "
+                      "Tensor ops (gy * b, sum_to_shape, ...), not from .data or NumPy arrays, so that "
+                      "backward(create_graph=True) can differentiate it again")
 UNIMPLEMENTED_HINT = "replace the `raise NotImplementedError(...)` placeholder with your code"
 EXITED = ("your code called exit() or sys.exit(), which ends the grading: return the result, or raise an "
           "error where something is wrong")
@@ -57,12 +62,18 @@ def as_numpy(x):
     return backend.to_numpy(x.data if isinstance(x, Tensor) else x)
 
 
+def _transposed(got, want):
+    """Whether shape ``got`` is shape ``want`` with its last two axes swapped."""
+    return len(got) == len(want) >= 2 and got == want[:-2] + want[:-3:-1]
+
+
 def _shape_hint(got, want):
-    if got.ndim == want.ndim >= 2 and got.shape == want.shape[:-2] + want.shape[:-3:-1]:
+    """The classic mistake that a gradient of shape ``got`` where ``want`` was due shows (or '')."""
+    if _transposed(got, want):
         return TRANSPOSED
-    if got.ndim > want.ndim and got.shape[got.ndim - want.ndim:] == want.shape:
+    if len(got) > len(want) and got[len(got) - len(want):] == want:
         return BATCH_SUM
-    if got.ndim == want.ndim and all(g == w or w == 1 for g, w in zip(got.shape, want.shape)):
+    if len(got) == len(want) and all(g == w or w == 1 for g, w in zip(got, want)):
         return BROADCAST
     return ''
 
@@ -74,7 +85,7 @@ def expect_close(label, got, want, variants=(), rtol=1e-5, atol=1e-6):
         raise Failed(f"{label}: got None")
     got, want = numpy.asarray(as_numpy(got), dtype=numpy.float64), numpy.asarray(as_numpy(want), dtype=numpy.float64)
     if got.shape != want.shape:
-        raise Failed(f"{label}: shape {got.shape}, expected {want.shape}", _shape_hint(got, want))
+        raise Failed(f"{label}: shape {got.shape}, expected {want.shape}", _shape_hint(got.shape, want.shape))
     if numpy.allclose(got, want, rtol=rtol, atol=atol):
         return
     hint = ''
@@ -91,16 +102,29 @@ def expect_close(label, got, want, variants=(), rtol=1e-5, atol=1e-6):
 
 def expect_gradcheck(label, fn, inputs, twice=False):
     """:func:`minidl.gradcheck` (or, ``twice``, gradgradcheck) of ``fn`` at ``inputs`` as a
-    check; a failure names the worst input."""
+    check; a failure names the worst input.
+
+    A second-order failure whose first derivatives pass is a backward that is right but not
+    differentiable (computed on raw arrays): its hint says so.
+    """
     try:
         (gradgradcheck if twice else gradcheck)(fn, inputs)
     except GradcheckError as error:
         row = max(error.report, key=lambda r: r['relative_error'])
+        hint = "the backward does not match finite differences; see the reference checks for more"
+        if twice and _passes_gradcheck(fn, inputs):
+            hint = NOT_DIFFERENTIABLE
         raise Failed(f"{label}: gradient of input {row['input']} {tuple(row['shape'])} is {row['grade']} "
                      f"(relative error {row['relative_error']:.2g} at {row['index']}: analytic "
-                     f"{row['analytic']:.5g}, numeric {row['numeric']:.5g})",
-                     "the backward does not match finite differences; see the reference checks for more"
-                     ) from None
+                     f"{row['analytic']:.5g}, numeric {row['numeric']:.5g})", hint) from None
+
+
+def _passes_gradcheck(fn, inputs):
+    try:
+        gradcheck(fn, inputs)
+    except GradcheckError:
+        return False
+    return True
 
 
 def on_device(array):
@@ -265,10 +289,18 @@ def _crash_hint(error):
     return _shape_hint_from_message(str(error))
 
 
+# the autograd engine's refusal of a gradient whose shape is not its input's (engine.py)
+WRONG_SHAPE = re.compile(r"backward returned a gradient of shape (\(.*?\)) for input \d+, which has shape (\(.*?\))")
+
+
 def _shape_hint_from_message(message):
-    if 'backward returned a gradient of shape' in message:
-        return "each gradient must have its input's shape: " + BROADCAST
-    return ''
+    """For the engine's refusal of a gradient of the wrong shape: transposed, if its two shapes
+    say so, else (most often) an input that was broadcast in forward."""
+    match = WRONG_SHAPE.search(message)
+    if not match:
+        return ''
+    got, want = (ast.literal_eval(shape) for shape in match.groups())
+    return "each gradient must have its input's shape: " + (TRANSPOSED if _transposed(got, want) else BROADCAST)
 
 
 def format_table(rows, width=150):

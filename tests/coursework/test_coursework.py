@@ -16,6 +16,7 @@ PLANTED = [
     ('A1', 'g = Sum(axes, keepdim=True)(g)', 'g = Sum(axes, keepdim=True)(g) / (g.numel() / max(1, math.prod(shape)))',
      'averaged over the batch'),
     ('A1', 'gb = sum_to_shape(-gy * a / (b * b), b.shape)', 'gb = sum_to_shape(gy * a / (b * b), b.shape)', 'sign'),
+    ('A1', 'g = Sum(axes, keepdim=True)(g)', 'g = type(g)(g.data.sum(axis=axes, keepdims=True))', 'Tensor ops'),
     ('A2', 'gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)', 'gb = gy2.transpose(-1, -2) @ a2',
      'transposed gradient'),
     ('A2', 'gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)', 'gb = a2.transpose(-1, -2) @ gy2',
@@ -92,6 +93,16 @@ def test_a_convolution_gradient_with_the_wrong_window_fails(tmp_path, window):
     failed = {name for name, passed, _, _ in rows if not passed}
     assert {'conv2d forward and gradients vs reference (stride, padding, dilation)',
             'gradcheck conv2d (stride, padding, dilation)'} <= failed, grader.format_table(rows)
+
+
+def test_a_transposed_gradient_gets_the_transposed_hint_in_every_row(tmp_path):
+    # the gradcheck and training rows, where the autograd engine refuses the gradient's shape,
+    # said "forgotten broadcast reduction"
+    correct = 'gb = sum_to_shape(a2.transpose(-1, -2) @ gy2, b2.shape)'
+    solution = assignments.starter('A2', keep_solutions=True)
+    rows = _grade(_write(tmp_path, 'A2', solution.replace(correct, 'gb = gy2.transpose(-1, -2) @ a2')), 'A2')
+    hints = [hint for _, passed, _, hint in rows if not passed]
+    assert len(hints) == 3 and all('transposed gradient' in hint for hint in hints), grader.format_table(rows)
 
 
 def test_every_assignment_has_three_planted_bugs():
