@@ -7,6 +7,11 @@ comparing: :func:`expect_close` against the reference with *signatures* of class
 matching the result of a reference variant that makes exactly that mistake), and
 :func:`expect_gradcheck` around :func:`minidl.gradcheck`.
 
+Whatever else the student's code does in a check (raise, call exit(), loop for ever) fails
+that check and no other: :func:`run_checks` reports it with the student's line, and
+:func:`time_limit` stops a check that runs too long. A file whose import fails is one
+:class:`StudentFileError`.
+
 Example:
     >>> import numpy as np
     >>> expect_close('dL/dW', np.ones((3, 2)), np.ones((2, 3)))
@@ -183,6 +188,7 @@ def time_limit(seconds):
     from within its own thread; it exists on Linux and macOS, in the main thread. Elsewhere
     (Windows, a worker thread) the code runs without a limit; so does it with ``seconds=None``.
     The exception arrives between two Python bytecodes: one long NumPy call finishes first.
+    The limit takes SIGALRM over while it runs: an alarm set before it is cancelled.
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
     if seconds is None or not hasattr(signal, 'setitimer') or not in_main_thread:
