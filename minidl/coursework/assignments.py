@@ -82,7 +82,7 @@ def _header(assignment, keep_solutions):
     return (f"{assignment.id}: {assignment.title} (minidl coursework, {kind}).\n\n{task}\n\n"
             f"Replace each `raise NotImplementedError(...)` with your code; the docstrings give the\n"
             f"math. Everything else comes from the installed minidl; the imports below are those\n"
-            f"of the given code: add the ones your code needs. Grade your work with\n\n"
+            f"of the given code and the tools it takes from other modules. Grade your work with\n\n"
             f"    minidl assignment check {filename(assignment.id)}\n\n"
             f"Generated from minidl's own source by `minidl assignment start {assignment.id}`.")
 

@@ -120,13 +120,10 @@ def _extract(module_name, names, keep_solutions, provided):
     if missing:
         raise ValueError(f"{module_name} defines no {', '.join(missing)}")
     nodes = sorted((definitions[name] for name in names), key=lambda node: node.lineno)
-    blocks = []
-    for node in nodes:
-        first = min([node.lineno] + [d.lineno for d in getattr(node, 'decorator_list', [])])
-        blocks.append('\n'.join(line for line in lines[first - 1:node.end_lineno] if line is not None))
+    blocks = _blocks(lines, nodes)
     imports = _imports(tree, module_name)
     needed = []
-    for name in sorted(_names_used(blocks) - set(provided)):
+    for name in sorted(_names_wanted(blocks, _blocks(source.split('\n'), nodes), imports) - set(provided)):
         if name in imports:
             needed.append(imports[name] + (name,))
         elif name in definitions and name not in names:
@@ -134,13 +131,30 @@ def _extract(module_name, names, keep_solutions, provided):
     return needed, blocks
 
 
-def _names_used(blocks):
-    """The names that the code of ``blocks`` reads, as written out (placeholders in).
+def _blocks(lines, nodes):
+    """The source lines of each definition in ``nodes`` (decorators included), as one text each;
+    a line that is None (removed with its solution region) is left out."""
+    blocks = []
+    for node in nodes:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, 'decorator_list', [])])
+        blocks.append('\n'.join(line for line in lines[first - 1:node.end_lineno] if line is not None))
+    return blocks
 
-    Taken from the written code, not from the package's: a starter file must not import the
-    helpers that only the removed solution calls (a student could call the reference
-    implementation through them), nor anything else it does not use.
-    """
+
+def _names_wanted(written, with_solutions, imports):
+    """The names a generated file imports: those its code reads as written out (placeholders
+    in), and the public tools that the solution takes from *other* modules, which a student's
+    solution needs too (A2's batched MatMul sums its gradients back with sum_to_shape, from
+    reduction.py). Never the helpers of the assignment's own module that only the solution
+    calls: a student could call the reference implementation through them (A3's
+    max_over_window_view)."""
+    solution_tools = {name for name in _names_used(with_solutions)
+                      if name in imports and not name.startswith('_')}
+    return _names_used(written) | solution_tools
+
+
+def _names_used(blocks):
+    """The names that the code of ``blocks`` reads."""
     return {n.id for n in ast.walk(ast.parse('\n\n\n'.join(blocks))) if isinstance(n, ast.Name)}
 
 
