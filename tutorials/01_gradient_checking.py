@@ -229,13 +229,15 @@ for dtype, h in [(minidl.float64, 1e-6), (minidl.float32, 1e-6), (minidl.float32
 # ## 3. `minidl.gradcheck` and a planted bug
 #
 # `minidl.gradcheck(fn, inputs)` does all this for you: it upcasts the inputs to float64,
-# reduces the outputs of `fn` to one number $s = \sum_k \langle w_k, y_k \rangle$ with
-# fixed random weights $w_k$ (so a single backward gives every gradient, and a bug cannot
-# hide behind a symmetric output), compares the backward with central differences (h = 1e-6)
-# along one random direction and, if that fails, element by element. It returns True or
-# raises a `GradcheckError` whose message is a table: one row per input, its worst element,
-# the analytic and numeric values, the relative error and its grade. The same rows are in
-# `error.report` as dicts.
+# reduces each output $y_k$ of `fn` to one number $s_k = \langle w_k, y_k \rangle$ with
+# fixed random weights $w_k$ (so one backward per output gives every gradient, and a bug
+# cannot hide behind a symmetric output), and compares the backward with central differences
+# (h = 1e-6) for every element of every input, as PyTorch's `gradcheck` does by default.
+# (`fast_mode=True` compares along one random direction only: fast for large inputs, but a
+# bug in one element of many can slip through.) It returns True or raises a `GradcheckError`
+# whose message is a table: one row per output and input, its worst element, the analytic and
+# numeric values, the relative error and its grade. The same rows are in `error.report` as
+# dicts.
 #
 # Below, a matrix product $Y = XW$ with a backward written by a student. The correct rule is
 #
