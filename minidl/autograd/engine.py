@@ -147,7 +147,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
         if t.grad_fn is not None:
             wanted[(id(t.grad_fn), t._output_index)] = i
     captured = {}
-    check = anomaly.is_anomaly_enabled()
+    anomaly_mode = anomaly.is_anomaly_enabled()
+    check_nan = anomaly_mode and anomaly.is_anomaly_check_nan_enabled()
     with grad_mode.set_grad_enabled(create_graph):
         while pending:
             node = heapq.heappop(pending)[1]
@@ -165,14 +166,14 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                 for i, t in node._retained.items():
                     g = grads[i] if create_graph else Tensor(grads[i].data.copy())
                     t.grad = g if t.grad is None else t.grad + g
-            if check:
-                with anomaly.inside_backward():
+            if anomaly_mode:
+                with anomaly.inside_backward(node):
                     input_grads = node.backward(*grads)
             else:
                 input_grads = node.backward(*grads)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            input_grads = _checked_input_grads(node, input_grads, check)
+            input_grads = _checked_input_grads(node, input_grads, check_nan)
             for edge, g in zip(node._edges, input_grads):
                 if edge is not None and g is not None:
                     _deliver(edge[0], edge[1], g, node_grads, leaf_grads, pending, add)
@@ -213,8 +214,9 @@ def _zeros_for(node, index, used):
     return Tensor(get_array_module(used.data).zeros(shape, dtype=dtype))
 
 
-def _checked_input_grads(node, input_grads, check_finite):
-    """Catch a backward that returns the wrong number or shape of gradients.
+def _checked_input_grads(node, input_grads, check_nan):
+    """Catch a backward that returns the wrong number or shape of gradients (and, with
+    ``check_nan``, in anomaly mode, one holding NaN).
 
     A gradient always has its input's dtype (a float32 leaf gets a float32 .grad).
     """
@@ -231,8 +233,8 @@ def _checked_input_grads(node, input_grads, check_finite):
         if g.data.shape != shapes[i]:
             raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
                                f"for input {i}, which has shape {shapes[i]}")
-        if check_finite:
-            anomaly.check_finite(g.data, node, f"backward, gradient for input {i}")
+        if check_nan:
+            anomaly.raise_if_nan(g.data, node, f"backward, gradient for input {i}", backward=True)
         if g.data.dtype != dtypes[i]:
             cast = cast or list(input_grads)
             cast[i] = g.to(dtypes[i])

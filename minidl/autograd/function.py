@@ -50,7 +50,7 @@ from .tensor import Tensor
 
 _ndarray = numpy.ndarray
 _grad_state = grad_mode._state          # read directly on the hot path: {'enabled': bool}
-_anomaly_state = anomaly._state         # {'enabled': bool, 'in_backward': bool}
+_anomaly_state = anomaly._state         # {'enabled': bool, 'check_nan': bool, 'in_backward': bool}
 _creation_numbers = itertools.count()   # numbers the recorded nodes in order (see engine.py)
 
 
@@ -103,9 +103,9 @@ class Function:
             outputs = (outputs if type(outputs) is _ndarray else _as_array(outputs, arrays),)
         else:
             raw_outputs, outputs = outputs, tuple([_as_array(y, arrays) for y in outputs])
-        if _anomaly_state['enabled'] and not _anomaly_state['in_backward']:
+        if _anomaly_state['enabled'] and _anomaly_state['check_nan'] and not _anomaly_state['in_backward']:
             for i, y in enumerate(outputs):
-                anomaly.check_finite(y, self, f"forward output {i}")
+                anomaly.raise_if_nan(y, self, f"forward output {i}", backward=False)
         record = False
         if _grad_state['enabled']:
             for t in tensors:

@@ -54,8 +54,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}, "
-            "so it cannot be clipped. Find the op that produced it with "
-            "minidl.autograd.detect_anomaly(), or pass error_if_nonfinite=False to clip anyway.")
+            "so it cannot be clipped. Find the op that produced a NaN with "
+            "minidl.autograd.detect_anomaly() (inf is no anomaly there), or pass "
+            "error_if_nonfinite=False to clip anyway.")
     coefficient = max_norm / (float(total) + 1e-6)
     if not coefficient >= 1:                        # (a NaN coefficient scales too)
         for g in grads:
