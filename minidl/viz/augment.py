@@ -7,14 +7,12 @@ Example:
     >>> len(fig.axes)
     8
 """
-import matplotlib
+import numpy
+from matplotlib.figure import Figure
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-import numpy  # noqa: E402
-
-from .. import backend  # noqa: E402
-from ..autograd.tensor import Tensor  # noqa: E402
+from .. import backend
+from ..autograd.tensor import Tensor
+from .figure import finish
 
 
 def _to_numpy(images):
@@ -38,22 +36,27 @@ def show_augmentations(transform, images, n_samples=5, n_images=4, path=None):
     times (one batch of ``n_images * n_samples`` copies, so each copy gets its own random
     parameters). ``images`` is (N, C, H, W) (array or Tensor); C = 1 is drawn grey, C = 3 as
     RGB, other channel counts by their first channel. Saves to ``path`` when given (a PNG,
-    PDF, ... by its suffix) and returns the matplotlib Figure.
+    PDF, ... by its suffix, PNG without one; missing folders are created) and returns the
+    matplotlib Figure (made without pyplot: nothing stays open).
     """
-    originals = _to_numpy(images)[:n_images]
-    if originals.ndim != 4:
-        raise ValueError(f"show_augmentations: expected images of shape (N, C, H, W), got {originals.shape}")
+    images = _to_numpy(images)
+    if images.ndim != 4:
+        raise ValueError(f"show_augmentations: expected images of shape (N, C, H, W), got {images.shape}")
+    if n_samples < 0:
+        raise ValueError(f"show_augmentations: n_samples must be >= 0, got {n_samples}")
+    originals = images[:n_images]
+    if len(originals) == 0:
+        raise ValueError(f"show_augmentations: no images to show (images of shape {images.shape}, "
+                         f"n_images={n_images})")
     copies = numpy.repeat(originals, n_samples, axis=0)
     augmented = _to_numpy(transform(backend.xp_for().asarray(copies)))
     rows, cols = len(originals), n_samples + 1
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.6 * rows), squeeze=False)
+    fig = Figure(figsize=(1.6 * cols, 1.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for k in range(rows):
         _draw(axes[k, 0], originals[k])
         axes[k, 0].set_title('original', fontsize=8)
         for s in range(n_samples):
             _draw(axes[k, s + 1], augmented[k * n_samples + s])
     fig.suptitle(type(transform).__name__, fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=100)
-    return fig
+    return finish(fig, path, dpi=100)

@@ -2,7 +2,8 @@
 matrix, per-layer gradient norms.
 
 Each function returns a ``matplotlib.figure.Figure`` (no pyplot, no window: it works on a
-server) and also writes it to ``path`` when one is given (PNG by the file name).
+server, see ``figure.py``) and also writes it to ``path`` when one is given, in the format its
+suffix names (PNG without one).
 
 Example:
     >>> import numpy as np
@@ -10,19 +11,13 @@ Example:
     >>> fig.axes[0].get_title()
     'Confusion matrix (accuracy 90.0%)'
 """
-import os
-
 import numpy
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .figure import finish
 
-def _finish(fig, path):
-    fig.tight_layout()
-    if path is not None:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        fig.savefig(path, dpi=110)
-    return fig
+DPI = 110
 
 
 def plot_history(history, path=None):
@@ -42,7 +37,7 @@ def plot_history(history, path=None):
         ax.set_title('Loss' if names == 'loss' else 'Metrics')
         ax.grid(alpha=0.3)
         ax.legend()
-    return _finish(fig, path)
+    return finish(fig, path, DPI)
 
 
 def plot_lr_schedule(step_lr, path=None):
@@ -54,28 +49,41 @@ def plot_lr_schedule(step_lr, path=None):
     ax.set_ylabel('learning rate')
     ax.set_title('Learning-rate schedule')
     ax.grid(alpha=0.3)
-    return _finish(fig, path)
+    return finish(fig, path, DPI)
 
 
 def plot_confusion_matrix(matrix, class_names=None, path=None):
-    """A C x C count matrix (rows: true class, columns: predicted) as an annotated heat map."""
+    """A C x C matrix (rows: true class, columns: predicted) as an annotated heat map: counts
+    written as integers, rates (a normalized matrix) with two significant digits, NaN as 'nan'."""
     matrix = numpy.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"plot_confusion_matrix: expected a square C x C matrix, got shape {matrix.shape}")
     n = matrix.shape[0]
     names = [str(c) for c in (class_names if class_names is not None else range(n))]
     fig = Figure(figsize=(1.0 + 0.5 * n, 0.8 + 0.5 * n))
     ax = fig.add_subplot()
     image = ax.imshow(matrix, cmap='Blues')
     fig.colorbar(image, ax=ax)
-    for (i, j), count in numpy.ndenumerate(matrix):
-        ax.text(j, i, int(count), ha='center', va='center', fontsize=8,
-                color='white' if count > matrix.max() / 2 else 'black')
+    dark = numpy.nanmax(matrix) / 2 if matrix.size else 0     # white text above it (NaN: black)
+    for (i, j), value in numpy.ndenumerate(matrix):
+        ax.text(j, i, _cell_text(value), ha='center', va='center', fontsize=8,
+                color='white' if value > dark else 'black')
     ax.set_xticks(range(n), names)
     ax.set_yticks(range(n), names)
     ax.set_xlabel('predicted')
     ax.set_ylabel('true')
     total = matrix.sum()
     ax.set_title(f'Confusion matrix (accuracy {100 * numpy.trace(matrix) / max(total, 1):.1f}%)')
-    return _finish(fig, path)
+    return finish(fig, path, DPI)
+
+
+def _cell_text(value):
+    """A count as an integer; a rate with two significant digits, as scikit-learn's
+    ConfusionMatrixDisplay writes one; NaN as 'nan'."""
+    value = value.item()
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2g}"
+    return str(int(value))
 
 
 def plot_grad_norms(history, path=None):
@@ -93,4 +101,4 @@ def plot_grad_norms(history, path=None):
     ax.set_title('Per-layer gradient norms')
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    return _finish(fig, path)
+    return finish(fig, path, DPI)
