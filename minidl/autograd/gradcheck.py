@@ -19,9 +19,9 @@ By default it then checks
 It reports the worst element of each (output, input) pair in a table, as PyTorch names a
 mismatch "for output k with respect to input i". This is PyTorch's default
 (``fast_mode=False``), up to one difference: PyTorch compares every entry of the Jacobian
-∂y_k/∂x_i (a backward per output element), minidl every entry of its weighted sum
-w_kᵀ ∂y_k/∂x_i (one backward per output); a wrong entry goes unseen only if its error falls
-below the tolerance after the weighting.
+∂y_k/∂x_i (a backward per output element), minidl every element of w_kᵀ ∂y_k/∂x_i, the
+Jacobian's rows weighted and summed (one backward per output); a wrong entry goes unseen only
+if its error, times its random weight, falls below the tolerance.
 
 ``fast_mode=True`` (PyTorch's name for it) checks instead one random direction r over all
 inputs at once, Σ_k ⟨∇s_k, r⟩ against its central difference: two evaluations of ``fn`` in all,
