@@ -43,7 +43,8 @@ def test_no_pyplot_figure_is_left_open_and_missing_folders_are_made(tmp_path):
     assert plt.get_fignums() == before and type(fig) is Figure
     path = tmp_path / 'new' / 'folder' / 'grid'                # no suffix: a PNG at exactly this path
     show_augmentations(T.RandomHorizontalFlip(), images, n_samples=1, path=path)
-    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and sorted(p.name for p in path.parent.iterdir()) == ['grid']
+    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert sorted(p.name for p in path.parent.iterdir()) == ['grid']
 
 
 def test_importing_the_plots_keeps_the_users_backend():
@@ -58,7 +59,7 @@ def test_importing_the_plots_keeps_the_users_backend():
 
 def test_no_images_is_a_clear_error():
     images = numpy.zeros((0, 1, 8, 8))
-    with pytest.raises(ValueError, match=r'show_augmentations: no images to show \(images of shape \(0, 1, 8, 8\)'):
+    with pytest.raises(ValueError, match=r'no images to show \(images of shape \(0, 1, 8, 8\)'):
         show_augmentations(T.RandomHorizontalFlip(), images)
     with pytest.raises(ValueError, match='n_images=0'):
         show_augmentations(T.RandomHorizontalFlip(), numpy.zeros((2, 1, 8, 8)), n_images=0)
