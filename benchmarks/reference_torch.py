@@ -22,10 +22,21 @@ def version():
 
 
 def _load(model, params, device):
+    if str(device).startswith('cuda'):
+        float32_on_cuda()
     with torch.no_grad():
         for name, p in model.named_parameters():
             p.copy_(torch.from_numpy(np.ascontiguousarray(params[name])).to(device))
     return model.to(device)
+
+
+def float32_on_cuda():
+    """Make PyTorch CUDA compute in float32, as minidl on CuPy does. By default PyTorch runs its
+    cuDNN convolutions in TF32 (tensor cores, inputs rounded to a 10-bit mantissa), which made
+    the GPU CNN rows compare minidl's float32 with a cheaper format; its matrix products are
+    float32 by default, and stay so."""
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
 
 def build_mlp(params, device='cpu'):

@@ -38,7 +38,7 @@ def test_verdict_for_a_lower_bound_a_stretch_and_missing_runs():
 def _run_json(rows, peak_memory=None):
     machine = dict(name='cpu-test', cpu_model='x', cores=2)
     if peak_memory is not None:
-        machine['peak_memory'] = dict(ratio_maxrss=peak_memory)
+        machine['peak_memory'] = dict(ratio_maxrss=9.9, ratio_training=peak_memory)    # judged: the training's
     return dict(machine=machine, results=rows)
 
 

@@ -88,7 +88,9 @@ def test_quick_run_writes_json_markdown_and_chart(tmp_path):
         assert r['variants'] or r.get('skipped'), r
     mem = machine['peak_memory']['variants']
     for name in ('minidl', 'numpy_ref'):
-        assert mem[name].get('maxrss_mb', 0) > 0, mem[name]
+        assert mem[name].get('maxrss_mb', 0) > mem[name].get('training_mb', 0) > 0, mem[name]
+    steps = machine['peak_memory']['steps']
+    assert f'Peak memory, {steps} MLP training steps' in md and 'above the imports (the goal' in md
     assert '| MLP step' in md and 'minidl / numpy_ref' in md
 
 
