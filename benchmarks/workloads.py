@@ -564,7 +564,7 @@ def peak_memory(cfg):
         out['ratio_maxrss'] = m['maxrss_mb'] / r['maxrss_mb']
         out['ratio_training'] = m['training_mb'] / r['training_mb']
         out['ratio_tracemalloc'] = m['tracemalloc_peak_mb'] / max(r['tracemalloc_peak_mb'], 1e-9)
-    cfg.get('log', print)(f"  peak memory: " + ', '.join(
+    cfg.get('log', print)("  peak memory: " + ', '.join(
         f"{k}: {v.get('maxrss_mb', float('nan')):.1f} MB maxrss ({v.get('training_mb', float('nan')):.1f} MB "
         f"above the imports) / {v.get('tracemalloc_peak_mb', float('nan')):.1f} MB traced"
         for k, v in out['variants'].items()))
