@@ -18,14 +18,16 @@
 # constraints on the weights (minidl follows Keras here):
 #
 # 1. **L2** (weight decay) and **L1** penalties added to the loss, and the very different
-#    weights they produce: L2 *shrinks* every weight, L1 makes most of them *exactly zero*
-#    (histograms);
+#    weights they produce: L2 *shrinks* every weight, L1 pushes most of them *to zero*, where
+#    they jitter within about a step size of it (histograms);
 # 2. the **max-norm** constraint, a projection after each step rather than a penalty;
 # 3. their effect on the train/validation gap of an MLP trained on only 150 digits.
 #
-# The claim we check at the end: **L1 leaves most first-layer weights near zero (many times
-# more than L2 does), max-norm keeps every unit's norm ≤ c, and both penalties shrink the
-# train/validation loss gap of the unregularized network.**
+# The claim we check at the end: **L1 leaves most first-layer weights near zero (|w| < 0.01),
+# more than 1.5 times as many as L2 does (the full run: 92% against 48%, about twice), L2
+# shrinks the weights (mean |w| less than half the unregularized one), max-norm keeps every
+# unit's norm ≤ c, and both penalties shrink the train/validation loss gap of the
+# unregularized network.**
 
 # %%
 import os
@@ -77,7 +79,7 @@ minidl.manual_seed(0)
 #
 # ## 2. The experiment
 #
-# An MLP 64 → 256 → 10 on **150** digits (fewer than the 17,000 weights by a factor of 100)
+# An MLP 64 → 256 → 10 on **150** digits (64·256 + 256·10 = 18,944 weights: 126 per digit)
 # with Adam, full-batch, validated on 797 other digits. Four runs from the same initialization:
 # no regularization, L1(1e-3), L2(1e-2) and MaxNorm(1) on both layers' weights. The
 # regularizers are given to the layers (`nn.Linear(..., weight_regularizer=L1(1e-3))`) and the
@@ -194,5 +196,7 @@ assert stats['L1(1e-3)']['near_zero'] > 1.5 * stats['L2(1e-2)']['near_zero'] > 1
 assert stats['L2(1e-2)']['mean_abs'] < 0.5 * stats['none']['mean_abs'], stats
 assert stats['MaxNorm(1)']['max_unit_norm'] <= 1.0 + 1e-5 < stats['none']['max_unit_norm'], stats
 assert stats['L1(1e-3)']['gap'] < stats['none']['gap'] and stats['L2(1e-2)']['gap'] < stats['none']['gap'], stats
-print("OK: L1 zeroes most weights, L2 shrinks them, max-norm caps unit norms at c, and the penalties "
-      "shrink the train/validation gap.")
+l1_near_zero, l2_near_zero = stats['L1(1e-3)']['near_zero'], stats['L2(1e-2)']['near_zero']
+print(f"OK: L1 leaves most weights near zero ({l1_near_zero:.0%}, {l1_near_zero / l2_near_zero:.1f}x L2's "
+      f"{l2_near_zero:.0%}), L2 shrinks them, max-norm caps unit norms at c, and the penalties shrink "
+      "the train/validation gap.")
