@@ -24,15 +24,17 @@
 # * **LayerNorm** (Ba et al., 2016): the same, but over the **units of one sample**.
 #
 # We train the same MLP on the UCI digits four ways — raw inputs, standardized inputs,
-# standardized + BatchNorm, standardized + LayerNorm — at five learning rates, and compare
+# standardized + BatchNorm, standardized + LayerNorm — at eight learning rates from 0.001 to 3
+# (four in FAST mode), and compare
 # how fast the loss falls and which learning rates each one survives. Then we look at the
 # subtle part of BatchNorm: it behaves differently in training and in evaluation.
 #
 # The claim we check at the end: **with standardized inputs plain SGD reaches a lower loss
-# (each at its best learning rate) than with raw inputs; BatchNorm and LayerNorm train faster
-# at the same learning rate and work over a wider range of learning rates — BatchNorm even at
-# lr = 3, where the networks without it fail; and in evaluation BatchNorm uses running statistics that match the
-# training set's, while batch statistics make predictions on small batches worse.**
+# (each at its best learning rate) than with raw inputs; BatchNorm and LayerNorm reach a lower
+# loss than the plain standardized network at every shared learning rate up to 0.3, and work
+# over a wider range of learning rates — BatchNorm even at lr = 3, where the networks without
+# it fail; and in evaluation BatchNorm uses running statistics that match the training set's,
+# while batch statistics make predictions on small batches worse.**
 
 # %%
 import math
@@ -60,7 +62,7 @@ minidl.manual_seed(0)
 #
 # The UCI digits are 8 × 8 images whose pixels were stored as counts from 0 to 16;
 # `load_digits` divides them by 16. We multiply back to get the data **as stored** — all
-# features positive, with means from 0 to about 13 and very different spreads (the border
+# features positive, with means from 0 to about 12 and very different spreads (the border
 # pixels are almost always 0; the central ones vary a lot). Standardizing uses the training
 # set's mean and std only (the validation set is transformed with the same numbers, as new
 # data would be).
@@ -221,18 +223,22 @@ plt.close(fig)
 # ![training speed and learning-rate tolerance](figures/05_speed_and_lr.png)
 #
 # What to look at. **Right** first: each curve is a window of working learning rates. The
-# raw-input network works only up to lr = 0.03–0.1 and fails above (the loss blows up or the
-# ReLUs die): its inputs are up to 16, so its steepest direction is very steep. Note that at a
-# *small* rate the raw network is ahead of the standardized one — its large inputs act like a
-# larger learning rate for the first layer — so comparing the two at one shared learning rate
-# would be unfair either way. **Left**: compared each at its own best rate, standardized
-# inputs reach a much lower loss than raw ones. BatchNorm and LayerNorm widen the window to
-# the left: at every shared rate up to 0.1 they reach a lower loss than the plain network
-# with the same inputs (the printed table above; every layer sees unit-scale inputs, so no
-# layer is starved of gradient), and BatchNorm widens it to the right: even lr = 3 with plain
-# SGD trains (its scale invariance at work), where the networks without it fail. With enough
-# epochs at its best rate the plain standardized network catches up — normalization buys
-# speed and robustness to the choice of learning rate more than a better final fit.
+# raw-input network works up to lr = 0.1 and fails from 0.3 on (the loss blows up or the
+# ReLUs die): its inputs are up to 16, so its steepest direction is very steep. Note that at
+# every rate up to 0.1 the raw network is *ahead* of the standardized one (at 0.01: loss 0.21
+# against 2.01) — its large inputs act like a larger learning rate for the first layer — so
+# comparing the two at one shared learning rate would be unfair either way. **Left**: compared
+# each at its own best rate, standardized inputs reach a much lower loss than raw ones (0.002
+# at lr = 1 against 0.027 at lr = 0.1). BatchNorm and LayerNorm widen the window to the left:
+# at every shared rate up to 0.3 they reach a lower loss than the plain network with the same
+# inputs (at 0.01: 0.55 and 0.43 against 2.01; the printed table above; every layer sees
+# unit-scale inputs, so no layer is starved of gradient), and BatchNorm widens it to the
+# right: even lr = 3 with plain SGD trains (its scale invariance at work), where the networks
+# without it fail. But the plain standardized network's best rate is the highest it
+# survives, and there it catches up within the same 10 epochs: at lr = 1 it ends at a loss
+# of 0.0021, level with LayerNorm's 0.0019 and below BatchNorm's 0.014 (BatchNorm's best, at
+# 0.3 as at 1). Normalization buys speed at moderate rates and robustness to the choice of
+# learning rate, not a better final fit.
 #
 # ## 4. Training vs evaluation statistics in BatchNorm
 #
@@ -342,7 +348,7 @@ print(f"validation accuracy at lr {high_lr}: " + ", ".join(f"{name} {accuracy_at
 working = {name: [lr for lr in learning_rates if accuracy_at(name, lr) > 0.9] for name in configs}
 print("learning rates reaching > 90% validation accuracy:", working)
 assert best_loss['standardized'] < 0.6 * best_loss['raw inputs'], best_loss
-for lr in [lr for lr in learning_rates if lr <= 0.1]:        # same rate: normalized nets are ahead
+for lr in [lr for lr in learning_rates if lr <= 0.3]:        # same rate: normalized nets are ahead
     assert final_loss('standardized + BatchNorm', lr) < final_loss('standardized', lr), lr
     assert final_loss('standardized + LayerNorm', lr) < final_loss('standardized', lr), lr
 assert accuracy_at('standardized + BatchNorm', high_lr) > 0.9, accuracy_at('standardized + BatchNorm', high_lr)
@@ -352,6 +358,6 @@ assert len(working['standardized + LayerNorm']) > len(working['standardized']), 
 assert mean_error < 0.1 and 0.7 < np.median(var_ratio) < 1.3, (mean_error, var_ratio)
 assert train_mode_accuracy[0] < eval_accuracy[1] - 0.1, (train_mode_accuracy, eval_accuracy)
 assert eval_accuracy[1] == eval_accuracy[len(y_val)], eval_accuracy
-print("OK: standardization trains faster at the best learning rate; BatchNorm/LayerNorm train faster at the "
-      f"same rate and over a wider range of learning rates (BatchNorm up to {high_lr}); BatchNorm's running statistics match the "
+print("OK: standardization trains faster at the best learning rate; BatchNorm/LayerNorm reach a lower loss at "
+      f"every shared rate up to 0.3 and train over a wider range of learning rates (BatchNorm up to {high_lr}); BatchNorm's running statistics match the "
       "training set's, and batch statistics hurt small batches.")
