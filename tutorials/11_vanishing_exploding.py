@@ -139,8 +139,8 @@ plt.close(fig)
 #
 # Read the figure from right (output) to left (input). The sigmoid networks lose a constant
 # factor per layer: a straight line on the log axis, many orders of magnitude over 20
-# layers. Their first layers would need a learning rate millions of times larger than their
-# last ones. tanh (σ' = 1 − tanh², which is 1 at 0, with Xavier's variance chosen for exactly
+# layers (12 with Xavier's initialization, 16 with PyTorch's default). Their first layers
+# would need a learning rate about 10¹² times larger than their last ones. tanh (σ' = 1 − tanh², which is 1 at 0, with Xavier's variance chosen for exactly
 # that case) and ReLU with He keep the gradient at about the same size in every layer. This is why deep
 # networks use ReLU-like activations with He initialization (and BatchNorm and residual
 # connections, which keep the per-layer factor near 1 by construction).
@@ -150,9 +150,12 @@ plt.close(fig)
 # Now scale He's standard deviation up by a factor of 2 in a ReLU network with 8 hidden
 # layers: each layer multiplies activations (forward) and gradients (backward) by about 2,
 # so the logits are about 2⁸ = 256 times too large and so is the gradient. One SGD step with an
-# ordinary learning rate then moves the weights by far more than their own size, the next
-# forward pass is larger still, and within a few steps the numbers overflow float32: the loss
-# is `inf`, then `nan`. (We silence NumPy's overflow warnings here: overflow is the point.)
+# ordinary learning rate then moves the weights by far more than their own size, and the next
+# forward pass is larger still. In the run below the loss goes 417 → 2,587 → 1.1·10⁶ →
+# 1.8·10¹⁸ over steps 0–3; at step 4 the activations overflow float32 (whose largest value is
+# 3.4·10³⁸) inside the network, inf − inf and 0 · inf make NaN, and every logit and the loss
+# are `nan` — the loss itself never reads `inf`. (We silence NumPy's overflow warnings here:
+# overflow is the point.)
 #
 # ## 3. Gradient clipping
 #
@@ -230,12 +233,13 @@ plt.close(fig)
 # %% [markdown]
 # ![clipping](figures/11_clipping.png)
 #
-# Without clipping the first gradient has a norm in the thousands, the first step multiplies
-# the weights' scale, and the loss is NaN a few steps later. With the same initialization,
-# learning rate and batches, clipping to norm 1 bounds every step; the loss comes down by
-# orders of magnitude as the network scales its weights back into a sane range, and it learns
-# the digits (well above the 10% of chance, if worse than a well-initialized network would:
-# clipping is a safety net, not a cure).
+# Without clipping the first gradient has a norm of 1,509, the first step multiplies the
+# weights' scale, and the loss is NaN four steps later (its gradient norm has reached
+# 4.8·10¹⁷ by then). With the same initialization, learning rate and batches, clipping to
+# norm 1 bounds every step; over 300 steps the loss comes down three orders of magnitude
+# (417 to 0.45, the mean of the last 10 steps) as the network scales its weights back into a
+# sane range, and it learns the digits: 74% held-out accuracy, well above the 10% of chance,
+# if worse than a well-initialized network would do (clipping is a safety net, not a cure).
 #
 # ## 4. The claim, checked
 
