@@ -18,13 +18,14 @@
 # what does not change under them (LeCun et al., 1998, trained on distorted MNIST digits;
 # Krizhevsky et al., 2012, on random crops and flips of ImageNet).
 #
-# 1. every transform in `minidl.data.transforms`, drawn on real MNIST digits;
+# 1. every random augmentation in `minidl.data.transforms`, drawn on real MNIST digits;
 # 2. which transforms preserve the label *for this data* (a flipped 2 is not a 2);
 # 3. the experiment: an MLP trained on only 200 MNIST digits, with and without augmentation,
 #    for several training sets and seeds.
 #
 # The claim we check at the end: **with 200 training images, augmentation raises held-out
-# accuracy, on average over the seeds, by at least one percentage point, and hurts in none.**
+# accuracy, on average over the seeds, by at least one percentage point, and raises it for
+# every one of the training sets.**
 
 # %%
 import os
@@ -55,15 +56,20 @@ minidl.manual_seed(0)
 # %% [markdown]
 # ## 1. The transforms
 #
-# Every transform in `minidl.data.transforms` takes a batch (N, C, H, W) and draws its own
-# random parameters *per image* from minidl's seeded generator. The geometric ones are one
-# **inverse warp**: for each output pixel p_out, compute where it comes from,
+# Every transform in `minidl.data.transforms` takes a batch (N, C, H, W); the random ones —
+# the augmentations drawn below — draw their own parameters *per image* from minidl's seeded
+# generator. Two transforms are deterministic and not drawn: `CenterCrop(size)` cuts the
+# central window and `Normalize(mean, std)` standardizes each channel; they are preprocessing,
+# the same for every image, and `Compose([...])` chains any of them. The affine augmentations
+# (rotation, shift, zoom, shear, and the resized crop) are one **inverse warp**: for each
+# output pixel p_out, compute where it comes from,
 #
 # $$ p_\text{in} = c + (s\,R_\theta\,S)^{-1} (p_\text{out} - c - t), $$
 #
 # (centre c, zoom s, rotation R_θ, shear S, shift t) and read the input there with bilinear
 # interpolation — the inverse map guarantees every output pixel gets exactly one value, with
-# no holes. The others change intensities (noise, brightness/contrast) or hide a random
+# no holes. The flips and the padded crop move pixels without interpolating; the others
+# change intensities (noise, brightness/contrast) or hide a random
 # rectangle (random erasing, DeVries & Taylor 2017 / Zhong et al. 2017). Each row below
 # shows one digit and six random draws of one transform.
 
@@ -78,6 +84,7 @@ all_transforms = {
     'RandomCrop(28, padding=4)': T.RandomCrop(28, padding=4),
     'RandomResizedCrop(28, scale=(0.5, 1))': T.RandomResizedCrop(28, scale=(0.5, 1.0)),
     'RandomHorizontalFlip()': T.RandomHorizontalFlip(),
+    'RandomVerticalFlip()': T.RandomVerticalFlip(),
     'GaussianNoise(0.2)': T.GaussianNoise(0.2),
     'ColorJitter(brightness=0.5, contrast=0.5)': T.ColorJitter(brightness=0.5, contrast=0.5),
     'RandomErasing(p=1)': T.RandomErasing(p=1.0),
@@ -96,7 +103,7 @@ for row, (name, transform) in enumerate(all_transforms.items()):
 axes[0, 0].set_title('original', fontsize=9)
 for col in range(1, n_draws + 1):
     axes[0, col].set_title(f'draw {col}', fontsize=9)
-fig.suptitle('Every transform in minidl.data.transforms, six random draws each (MNIST)', fontsize=11)
+fig.suptitle('Every random augmentation in minidl.data.transforms, six random draws each (MNIST)', fontsize=11)
 fig.tight_layout()
 fig.savefig(figure_path('10_transforms.png'), dpi=100)
 plt.close(fig)
@@ -108,8 +115,8 @@ plt.close(fig)
 #
 # An augmentation encodes prior knowledge: "the class does not change under this
 # transformation". For photographs of objects a horizontal flip is the most useful
-# augmentation there is; for digits it is wrong (a mirrored 2 is not a 2, and a flipped 6 can
-# look like nothing at all), as are large rotations (6 vs 9). Random erasing can erase the
+# augmentation there is; for digits both flips are wrong (a mirrored 2 is not a 2, and a
+# flipped 6 can look like nothing at all), as are large rotations (6 vs 9). Random erasing can erase the
 # stroke that distinguishes a 7 from a 1. For digits we use small rotations, shifts and
 # zooms — the variations between people's handwriting — in one `RandomAffine`:
 #
@@ -217,6 +224,6 @@ plt.close(fig)
 # %%
 print(f"gains per seed (points): {np.round(100 * gains, 1).tolist()}")
 assert gains.mean() >= 0.01, gains
-assert gains.min() > -0.005, gains
+assert gains.min() > 0, gains
 print(f"OK: augmentation raised held-out accuracy by {100 * gains.mean():.1f} points on average "
-      f"({len(seeds)} training sets of {n_train} images), and hurt in none.")
+      f"({len(seeds)} training sets of {n_train} images), and by {100 * gains.min():.1f} or more in every one.")
