@@ -23,7 +23,9 @@
 #    Rosenbrock valley (each a minidl optimizer driving a 2-element `Parameter`);
 # 2. too low, right, too high and divergent learning rates, and the 2/L rule that separates
 #    them;
-# 3. every learning-rate schedule in `minidl.optim.lr_scheduler`, drawn over 100 steps;
+# 3. the learning-rate schedules of `minidl.optim.lr_scheduler`: the nine built-in formulas
+#    drawn over 100 steps, and `LambdaLR` (any function of the step) and `ReduceLROnPlateau`
+#    (driven by the validation loss) described;
 # 4. warm-up: why Adam's first steps are full-size, and what a linear warm-up does to them.
 #
 # The claim we check at the end: **on the quadratic, SGD converges for η < 2/L and diverges
@@ -233,8 +235,8 @@ plt.close(fig)
 #
 # A constant rate is a compromise: large early (fast progress, and the noise of large steps
 # helps escape poor regions) is too large late (the iterates bounce around the minimum at a
-# distance that grows with η). A **schedule** changes η as training goes on. Each one in
-# `minidl.optim.lr_scheduler` is a closed-form function of the step t (base rate η₀):
+# distance that grows with η). A **schedule** changes η as training goes on. All but one of
+# those in `minidl.optim.lr_scheduler` are a closed-form function of the step t (base rate η₀):
 #
 # | schedule | η_t |
 # |---|---|
@@ -247,10 +249,12 @@ plt.close(fig)
 # | `OneCycleLR(max_lr)` | up from max_lr/25 to max_lr over 30% of the steps, then cosine down to ~0 (Smith & Topin 2019) |
 # | `SequentialLR([LinearLR, CosineAnnealingLR])` | warm-up, then cosine: the modern default |
 # | `InverseTimeDecay(decay_rate, decay_steps)` | η₀ / (1 + rate · t / decay_steps) |
+# | `LambdaLR(lr_lambda)` | η₀ · lr_lambda(t), for any function you write (e.g. `lambda t: 0.5 ** t`) |
 #
 # (`ReduceLROnPlateau` is the one schedule that is not a function of t: it divides η when the
-# validation loss stops improving.) We drive each one for 100 steps on a dummy optimizer with
-# η₀ = 0.1 and record `get_last_lr()`.
+# validation loss stops improving.) We drive the nine built-in formulas — every row of the
+# table but `LambdaLR`, which is whatever you make it — for 100 steps on a dummy optimizer
+# with η₀ = 0.1 and record `get_last_lr()`.
 
 # %%
 n_sched = 100
@@ -292,7 +296,7 @@ for ax in axes[-1]:
     ax.set_xlabel('step t')
 for ax in axes[:, 0]:
     ax.set_ylabel('learning rate η_t')
-fig.suptitle('Every schedule in minidl.optim.lr_scheduler, base rate η₀ = 0.1, 100 steps')
+fig.suptitle('The built-in schedules of minidl.optim.lr_scheduler, base rate η₀ = 0.1, 100 steps')
 fig.tight_layout()
 fig.savefig(figure_path('08_schedules.png'), dpi=100)
 plt.close(fig)
@@ -368,9 +372,11 @@ plt.close(fig)
 # %% [markdown]
 # ![warm-up](figures/08_warmup.png)
 #
-# With a constant η, Adam's first update moves the average weight by about η (not exactly
-# η: weights whose inputs are always 0 — the blank border pixels of the digits — get g = 0
-# and do not move). With the warm-up the first update is 100 times smaller and grows
+# With a constant η, Adam's first update moves the average first-layer weight by 0.71 η:
+# every weight with a nonzero gradient moves by η (0.9997 η on average), but 29% of them get
+# g = 0 and do not move — those of the inputs that are 0 throughout the batch (17% of the
+# pixels: the blank borders of the digits) and those of the hidden units that are off on the
+# whole batch (9%). With the warm-up the first update is 100 times smaller and grows
 # linearly to full size. After the warm-up both take steps of the same order: warm-up only
 # changes the start.
 #
