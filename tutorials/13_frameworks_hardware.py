@@ -113,6 +113,7 @@ print(f"loop over 512 samples: {1e3 * t_loop:.2f} ms; one batched matmul: {1e3 *
 
 # %%
 sys.path.insert(0, os.path.dirname(HERE))           # the repository root: the benchmarks package
+from benchmarks.harness import paired_ratio          # noqa: E402
 from benchmarks.reference_numpy import chain_fwd_bwd  # noqa: E402
 from benchmarks.workloads import autograd_chain       # noqa: E402
 
@@ -172,18 +173,26 @@ plt.close(fig)
 # %% [markdown]
 # ![fixed cost](figures/13_fixed_cost.png)
 #
-# On the 2-core machine this tutorial was written on, minidl's own cost is about 8–9 µs per
-# operation, forward and backward together, and it does not depend on the size of the
-# tensors (the dashed line is flat up to 10,000 elements): it is the Python that runs around
-# each array operation. Recording a call (a `Function` object, its input checks, the graph's
-# edges) takes about 3 µs, the engine's bookkeeping for one node in backward about as much,
-# and the backward formula itself runs as Tensor operations (`python -m benchmarks.overhead`
-# breaks it down; PyTorch, whose graph is built in C++, measures 6–9 µs per op on the same
-# chain here). On 1-element tensors that is 9x the arithmetic; from about 100,000 elements
-# on, the two take nearly the same time, since both spend it in the same NumPy operations,
-# and what remains of the difference comes and goes with where the arrays land in memory.
-# A training step of a real network is made of operations on tens of thousands of elements
-# and more, so the fixed cost is a few percent of it: once more, few and large operations.
+# In six full runs of this tutorial on a 2-core AMD EPYC (float32 GEMM peak 253 GFLOP/s on
+# 2 threads), minidl's own cost is 7.2–8.8 µs per operation, forward and backward together,
+# and it hardly depends on the size of the tensors (the dashed line is nearly flat up to
+# 100,000 elements): it is the Python that runs around each array operation, so it depends
+# on the host. `python -m benchmarks.overhead` breaks it down, on the suite's 201-op version
+# of the chain (which spreads the 5.9 µs fixed cost of a `backward()` call thinner than our
+# 21 ops do). On a faster host of the same name (GEMM peak 449 GFLOP/s,
+# `benchmarks/results/overhead-cpu-amd-epyc-2cores.txt`) recording a call (a `Function`
+# object, its input checks, the graph's edges) takes 1.59 µs, the engine's bookkeeping for
+# one node in backward 1.43 µs, and the whole chain 6.59 µs per op (forward 2.65, backward
+# 3.95), of which 0.69 is the arithmetic; the rest is Tensor objects, checks, and the
+# backward formulas, which run as Tensor operations. PyTorch, whose graph is built in C++,
+# measures 4.05 µs per op on that chain and host (`cpu-amd-epyc-2cores.md`). On the earlier
+# passes' host, half as fast (GEMM peak 190–201 GFLOP/s), minidl took 8.5–9 µs per op (more
+# in its slow phases). On 1-element tensors minidl's time is 10x the arithmetic (9.6–10.4x
+# in the six runs); from about 100,000 elements on, the two take nearly the same time
+# (1.1–1.3x), since both spend it in the same NumPy operations, and what remains of the
+# difference comes and goes with where the arrays land in memory. A training step of a real
+# network is made of operations on tens of thousands of elements and more, so the fixed cost
+# is a few percent of it: once more, few and large operations.
 #
 # ## 2. What im2col buys
 #
@@ -262,8 +271,9 @@ plt.close(fig)
 # ![im2col and vectorization](figures/13_im2col_vectorization.png)
 #
 # Both lines grow linearly with the amount of work, but the loop pays the Python overhead on
-# every one of the output values, im2col only a few dozen times per call: the gap is two
-# orders of magnitude and grows with the size. The outputs agree to float32 rounding.
+# every one of the output values, im2col only a few dozen times per call: the gap, about
+# 140x on the smallest input and 1,700x on the largest in the six runs, grows with the size.
+# The outputs agree to float32 rounding.
 #
 # ### Memory layout: the same copy in two orders
 #
@@ -304,11 +314,12 @@ print(f"im2col of 64x16x14x14, 3x3: channel-major {1e3 * t_cnhw:.3f} ms, batch i
       f"({t_cnhw / t_chwn:.1f}x); the same columns, permuted: {same_columns}")
 
 # %% [markdown]
-# On the 2-core development machine this copy took 0.7–1.0 ms channel-major and 0.3 ms batch
-# innermost (2.5–3.5x). Pooling and col2im gain the same way, and minidl's CNN training step
-# at batch 64 became about 20% faster with this one change (`benchmarks/NOTES.md`, fifth
-# pass). The price is paid by tiny batches, where the runs of N numbers that pooling walks
-# are short.
+# In the six full runs on the 2-core AMD EPYC of section 1 (GEMM peak 253 GFLOP/s) this copy
+# took 0.49 ms channel-major and 0.14–0.15 ms batch innermost (3.4–3.6x; on the earlier,
+# half as fast host 0.7–1.0 ms and 0.3 ms). Pooling and col2im gain the same way, and
+# minidl's CNN training step at batch 64 became about 20% faster with this one change
+# (`benchmarks/NOTES.md`, fifth pass). The price is paid by tiny batches, where the runs of
+# N numbers that pooling walks are short.
 # Where an array's numbers lie in memory is part of an algorithm's speed, even in NumPy.
 #
 # ## 3. The same model on the CPU and the GPU
@@ -337,12 +348,13 @@ print(f"im2col of 64x16x14x14, 3x3: channel-major {1e3 * t_cnhw:.3f} ms, batch i
 #
 # Asking the GPU a question costs more than a launch: the host has to wait for every kernel
 # queued before the answer, and queues nothing while it waits. `cross_entropy` must check
-# that every target is a class, and reading the targets back for that cost 0.26 of the MLP
-# step's 2.2 ms on the H200. So on a GPU the loss is one kernel that also checks the targets,
-# and its verdict is copied to the host behind the queued work; minidl looks at it the next
-# time the host waits anyway (at the end of `backward()`, or when a value is read back) and
-# raises the same `IndexError` as on the CPU, late (`backend.check_later`). PyTorch reports
-# a bad target on a GPU late too, as a device-side assertion.
+# that every target is a class, and reading the targets back for that cost 0.26 ms of the
+# MLP step's 2.24 ms (batch 4096) on the H200. So on a GPU the loss is one kernel that also
+# checks the targets, and its verdict is copied to the host behind the queued work; minidl
+# looks at it the next time the host waits anyway (at the end of `backward()`, or when a
+# value is read back) and raises the same `IndexError` as on the CPU, late
+# (`backend.check_later`). PyTorch reports a bad target on a GPU late too, as a device-side
+# assertion.
 
 # %%
 def small_cnn():
@@ -400,8 +412,9 @@ else:
 # directly with arrays, no autograd: the cost of the framework itself) and PyTorch, on
 # whole training steps and single operations, and writes `benchmarks/results/<machine>.json`;
 # `--suite gpu` times minidl on CuPy against minidl on NumPy and PyTorch CUDA. If such files
-# exist in this checkout, we draw them (each ratio for every workload); otherwise we draw the
-# step times measured above.
+# exist in this checkout, we draw them (each ratio for every workload, the median of the
+# ratios of the rounds, as the tables give it); otherwise we draw the step times measured
+# above.
 
 # %%
 RATIOS = [('minidl', 'numpy_ref', 'minidl / plain NumPy reference', '#1f77b4'),
@@ -424,8 +437,9 @@ for path in result_files:
                 continue
             for numerator, denominator, label, _ in RATIOS:
                 if numerator in variants and denominator in variants:
-                    benchmark_rows.append((machine, workload['name'], label, variants[numerator]['median_s']
-                                           / variants[denominator]['median_s']))
+                    # the median of the per-round ratios, as in the suite's tables
+                    ratio = paired_ratio(variants[numerator], variants[denominator])
+                    benchmark_rows.append((machine, workload['name'], label, ratio))
     except (KeyError, TypeError, ValueError) as error:        # a file in another format: skip it
         print(f"skipping {os.path.basename(path)}: {error!r}")
 print(f"{len(result_files)} benchmark result file(s), {len(benchmark_rows)} ratios")
@@ -465,24 +479,25 @@ plt.close(fig)
 # %% [markdown]
 # ![benchmarks](figures/13_benchmarks.png)
 #
-# The ratios to the NumPy reference are the price of the framework — graph recording,
-# Tensor objects, generality — and they shrink as the operations get larger (the big matrix
-# products are at parity: both spend their time in the same BLAS call). The price is highest
-# for operations made of several cheap elementwise steps (softmax cross-entropy, batch
-# normalization), where minidl does more passes over memory than a fused kernel would, and
-# for tiny tensors,
-# where the fixed cost per operation dominates (the suite's "autograd overhead" workload
-# measures it per op, about 9x the chain's arithmetic done by hand in NumPy; it is left out
-# of the chart, whose scale it would flatten) — the lesson of section 1
-# again: keep the operations few and large. The CNN steps run *faster* than the reference:
-# the reference keeps its images channel-major, minidl batch innermost (section 2). On the GPU
-# machine the same code runs its training steps 16–20x faster on CuPy than on NumPy, yet 1.35x
-# (MLP) and 2x (CNN) slower than PyTorch on the same card: the launch cost of section 3, paid
-# once per operation. The benchmark notes (`benchmarks/NOTES.md`) record the machine, its
-# load and the thread settings: timings only compare within one file. And one file is one
-# draw: a shared machine changes pace for minutes at a time, moving every ratio of a run
-# together, so `python -m benchmarks.goals` judges each of the suite's goals on the median
-# over several fresh runs (`benchmarks/results/goals-*.md`).
+# The ratios to the NumPy reference are the price of the framework — graph recording, Tensor
+# objects, generality — and they shrink as the operations get larger (the big matrix
+# products are at parity: both spend their time in the same BLAS call, and so is softmax
+# cross-entropy, at 1.02x in both CPU tables). The price is highest for batch normalization
+# (1.27x and 1.29x the reference), made of several cheap elementwise steps, where minidl does more passes
+# over memory than a fused kernel would, and for tiny tensors, where the fixed cost per
+# operation dominates (the suite's "autograd overhead" workload measures it per op, 9.7x the
+# chain's arithmetic done by hand in NumPy; it is left out of the chart, whose scale it
+# would flatten) — the lesson of section 1 again: keep the operations few and large. The CNN
+# steps run *faster* than the reference: the reference keeps its images channel-major,
+# minidl batch innermost (section 2). On the GPU machine
+# (`benchmarks/results/gpu-nvidia-h200.md`) the same code runs its training steps 15.3x
+# (MLP, batch 4096) and 18.8x (CNN, batch 256) faster on CuPy than on NumPy (16 CPU cores),
+# yet 1.55x (MLP) and 1.69x (CNN) slower than PyTorch on the same card: the launch cost of
+# section 3, paid once per operation. The benchmark notes (`benchmarks/NOTES.md`) record the
+# machine, its load and the thread settings: timings only compare within one file. And one
+# file is one draw: a shared machine changes pace for minutes at a time, moving every ratio
+# of a run together, so `python -m benchmarks.goals` judges each of the suite's goals on the
+# median over several fresh runs (`benchmarks/results/goals-*.md`).
 #
 # ## 5. The claim, checked
 
@@ -495,9 +510,9 @@ print(f"minidl / by hand per operation: {chain_ratios[0]:.1f}x on 1 element, {ch
       f"{chain_sizes[-1]:,}")
 assert min(im2col_speedups) >= 10, im2col_speedups
 assert worst_error < 1e-5, worst_error
-assert same and vectorization_speedup >= 3, vectorization_speedup   # 6-7x on the 2-core machine
+assert same and vectorization_speedup >= 3, vectorization_speedup   # 6x on the 2-core machine
 assert same_columns, 'the two im2col layouts should hold the same columns'
-assert chain_ratios[0] >= 3 and chain_ratios[-1] <= chain_ratios[0] / 3, chain_ratios   # ~9x and ~1.3x here
+assert chain_ratios[0] >= 3 and chain_ratios[-1] <= chain_ratios[0] / 3, chain_ratios   # ~10x, 1.1-1.3x here
 
 if 'cuda' in device_outputs:
     assert np.allclose(device_outputs['cpu'], device_outputs['cuda'], atol=1e-4), 'CPU and GPU outputs differ'
