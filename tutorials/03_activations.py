@@ -193,12 +193,13 @@ plt.close(fig)
 # %% [markdown]
 # ![sigmoid saturation](figures/03_saturation.png)
 #
-# On the right, both curves are flat for s ≲ 1 (the inputs stay in the linear middle) and then
-# bend onto their 1/s asymptotes. At s = 10 the sigmoid passes back, on average, 0.039 — about
-# 1/6.4 of the 0.249 it passes at s = 0.1 — and at s = 100 only 0.004, 1/64 of it. This is why sigmoid and tanh networks need careful
-# initialization (tutorial 4) or normalization (tutorial 5), and why deep sigmoid nets suffer
-# from vanishing gradients (tutorial 11). Note also that even unsaturated, σ′ ≤ 1/4: ten
-# sigmoid layers multiply the gradient by at most $4^{-10} \approx 10^{-6}$.
+# On the right, both curves are flat for s ≲ 1 (the inputs stay in the linear middle) and
+# then bend onto their 1/s asymptotes. At s = 10 the sigmoid passes back, on average, 0.039
+# — about 1/6.4 of the 0.249 it passes at s = 0.1 — and at s = 100 only 0.004, 1/64 of it.
+# This is why sigmoid and tanh networks need careful initialization (tutorial 4) or
+# normalization (tutorial 5), and why deep sigmoid nets suffer from vanishing gradients
+# (tutorial 11). Note also that even unsaturated, σ′ ≤ 1/4: ten sigmoid layers multiply the
+# gradient by at most $4^{-10} \approx 10^{-6}$.
 #
 # ## 3. Dying ReLUs
 #

@@ -116,9 +116,9 @@ plt.close(fig)
 # An augmentation encodes prior knowledge: "the class does not change under this
 # transformation". For photographs of objects a horizontal flip is the most useful
 # augmentation there is; for digits both flips are wrong (a mirrored 2 is not a 2, and a
-# flipped 6 can look like nothing at all), as are large rotations (6 vs 9). Random erasing can erase the
-# stroke that distinguishes a 7 from a 1. For digits we use small rotations, shifts and
-# zooms — the variations between people's handwriting — in one `RandomAffine`:
+# flipped 6 can look like nothing at all), as are large rotations (6 vs 9). Random erasing
+# can erase the stroke that distinguishes a 7 from a 1. For digits we use small rotations,
+# shifts and zooms — the variations between people's handwriting — in one `RandomAffine`:
 #
 # `RandomAffine(degrees=12, translate=(0.1, 0.1), scale=(0.9, 1.1))`,
 #

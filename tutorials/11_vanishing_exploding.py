@@ -138,12 +138,13 @@ plt.close(fig)
 # ![gradient norms](figures/11_gradient_norms.png)
 #
 # Read the figure from right (output) to left (input). The sigmoid networks lose a constant
-# factor per layer: a straight line on the log axis, many orders of magnitude over 20
-# layers (12 with Xavier's initialization, 16 with PyTorch's default). Their first layers
-# would need a learning rate about 10¹² times larger than their last ones. tanh (σ' = 1 − tanh², which is 1 at 0, with Xavier's variance chosen for exactly
-# that case) and ReLU with He keep the gradient at about the same size in every layer. This is why deep
-# networks use ReLU-like activations with He initialization (and BatchNorm and residual
-# connections, which keep the per-layer factor near 1 by construction).
+# factor per layer: a straight line on the log axis, many orders of magnitude over 20 layers
+# (12 with Xavier's initialization, 16 with PyTorch's default). Their first layers would
+# need a learning rate about 10¹² times larger than their last ones. tanh (σ' = 1 − tanh²,
+# which is 1 at 0, with Xavier's variance chosen for exactly that case) and ReLU with He
+# keep the gradient at about the same size in every layer. This is why deep networks use
+# ReLU-like activations with He initialization (and BatchNorm and residual connections,
+# which keep the per-layer factor near 1 by construction).
 #
 # ## 2. Exploding gradients
 #
