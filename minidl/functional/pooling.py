@@ -18,12 +18,16 @@ with w_k = [offset k held the maximum] (the first one on ties, as in PyTorch): t
 goes to the argmax. Since the pair is closed under backward, pooling can be differentiated
 any number of times.
 """
+import math
+
+import numpy
+
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import get_array_module
 from .conv import WINDOW_SWEEP, SlidingWindow, check_image, filled_in_order, in_memory_order, memory_order
 from . import window_kernels
-from .shape import stack
+from .shape import pad, stack
 
 
 class WindowSum(Function):
@@ -186,8 +190,35 @@ def _pool_window(kernel_size, stride, padding, dilation, op):
     return window
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
+def _ceil_extension(window, height, width):
+    """``ceil_mode``'s output size, PyTorch's rule: ⌈(n + 2p - d(k - 1) - 1) / s⌉ + 1 windows
+    along each axis instead of ⌊...⌋ + 1, the last one partly past the padded input, but never
+    one that starts in the right (bottom) padding: that one is dropped. Returns
+    ((rows, columns) to add below and right of the input so that the ordinary window reaches
+    those positions, and for each axis the stop of every window clipped to n + p, the end of
+    the padded input, which average pooling's divisor needs)."""
+    extra, stops = [], []
+    for n, k, s, p, d in zip((height, width), window.kernel, window.stride, window.padding, window.dilation):
+        span = d * (k - 1) + 1
+        out = -(-(n + 2 * p - span) // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+        extra.append(max((out - 1) * s + span - (n + 2 * p), 0))
+        stops.append([min(q * s - p + span, n + p) - (q * s - p) for q in range(out)])
+    return extra, stops
+
+
+def _check_ceil_mode(ceil_mode, op):
+    if not isinstance(ceil_mode, bool):
+        raise TypeError(f"{op}: ceil_mode must be True or False, got {ceil_mode!r}")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """The maximum of each window (stride defaults to kernel_size).
+
+    ``ceil_mode=True`` also pools the windows that run past the input's last rows or columns
+    (over what they cover of it), as PyTorch does: the input is extended below and right with
+    -inf (an integer input with its dtype's least value), which no maximum takes.
 
     Example:
         >>> import minidl
@@ -195,13 +226,28 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
         >>> F.max_pool2d(minidl.arange(16.0).reshape(1, 1, 4, 4), 2)
         tensor([[[[ 5.,  7.],
                   [13., 15.]]]])
+        >>> F.max_pool2d(minidl.arange(9.0).reshape(1, 1, 3, 3), 2, ceil_mode=True)
+        tensor([[[[4., 5.],
+                  [7., 8.]]]])
     """
-    return MaxPool2d(_pool_window(kernel_size, stride, padding, dilation, 'max_pool2d'))(input)
+    _check_ceil_mode(ceil_mode, 'max_pool2d')
+    window = _pool_window(kernel_size, stride, padding, dilation, 'max_pool2d')
+    if ceil_mode:
+        check_image(input, 'max_pool2d')
+        (rows, cols), _ = _ceil_extension(window, *input.shape[-2:])
+        if rows or cols:
+            lowest = -math.inf if input.dtype.kind == 'f' else numpy.iinfo(input.dtype).min
+            input = pad(input, (0, cols, 0, rows), value=lowest)
+    return MaxPool2d(window)(input)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0):
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False):
     """The mean of each window (stride defaults to kernel_size; padded zeros count in the
     mean, PyTorch's default ``count_include_pad=True``).
+
+    ``ceil_mode=True`` also pools the windows that run past the input's last rows or columns,
+    as PyTorch does: such a window's sum is divided by the part of it that lies within the
+    padded input (its zero padding counts, the rows and columns beyond do not).
 
     Example:
         >>> import minidl
@@ -209,11 +255,22 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0):
         >>> F.avg_pool2d(minidl.arange(16.0).reshape(1, 1, 4, 4), 2)
         tensor([[[[ 2.5,  4.5],
                   [10.5, 12.5]]]])
+        >>> F.avg_pool2d(minidl.arange(9.0).reshape(1, 1, 3, 3), 2, ceil_mode=True)
+        tensor([[[[2. , 3.5],
+                  [6.5, 8. ]]]])
     """
+    _check_ceil_mode(ceil_mode, 'avg_pool2d')
     check_image(input, 'avg_pool2d')
     window = _pool_window(kernel_size, stride, padding, 1, 'avg_pool2d')
     kh, kw = window.kernel
-    return WindowSum(window, [1.0 / (kh * kw)] * (kh * kw))(input)
+    if not ceil_mode:
+        return WindowSum(window, [1.0 / (kh * kw)] * (kh * kw))(input)
+    (rows, cols), (row_stops, col_stops) = _ceil_extension(window, *input.shape[-2:])
+    if rows or cols:
+        input = pad(input, (0, cols, 0, rows))
+    xp = get_array_module(input.data)
+    counts = xp.asarray(row_stops, dtype=input.dtype)[:, None] * xp.asarray(col_stops, dtype=input.dtype)[None, :]
+    return WindowSum(window, [1.0] * (kh * kw))(input) / counts
 
 
 def adaptive_avg_pool2d(input, output_size):

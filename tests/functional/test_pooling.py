@@ -156,6 +156,10 @@ CASES = [
     Case('max_pool2d', lambda x: F.max_pool2d(x, 2), lambda: [t(2, 2, 4, 4)]),
     Case('max_pool2d overlap padding', lambda x: F.max_pool2d(x, 3, stride=2, padding=1), lambda: [t(2, 2, 5, 5)]),
     Case('avg_pool2d', lambda x: F.avg_pool2d(x, (2, 3), stride=(1, 2), padding=1), lambda: [t(2, 2, 5, 5)]),
+    Case('max_pool2d ceil_mode', lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+         lambda: [t(2, 2, 6, 5)]),
+    Case('avg_pool2d ceil_mode', lambda x: F.avg_pool2d(x, (3, 2), stride=2, padding=1, ceil_mode=True),
+         lambda: [t(2, 2, 6, 5)]),
     Case('adaptive_avg_pool2d', lambda x: F.adaptive_avg_pool2d(x, (2, 3)), lambda: [t(2, 2, 5, 4)]),
     Case('global average pooling', lambda x: F.adaptive_avg_pool2d(x, 1), lambda: [t(2, 3, 3, 3)]),
     Case('window sum', lambda x: WindowSum(WINDOW, WEIGHTS)(x), lambda: [t(2, 1, 4, 5)]),
@@ -166,3 +170,35 @@ CASES = [
 @pytest.mark.parametrize('case', CASES, ids=repr)
 def test_gradients(case):
     check(case)
+
+
+def test_ceil_mode_by_hand():
+    """PyTorch's ceil_mode: the windows that run past the last rows and columns are pooled over
+    what they cover (average: divided by the part within the padded input), and a window that
+    would start in the bottom or right padding is not made."""
+    x = minidl.tensor(numpy.arange(25.0).reshape(1, 1, 5, 5), requires_grad=True)
+    y = F.max_pool2d(x, 2, ceil_mode=True)                      # 5 -> 3 windows: rows 0-1, 2-3, 4
+    assert y.tolist() == [[[[6.0, 8.0, 9.0], [16.0, 18.0, 19.0], [21.0, 23.0, 24.0]]]]
+    assert F.max_pool2d(x, 2).shape == (1, 1, 2, 2)
+    assert F.max_pool2d(minidl.arange(-25, 0).reshape(1, 1, 5, 5), 2, ceil_mode=True).tolist()[0][0][2] == [-4, -2, -1]
+    a = F.avg_pool2d(x, 2, ceil_mode=True)
+    assert a.tolist()[0][0][2] == [(20 + 21) / 2, (22 + 23) / 2, 24.0]
+    a.sum().backward()                                          # each input in one window, 1 / its size
+    expected = numpy.full((5, 5), 0.25)
+    expected[4, :4] = expected[:4, 4] = 0.5
+    expected[4, 4] = 1.0
+    numpy.testing.assert_allclose(x.grad.numpy()[0, 0], expected)
+    # 2x2 windows, stride 2, padding 1 on 5 rows: the ceil formula gives 4 windows, but the
+    # fourth would start at padded row 6, in the bottom padding (6 >= 5 + 1): 3, as without ceil
+    assert F.max_pool2d(minidl.randn(1, 1, 5, 5), 2, stride=2, padding=1, ceil_mode=True).shape == (1, 1, 3, 3)
+    # 3x3 windows, stride 2, padding 1 on 4 rows start at rows -1, 1 and 3; the last covers
+    # rows 3 and 4 (padding, which counts) of the padded input, and the row beyond it does not
+    pooled = F.avg_pool2d(minidl.ones(1, 1, 4, 4), 3, stride=2, padding=1, ceil_mode=True)
+    along = numpy.array([2 / 3, 1.0, 1 / 2])                  # real rows / rows within the padded input
+    numpy.testing.assert_allclose(pooled.numpy()[0, 0], numpy.outer(along, along), rtol=1e-6)
+
+
+@pytest.mark.parametrize('op', [F.max_pool2d, F.avg_pool2d])
+def test_ceil_mode_must_be_a_bool(op):
+    with pytest.raises(TypeError, match=f"{op.__name__}: ceil_mode must be True or False, got 1"):
+        op(minidl.randn(1, 1, 4, 4), 2, ceil_mode=1)

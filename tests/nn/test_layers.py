@@ -129,7 +129,9 @@ def test_pooling_modules():
     numpy.testing.assert_array_equal(nn.AvgPool2d(3, 1, 1)(x).numpy(), F.avg_pool2d(x, 3, 1, 1).numpy())
     numpy.testing.assert_allclose(nn.AdaptiveAvgPool2d(1)(x).numpy(), x.numpy().mean(axis=(2, 3), keepdims=True),
                                   rtol=1e-6)
-    assert repr(nn.MaxPool2d(2)) == 'MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1)'
+    assert repr(nn.MaxPool2d(2)) == 'MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)'
+    assert nn.MaxPool2d(2, ceil_mode=True)(minidl.randn(1, 1, 5, 5)).shape == (1, 1, 3, 3)
+    assert nn.AvgPool2d(2, ceil_mode=True)(minidl.ones(1, 1, 5, 5)).tolist()[0][0][2] == [1.0, 1.0, 1.0]
 
 
 def test_cnn_repr_shows_the_tree_with_parameter_counts():
