@@ -55,6 +55,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import as_strided, get_array_module
 from . import window_kernels
+from .shape import pad
 
 #: Where the axes (N, C, H, W) of an image batch lie in memory inside a convolution:
 #: stored as (C, H, W, N), the batch innermost (see the module docstring).
@@ -82,6 +83,29 @@ def pair(value, name):
     if len(value) != 2 or not all(isinstance(v, int) for v in value):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     return value
+
+
+def named_padding(name, kernel, stride, dilation):
+    """PyTorch's padding names as (padding each side, extra rows and columns below and right).
+
+    'valid' is no padding. 'same' keeps the input's size, so it needs stride 1: a window
+    spanning d (k - 1) + 1 pixels needs d (k - 1) of padding in all, d (k - 1) // 2 on each
+    side and, when that is odd (an even kernel), the one left over below and right, as
+    PyTorch places it.
+
+    Example:
+        >>> named_padding('same', (3, 4), (1, 1), (1, 1))
+        ((1, 1), (0, 1))
+    """
+    if name == 'valid':
+        return (0, 0), (0, 0)
+    if name != 'same':
+        raise ValueError(f"conv2d: padding must be an int, a pair of ints, 'valid' or 'same', got {name!r}")
+    if stride != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1 (the output keeps the input's size), "
+                         f"got stride {stride}, as PyTorch refuses it")
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple(total // 2 for total in totals), tuple(total % 2 for total in totals)
 
 
 class SlidingWindow:
@@ -528,6 +552,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     a reshape to (N, O, H_out, W_out), as one op (:class:`Convolution`). See the module
     docstring for the formula.
 
+    ``padding`` is an int, a pair, or PyTorch's names (see :func:`named_padding`): 'valid'
+    (none) or 'same' (the output keeps the input's size; stride 1 only).
+
     Example:
         >>> import minidl
         >>> import minidl.nn.functional as F
@@ -535,8 +562,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
         >>> F.conv2d(x, minidl.ones(1, 1, 2, 2), stride=2)        # sums of 2x2 blocks
         tensor([[[[10., 18.],
                   [42., 50.]]]])
+        >>> F.conv2d(x, minidl.ones(1, 1, 2, 2), padding='same').shape
+        (1, 1, 4, 4)
     """
     check_image(input, 'conv2d')
+    if isinstance(padding, str):
+        padding, (extra_h, extra_w) = named_padding(padding, pair(weight.shape[2:], 'kernel_size'),
+                                                    pair(stride, 'stride'), pair(dilation, 'dilation'))
+        if extra_h or extra_w:
+            input = pad(input, (0, extra_w, 0, extra_h))
     if weight.ndim != 4:
         raise ValueError(f"conv2d: expected a weight of shape (O, C, kh, kw), got {tuple(weight.shape)}")
     channels = input.shape[1]

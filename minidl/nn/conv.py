@@ -8,7 +8,7 @@ Example:
     >>> conv(minidl.randn(8, 3, 32, 32)).shape
     (8, 16, 32, 32)
 """
-from ..functional.conv import conv2d, pair
+from ..functional.conv import conv2d, named_padding, pair
 from ._weights import add_weight_and_bias
 from .module import Module
 
@@ -19,7 +19,8 @@ class Conv2d(Module):
 
     Args:
         in_channels, out_channels: channels of x and y.
-        kernel_size, stride, padding, dilation: ints or (height, width) pairs.
+        kernel_size, stride, padding, dilation: ints or (height, width) pairs; ``padding``
+            may also be 'valid' (none) or 'same' (the output keeps the input's size, stride 1).
         bias, weight_init, weight_regularizer, bias_regularizer, weight_constraint,
             bias_constraint: as for :class:`minidl.nn.Linear` (default initialization is
             PyTorch's: U(-1/√fan_in, 1/√fan_in) for weight and bias).
@@ -39,8 +40,12 @@ class Conv2d(Module):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, 'kernel_size')
-        self.stride, self.padding = pair(stride, 'stride'), pair(padding, 'padding')
-        self.dilation = pair(dilation, 'dilation')
+        self.stride, self.dilation = pair(stride, 'stride'), pair(dilation, 'dilation')
+        if isinstance(padding, str):
+            named_padding(padding, self.kernel_size, self.stride, self.dilation)     # checked here, once
+            self.padding = padding
+        else:
+            self.padding = pair(padding, 'padding')
         add_weight_and_bias(self, (out_channels, in_channels) + self.kernel_size, bias, weight_init,
                             weight_regularizer, bias_regularizer, weight_constraint, bias_constraint, dtype, device)
 
@@ -53,7 +58,7 @@ class Conv2d(Module):
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
-            text += f", padding={self.padding}"
+            text += f", padding={self.padding!r}"
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
         if self.bias is None:

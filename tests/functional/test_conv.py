@@ -84,6 +84,8 @@ CASES = [
     Case('conv2d', conv(), lambda: [t(2, 2, 5, 5), t(3, 2, 3, 3, seed=1), t(3, seed=2)]),
     Case('conv2d stride padding', conv(2, 1), lambda: [t(2, 2, 5, 5), t(2, 2, 3, 2, seed=1), t(2, seed=2)]),
     Case('conv2d dilation', conv((1, 2), (1, 0), 2), lambda: [t(1, 2, 6, 5), t(2, 2, 2, 2, seed=1), t(2, seed=2)]),
+    Case("conv2d padding='same', even kernel", conv(1, 'same', (2, 1)),
+         lambda: [t(1, 2, 5, 4), t(2, 2, 3, 2, seed=1), t(2, seed=2)]),
     Case('im2col', lambda x: im2col(x, (2, 3), stride=(1, 2), padding=1), lambda: [t(2, 2, 4, 5)]),
     Case('col2im', lambda c: col2im(c, (2, 1, 4, 4), 2, stride=1, padding=1), lambda: [t(4, 50)]),
     Case('im2col with the bias row of ones',
@@ -159,6 +161,29 @@ def test_conv2d_errors_name_the_shapes():
         F.conv2d(minidl.zeros(1, 1, 4, 4), minidl.zeros(1, 1, 3, 3), stride=(1, 2, 3))
     with pytest.raises(ValueError, match=r"expected a bias of shape \(16,\), one per output channel, got \(3,\)"):
         F.conv2d(minidl.zeros(1, 3, 4, 4), minidl.zeros(16, 3, 3, 3), minidl.zeros(3))
+
+
+def test_named_padding_as_pytorch():
+    """'same' keeps the size: d (k - 1) in all, half each side, the odd one below and right
+    (PyTorch's placement); 'valid' is none."""
+    rng = numpy.random.default_rng(6)
+    x, w = rng.normal(size=(2, 3, 5, 6)), rng.normal(size=(4, 3, 2, 3))
+    got = F.conv2d(minidl.tensor(x), minidl.tensor(w), padding='same', dilation=(1, 2)).numpy()
+    # kernel (2, 3) with dilation (1, 2) spans 2 x 5 pixels: 1 row (below) and 2 + 2 columns
+    padded = numpy.pad(x, ((0, 0), (0, 0), (0, 1), (2, 2)))
+    want = conv2d_reference(padded, w, numpy.zeros(4), (1, 1), (0, 0), (1, 2))
+    assert got.shape == (2, 4, 5, 6)
+    numpy.testing.assert_allclose(got, want, rtol=1e-10)
+    valid = F.conv2d(minidl.tensor(x), minidl.tensor(w), padding='valid').numpy()
+    numpy.testing.assert_allclose(valid, conv2d_reference(x, w, numpy.zeros(4), (1, 1), (0, 0), (1, 1)), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"conv2d: padding='same' needs stride 1 .* got stride \(2, 2\)"):
+        F.conv2d(minidl.zeros(1, 1, 4, 4), minidl.zeros(1, 1, 3, 3), stride=2, padding='same')
+    with pytest.raises(ValueError, match="conv2d: padding must be an int, a pair of ints, 'valid' or 'same', got 'full'"):
+        F.conv2d(minidl.zeros(1, 1, 4, 4), minidl.zeros(1, 1, 3, 3), padding='full')
+    layer = minidl.nn.Conv2d(3, 8, 4, padding='same')
+    assert layer(minidl.zeros(2, 3, 7, 7)).shape == (2, 8, 7, 7) and "padding='same'" in repr(layer)
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        minidl.nn.Conv2d(3, 8, 3, stride=2, padding='same')
 
 
 def test_conv2d_is_one_node_whose_weight_gradient_owns_its_memory():
