@@ -598,19 +598,21 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
             _check_reduction(reduction, 'cross_entropy')
             return SoftmaxCrossEntropy(target.data, reduction)(input)
     log_probs = log_softmax(input, dim=1)
-    # w_c laid along the class axis of log_probs (N, C, d1, ...)
-    weighted_log_probs = log_probs if w is None else log_probs * w.reshape((classes,) + (1,) * (input.ndim - 2))
+    if w is not None:                                    # w_c laid along the class axis of (N, C, d1, ...)
+        w_along = w.reshape((classes,) + (1,) * (input.ndim - 2))
     if isinstance(target, Tensor) and target.dtype.kind == 'f':
         if tuple(target.shape) != tuple(input.shape):
             raise ValueError(f"cross_entropy: class-probability target has shape {tuple(target.shape)}, "
                              f"expected the input's shape {tuple(input.shape)}")
         q = target * (1 - label_smoothing) + label_smoothing / classes if label_smoothing else target
-        return _reduce(-(q * weighted_log_probs).sum(dim=1), reduction, 'cross_entropy')
+        terms = q * log_probs if w is None else q * log_probs * w_along
+        return _reduce(-terms.sum(dim=1), reduction, 'cross_entropy')
     loss, keep, target_classes = _pick(log_probs, target, ignore_index, 'cross_entropy')
     w_n = None if w is None else w[target_classes]
     if w_n is not None:
         loss = loss * w_n
     if label_smoothing:
-        uniform = -weighted_log_probs.mean(dim=1)        # -Σ_c (1/C) w_c log p_c
+        per_class = log_probs if w is None else log_probs * w_along
+        uniform = -per_class.mean(dim=1)                 # -Σ_c (1/C) w_c log p_c
         loss = (1 - label_smoothing) * loss + label_smoothing * uniform
     return _reduce_kept(loss, keep, reduction, 'cross_entropy', w_n)

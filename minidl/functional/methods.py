@@ -94,12 +94,12 @@ def _same_device(tensor, value, op):
             raise RuntimeError(f"{op}: tensors on {tensor.device} and {value.device}; move one first")
         return value.data
     xp = get_array_module(tensor.data)
-    if hasattr(value, 'shape') and not isinstance(value, xp.ndarray) and backend.device_of(value) == 'cuda':
-        raise RuntimeError(f"{op}: a GPU array cannot be written into a tensor on {tensor.device}; "
-                           "move it to the CPU first")
-    if isinstance(value, (list, tuple)) or (hasattr(value, 'shape') and not isinstance(value, xp.ndarray)):
+    if hasattr(value, 'shape') and not isinstance(value, xp.ndarray):      # another library's array
+        if backend.device_of(value) == 'cuda':
+            raise RuntimeError(f"{op}: a GPU array cannot be written into a tensor on {tensor.device}; "
+                               "move it to the CPU first")
         return xp.asarray(value)
-    return value
+    return xp.asarray(value) if isinstance(value, (list, tuple)) else value
 
 
 def _in_place(op, ufunc, symbol):
