@@ -311,3 +311,43 @@ def test_gpu_profile_loss_table_times_arrays_and_kernels_on_a_gpu_and_restores_t
         assert re.search(rf'^ *{label}: step \d+\.\d+ ms, host side \d+\.\d+ ms$', report, re.M), report
     assert re.search(r'^step kernels / arrays: \d+\.\d+ ', report, re.M), report
     assert loss.CROSS_ENTROPY_KERNEL == before
+
+
+def test_a_gpu_variant_is_warmed_up_for_gpu_warm_s_after_a_switch_and_a_cpu_variant_by_one_call(monkeypatch):
+    """After a block of another family, a variant with a sync (a GPU) runs untimed blocks,
+    each synced, for at least GPU_WARM_S seconds before its timed block; a CPU variant makes
+    one untimed call. time_variants warms up at every switch of family, and only there."""
+    from benchmarks import harness
+    monkeypatch.setattr(harness, 'GPU_WARM_S', 0.05)
+    calls = []
+    cpu = harness.Variant('cpu', lambda: calls.append('cpu'))
+    gpu = harness.Variant('gpu', lambda: (calls.append('gpu'), harness.time.sleep(0.002)), family='cupy',
+                          sync=lambda: calls.append('sync'))
+    harness._warm_up(cpu, 7)
+    assert calls == ['cpu']
+    calls.clear()
+    t0 = harness.time.perf_counter()
+    harness._warm_up(gpu, 4)
+    assert harness.time.perf_counter() - t0 >= 0.05
+    blocks = len(calls) // 5
+    assert blocks >= 2 and calls == ['gpu', 'gpu', 'gpu', 'gpu', 'sync'] * blocks, calls
+
+    warmed = []
+    monkeypatch.setattr(harness, 'SWITCH_SLEEP_S', 0.0)
+    monkeypatch.setattr(harness, '_warm_up', lambda v, inner: warmed.append(v.name))
+    other_cpu = harness.Variant('other cpu', lambda: None)
+    harness.time_variants([cpu, other_cpu, gpu], repeats=3, min_block_s=0.001, warmup=1, tiny_s=0.0)
+    assert warmed == ['cpu', 'gpu'] * 3       # not before 'other cpu': the same family as 'cpu'
+
+
+def test_gpu_pause_study_times_each_condition(tmp_path):
+    """benchmarks.gpu_pause on the CPU (its check mode): a line per condition with its median
+    block time, and the report written under the machine's name."""
+    from benchmarks import gpu_pause
+    gpu_pause.main(['--device', 'cpu', '--batch', '2', '--rounds', '2', '--steps', '1', '--warm-s', '0.01',
+                    '--out', str(tmp_path)])
+    files = os.listdir(tmp_path)
+    assert len(files) == 1 and files[0].startswith('gpu-pause-cpu-'), files
+    report = (tmp_path / files[0]).read_text()
+    for label in ('back to back', 'pause', 'NumPy, pause', 'NumPy, pause, 0.01 s warm-up'):
+        assert re.search(rf'^{re.escape(label)} +\d+\.\d+ +\d+\.\d+ +\d+\.\d+   n/a$', report, re.M), report
