@@ -5,8 +5,9 @@
 The suite times minidl on NumPy, minidl on CuPy and PyTorch CUDA interleaved, and before a
 block of another family it sleeps 0.3 s and runs an untimed block (``harness``). The CuPy
 step of the small CNN is host-bound, and its blocks in the suite spread widely (1.8 to 3.1 ms
-in one run), where back-to-back blocks in ``gpu_profile`` agree on ~1.8 ms. This study times
-the same CuPy step, interleaved round by round, after each of:
+in one run, against a median of ~1.8 ms in ``gpu_profile``'s back-to-back blocks). Is that the
+step, or the card (or the host) coming back from idle? This study times the same CuPy step,
+interleaved round by round, after each of:
 
 - ``back to back``: an untimed block right before (the card and the host kept busy);
 - ``pause``: a 0.3 s sleep, then an untimed block (the harness's switch, nothing between);
@@ -16,13 +17,18 @@ the same CuPy step, interleaved round by round, after each of:
   before the timed block.
 
 Each timed block is one per condition and round, ``--steps`` steps synced at its end; the
-card's SM clock is read (NVML) just before and just after it. Which condition is slow, and
-whether the clock explains it, says whether the suite measures the training step or the
-card's (or host's) way back from idle. Writes ``gpu-pause-<gpu>.txt`` to ``--out``.
+card's SM clock is read (NVML) just before and just after it. Writes ``gpu-pause-<gpu>.txt``
+to ``--out``.
+
+The answer on an H200 (``results/gpu-pause-gpu-nvidia-h200.txt``): the step. All four
+conditions had medians of 1.88-1.94 ms, the card ran at 1980 MHz before and after every
+timed block, and back-to-back blocks spread as widely (1.70-2.91 ms) as the others: the
+spread is the host's (a shared VM), and the harness's one untimed block is warm-up enough.
 """
 import argparse
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -112,7 +118,8 @@ def main(argv=None):
         print('gpu_pause: CuPy or a GPU is not available; nothing measured')
         return
     name = harness.machine_name('gpu', harness.gpu_name()) if args.device == 'cuda' else harness.machine_name()
-    text = f'# The pause between interleaved variants ({name})\n\n' + study(
+    command = 'python -m benchmarks.gpu_pause ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    text = f'# The pause between interleaved variants ({name})\n\nCommand: `{command.strip()}`\n\n' + study(
         args.batch, args.rounds, args.steps, args.warm_s, args.device)
     harness.write_text_report(args.out, f'gpu-pause-{name}.txt', text)
 

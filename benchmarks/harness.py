@@ -13,11 +13,11 @@ How a comparison is timed (the lessons of the benchmarks issue):
   over ``repeats`` >= 5 blocks (more for tiny ops);
 - when the next block belongs to another *family* (NumPy-based vs PyTorch), the harness
   **sleeps ~0.3 s and makes one untimed call** first: each library's worker threads spin on
-  after a call and steal the cores of the other one (lesson (a)). A GPU variant gets
-  untimed *blocks* for ``GPU_WARM_S`` instead: an idle GPU lowers its clock within that
-  pause (an H200 idles at 345 of 1980 MHz), and a training loop, which keeps it busy, runs
-  at full clock; one untimed block of ~0.1 s was not always enough to come back
-  (``gpu_pause``).
+  after a call and steal the cores of the other one (lesson (a)). A GPU variant gets one
+  untimed *block* instead: an idle GPU lowers its clock within that pause (an H200 idles at
+  345 of 1980 MHz), and a training loop, which keeps it busy, runs at full clock. That one
+  block is enough: on the H200 the card was back at 1980 MHz before every timed block, and
+  a longer warm-up (0.5 s) changed nothing (``gpu_pause``, seventeenth pass).
 """
 import json
 import os
@@ -31,7 +31,6 @@ import time
 import numpy as np
 
 SWITCH_SLEEP_S = 0.3
-GPU_WARM_S = 0.5
 
 
 class Variant:
@@ -88,19 +87,6 @@ def _block(v, inner):
     return time.perf_counter() - t0
 
 
-def _warm_up(v, inner):
-    """The untimed work after a switch to ``v``: one call; on a GPU, blocks of ``inner`` calls
-    for at least ``GPU_WARM_S`` seconds, since the card clocks down while it idles and a
-    training loop times it at full clock."""
-    if v.sync is None:
-        v.fn()
-        return
-    end = time.perf_counter() + GPU_WARM_S
-    _block(v, inner)
-    while time.perf_counter() < end:
-        _block(v, inner)
-
-
 def time_variants(variants, repeats=7, min_block_s=0.2, warmup=2, tiny_s=1e-3, tiny_repeats=15,
                   log=None):
     """Median seconds per call of each variant, timed interleaved; returns {name: Timing}.
@@ -134,7 +120,9 @@ def time_variants(variants, repeats=7, min_block_s=0.2, warmup=2, tiny_s=1e-3, t
         for v in variants:
             if last_family is not None and v.family != last_family:
                 time.sleep(SWITCH_SLEEP_S)
-                _warm_up(v, inner[v.name])
+                # an untimed call after the switch; on a GPU an untimed block, since the card
+                # clocks down while it idles and a training loop times it at full clock
+                _block(v, inner[v.name] if v.sync is not None else 1)
             samples[v.name].append(_block(v, inner[v.name]) / inner[v.name])
             last_family = v.family
     return {name: Timing(s, inner[name]) for name, s in samples.items()}

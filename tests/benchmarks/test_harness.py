@@ -313,33 +313,6 @@ def test_gpu_profile_loss_table_times_arrays_and_kernels_on_a_gpu_and_restores_t
     assert loss.CROSS_ENTROPY_KERNEL == before
 
 
-def test_a_gpu_variant_is_warmed_up_for_gpu_warm_s_after_a_switch_and_a_cpu_variant_by_one_call(monkeypatch):
-    """After a block of another family, a variant with a sync (a GPU) runs untimed blocks,
-    each synced, for at least GPU_WARM_S seconds before its timed block; a CPU variant makes
-    one untimed call. time_variants warms up at every switch of family, and only there."""
-    from benchmarks import harness
-    monkeypatch.setattr(harness, 'GPU_WARM_S', 0.05)
-    calls = []
-    cpu = harness.Variant('cpu', lambda: calls.append('cpu'))
-    gpu = harness.Variant('gpu', lambda: (calls.append('gpu'), harness.time.sleep(0.002)), family='cupy',
-                          sync=lambda: calls.append('sync'))
-    harness._warm_up(cpu, 7)
-    assert calls == ['cpu']
-    calls.clear()
-    t0 = harness.time.perf_counter()
-    harness._warm_up(gpu, 4)
-    assert harness.time.perf_counter() - t0 >= 0.05
-    blocks = len(calls) // 5
-    assert blocks >= 2 and calls == ['gpu', 'gpu', 'gpu', 'gpu', 'sync'] * blocks, calls
-
-    warmed = []
-    monkeypatch.setattr(harness, 'SWITCH_SLEEP_S', 0.0)
-    monkeypatch.setattr(harness, '_warm_up', lambda v, inner: warmed.append(v.name))
-    other_cpu = harness.Variant('other cpu', lambda: None)
-    harness.time_variants([cpu, other_cpu, gpu], repeats=3, min_block_s=0.001, warmup=1, tiny_s=0.0)
-    assert warmed == ['cpu', 'gpu'] * 3       # not before 'other cpu': the same family as 'cpu'
-
-
 def test_gpu_pause_study_times_each_condition(tmp_path):
     """benchmarks.gpu_pause on the CPU (its check mode): a line per condition with its median
     block time, and the report written under the machine's name."""
