@@ -23,7 +23,7 @@ export PYTHONPATH=. PYTHONUNBUFFERED=1
                'cupy', cupy.__version__, 'torch', torch.__version__); print('cpus', __import__('os').cpu_count())"
 } > "$OUT/versions.txt" 2>&1
 
-# The default limits add up to 375 s (100 + 70 + 150 + 55), so that with the machine's start a
+# The default limits add up to 375 s (100 + 70 + 130 + 75), so that with the machine's start a
 # first call leaves room, in a 15-minute lease, for a second one that only judges the goals:
 #     GOALS_RUNS=3 BENCH=0 TESTS=0 bash benchmarks/gpu_session.sh      (at most 240 s)
 # BENCH=0 skips the suite and the profile (the goal runs time the same rows afresh).
@@ -56,10 +56,10 @@ fi
 parallel=() && python -c "import xdist" 2>/dev/null && parallel=(-n 8)
 per_test=() && python -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout=90)
 if [ "${TESTS:-1}" != 0 ]; then
-    timeout "${TEST_LIMIT_S:-150}" env MINIDL_DEVICE=cuda python -m pytest -v -rfE --tb=short \
+    timeout "${TEST_LIMIT_S:-130}" env MINIDL_DEVICE=cuda python -m pytest -v -rfE --tb=short \
         --maxfail=60 "${parallel[@]}" "${per_test[@]}" tests > "$OUT/pytest-cuda.txt" 2>&1
     echo "pytest exit status $?" >> "$OUT/pytest-cuda.txt"
-    timeout "${SLOW_LIMIT_S:-55}" env MINIDL_DEVICE=cuda python -m pytest -q -rfE --tb=short -m slow \
+    timeout "${SLOW_LIMIT_S:-75}" env MINIDL_DEVICE=cuda python -m pytest -q -rfE --tb=short -m slow \
         "${parallel[@]}" "${per_test[@]}" tests >> "$OUT/pytest-cuda.txt" 2>&1
     echo "pytest -m slow exit status $?" >> "$OUT/pytest-cuda.txt"
 else
