@@ -343,14 +343,15 @@ print(f"im2col of 64x16x14x14, 3x3: channel-major {1e3 * t_cnhw:.3f} ms, batch i
 # reduction over a strided view of all windows; see `WINDOW_SWEEP` in
 # `minidl/functional/conv.py`) and one fused op per convolution brought the step to 2.9 ms,
 # 2x PyTorch's time. Then im2col, col2im and max pooling became one CUDA kernel each
-# (`minidl/functional/window_kernels.py`), which brought it to 2.3 ms, 1.7x PyTorch's time.
+# (`minidl/functional/window_kernels.py`), which took a quarter off the step (2.3 ms then).
 # On a GPU, fewer and larger kernels win.
 #
 # Asking the GPU a question costs more than a launch: the host has to wait for every kernel
 # queued before the answer, and queues nothing while it waits. `cross_entropy` must check
 # that every target is a class, and reading the targets back for that cost 0.26 ms of the
-# MLP step's 2.24 ms (batch 4096) on the H200. So on a GPU the loss is one kernel that also
-# checks the targets, and its verdict is copied to the host behind the queued work; minidl
+# MLP step's 2.24 ms (batch 4096) on the H200. So on a GPU the loss is one kernel each way
+# (14% off that MLP step, against the loss as array operations) that also checks the
+# targets, and its verdict is copied to the host behind the queued work; minidl
 # looks at it the next time the host waits anyway (at the end of `backward()`, or when a
 # value is read back) and raises the same `IndexError` as on the CPU, late
 # (`backend.check_later`). PyTorch reports a bad target on a GPU late too, as a device-side
@@ -490,10 +491,11 @@ plt.close(fig)
 # would flatten) — the lesson of section 1 again: keep the operations few and large. The CNN
 # steps run *faster* than the reference: the reference keeps its images channel-major,
 # minidl batch innermost (section 2). On the GPU machine
-# (`benchmarks/results/gpu-nvidia-h200.md`) the same code runs its training steps 15.3x
-# (MLP, batch 4096) and 18.8x (CNN, batch 256) faster on CuPy than on NumPy (16 CPU cores),
-# yet 1.55x (MLP) and 1.69x (CNN) slower than PyTorch on the same card: the launch cost of
-# section 3, paid once per operation. The benchmark notes (`benchmarks/NOTES.md`) record the
+# (`benchmarks/results/gpu-nvidia-h200.md`) the same code runs its training steps 15.5x
+# (MLP, batch 4096) and 14.6x (CNN, batch 256) faster on CuPy than on NumPy (16 CPU cores),
+# yet 1.46x (MLP) and 2.09x (CNN) slower than PyTorch on the same card: the launch cost of
+# section 3, paid once per operation. (The CNN's speed-up ranged from 14.9x to 20.6x over
+# four more runs: a step bound by the host's Python moves with the shared machine's pace.) The benchmark notes (`benchmarks/NOTES.md`) record the
 # machine, its load and the thread settings: timings only compare within one file. And one
 # file is one draw: a shared machine changes pace for minutes at a time, moving every ratio
 # of a run together, so `python -m benchmarks.goals` judges each of the suite's goals on the
