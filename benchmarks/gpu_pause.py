@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from . import harness
+from . import gpu_profile, harness
 from . import reference_numpy as ref
 from . import workloads as W
 
@@ -50,12 +50,8 @@ def _sm_clock():
 
 
 def _block(step, sync, steps):
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync()
-    return (time.perf_counter() - t0) / steps
+    """Seconds per step of one block of ``steps`` steps, synced before and after."""
+    return gpu_profile._median_time(step, sync, 1, steps)
 
 
 def study(batch, rounds, steps, warm_s, device='cuda'):
