@@ -21,8 +21,10 @@ produced its inputs. ``backward`` does three things:
    it has run, unless ``retain_graph=True``. Checks that ops on a GPU deferred (such as
    cross_entropy's targets, see ``backend.check_later``) are verified before that delivery.
 
-Without ``create_graph`` the backward computations run under ``no_grad``; with it they are
-recorded too, so the gradients can be differentiated again.
+Without ``create_graph`` the backward computations run under ``no_grad``, and the gradients
+travel between nodes as raw arrays: only a backward that asks for Tensors (every Function a
+user writes) gets them wrapped, and sums are array sums. With ``create_graph`` they are
+Tensors and everything is recorded too, so the gradients can be differentiated again.
 
 Example (a Hessian-vector product):
     >>> import minidl
@@ -35,10 +37,13 @@ Example (a Hessian-vector product):
 """
 import heapq
 
+import numpy
+
 from ..backend import get_array_module, verify_checks
 from . import anomaly, grad_mode
-from .function import Function
 from .tensor import Tensor, ones_like
+
+_ndarray = numpy.ndarray
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -58,7 +63,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if only is not None and id(tensor) not in only:
             continue
         if not create_graph:
-            grad = Tensor(_owned(grad.data, handed_out))
+            grad = Tensor(_owned(grad, handed_out))
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
@@ -98,7 +103,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None and not allow_unused:
             raise RuntimeError(f"autograd.grad: input {i} (shape {t.shape}) was not used to compute "
                                "the outputs; pass allow_unused=True to get None for it")
-        results.append(g if g is None or create_graph else g.detach())
+        results.append(g if g is None or create_graph else Tensor(g))
     return tuple(results)
 
 
@@ -129,19 +134,23 @@ def _prepare_roots(tensors, grad_tensors, caller):
             raise RuntimeError(f"{caller}: gradient of shape {g.shape} given for an output of shape {t.shape}")
         if g.dtype != t.dtype:          # as PyTorch's engine: a root's gradient takes the root's dtype
             g = g.to(t.dtype)
-        roots.append((t.grad_fn, t._output_index) if t.grad_fn is not None else (t, 0))
+        roots.append((t.grad_fn, t._output_index) if t.grad_fn is not None else (t, None))
         root_grads.append(g)
     return roots, root_grads
 
 
 def _run(roots, root_grads, retain_graph, create_graph, capture):
-    """The backward pass proper. Returns ({id(leaf): (leaf, grad)}, {capture index: grad})."""
+    """The backward pass proper. Returns ({id(leaf): (leaf, grad)}, {capture index: grad}).
+
+    Without ``create_graph`` nothing is recorded, so the gradients travel as raw arrays: a
+    backward gets them as Tensors only if it asks for Tensors (``Function.backward_on_arrays``
+    is False, as for every Function a user writes), and the sums of gradients are array sums.
+    With ``create_graph`` they travel as Tensors, so that every sum and every backward is
+    recorded. The gradients returned are in the same form.
+    """
     node_grads = {}                  # id(node) -> [grad of each output]
     leaf_grads = {}                  # id(leaf) -> (leaf, summed grad)
     pending = []                     # heap of (-creation number, node): the latest node first
-    add = _add_recorded if create_graph else _add_arrays
-    for (target, index), g in zip(roots, root_grads):
-        _deliver(target, index, g, node_grads, leaf_grads, pending, add)
     wanted = {}                      # (id(node), output index) -> position in capture
     for i, t in enumerate(capture):
         if t.grad_fn is not None:
@@ -149,8 +158,33 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
     captured = {}
     anomaly_mode = anomaly.is_anomaly_enabled()
     check_nan = anomaly_mode and anomaly.is_anomaly_check_nan_enabled()
+    edges, input_grads = roots, root_grads if create_graph else [g.data for g in root_grads]
     with grad_mode.set_grad_enabled(create_graph):
-        while pending:
+        while True:
+            # Deliver the gradients (first the roots', then each node's): each adds to what
+            # its edge's target has received, a leaf (index None) or a node's output; a node
+            # receiving its first gradient joins the heap of pending nodes.
+            for edge, g in zip(edges, input_grads):
+                if edge is None or g is None:
+                    continue
+                target, index = edge
+                key = id(target)
+                if index is None:
+                    previous = leaf_grads.get(key)
+                    leaf_grads[key] = (target, g if previous is None else _add(previous[1], g))
+                    continue
+                slots = node_grads.get(key)
+                if slots is None:
+                    output_ids = target.__dict__.get('_output_ids')
+                    if output_ids is None:              # its graph was freed by a backward before
+                        raise RuntimeError(_FREED.format(type(target).__name__))
+                    slots = node_grads[key] = [None] * len(output_ids)
+                    heapq.heappush(pending, (-target._number, target))
+                previous = slots[index]
+                slots[index] = g if previous is None else _add(previous, g)
+            if not pending:
+                break
+            # Run the latest pending node's backward: its outputs' gradients are complete.
             node = heapq.heappop(pending)[1]
             grads = node_grads.pop(id(node))
             if len(grads) > 1:       # a multi-output node: outputs nobody used get zeros
@@ -164,8 +198,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                         captured[wanted[(id(node), i)]] = g
             if '_retained' in node.__dict__:             # retain_grad(): summed over backward calls
                 for i, t in node._retained.items():
-                    g = grads[i] if create_graph else Tensor(grads[i].data.copy())
+                    g = grads[i] if create_graph else Tensor(grads[i].copy())
                     t.grad = g if t.grad is None else t.grad + g
+            if not (create_graph or node.backward_on_arrays):
+                grads = [Tensor(g) for g in grads]
             if anomaly_mode:
                 with anomaly.inside_backward(node):
                     input_grads = node.backward(*grads)
@@ -173,69 +209,69 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                 input_grads = node.backward(*grads)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            input_grads = _checked_input_grads(node, input_grads, check_nan)
-            for edge, g in zip(node._edges, input_grads):
-                if edge is not None and g is not None:
-                    _deliver(edge[0], edge[1], g, node_grads, leaf_grads, pending, add)
+            input_grads = _checked_input_grads(node, input_grads, create_graph, check_nan)
+            edges = node._edges
             if not retain_graph:
-                node._release()
+                node.__dict__.clear()        # free what the node holds: its part of the graph is used up
     return leaf_grads, captured
 
 
-def _deliver(target, index, g, node_grads, leaf_grads, pending, add):
-    """Add gradient ``g`` to what ``target`` (a node's output, or a leaf) has received; a node
-    receiving its first gradient joins the heap of pending nodes."""
-    if isinstance(target, Function):
-        grads = node_grads.get(id(target))
-        if grads is None:
-            target._check_not_released()
-            grads = node_grads[id(target)] = [None] * target.num_outputs
-            heapq.heappush(pending, (-target._number, target))
-        grads[index] = g if grads[index] is None else add(grads[index], g)
-    else:
-        previous = leaf_grads.get(id(target))
-        leaf_grads[id(target)] = (target, g if previous is None else add(previous[1], g))
+_FREED = ("Trying to backward through {} a second time, but its saved values were freed after the "
+          "first backward. Pass retain_graph=True to the first backward() if you need to call it twice.")
 
 
-def _add_recorded(a, b):
-    """Sum two gradients as a recorded op (``create_graph``: the sum is differentiated too)."""
-    return a + b
-
-
-def _add_arrays(a, b):
-    """Sum two gradients directly on their arrays: nothing is recorded without ``create_graph``."""
-    return Tensor(a.data + b.data)
+def _add(a, b):
+    """The sum of two gradients: recorded under ``create_graph`` (Tensors), else an array sum
+    (NumPy returns a scalar for two 0-d arrays: it is made a 0-d array again)."""
+    total = a + b
+    return total if type(total) is type(a) else get_array_module(a).asarray(total)
 
 
 def _zeros_for(node, index, used):
     """A zero gradient for an output of ``node`` that nothing downstream used, on the device
-    of ``used``, the gradient of another output."""
+    and in the form (array or Tensor) of ``used``, the gradient of another output."""
     shape, dtype = node._output_metadata[index]
-    return Tensor(get_array_module(used.data).zeros(shape, dtype=dtype))
+    if isinstance(used, Tensor):
+        return Tensor(get_array_module(used.data).zeros(shape, dtype=dtype))
+    return get_array_module(used).zeros(shape, dtype=dtype)
 
 
-def _checked_input_grads(node, input_grads, check_nan):
-    """Catch a backward that returns the wrong number or shape of gradients (and, with
-    ``check_nan``, in anomaly mode, one holding NaN).
+def _checked_input_grads(node, input_grads, create_graph, check_nan):
+    """The gradients a backward returned, in the engine's form (arrays, or Tensors under
+    ``create_graph``), after catching a backward that returns the wrong number or shape of
+    gradients (and, with ``check_nan``, in anomaly mode, one holding NaN).
 
-    A gradient always has its input's dtype (a float32 leaf gets a float32 .grad).
+    A backward returns Tensors; one that ``backward_on_arrays`` may return arrays when it was
+    given arrays. A gradient always has its input's dtype (a float32 leaf gets a float32 .grad).
     """
     if len(input_grads) != len(node._edges):
         raise RuntimeError(f"{type(node).__name__}.backward returned {len(input_grads)} gradients, "
                            f"but the op has {len(node._edges)} inputs")
-    shapes, dtypes, cast = node.input_shapes, node.input_dtypes, None
+    shapes, dtypes, checked = node.input_shapes, node.input_dtypes, []
+    arrays_taken = not create_graph and node.backward_on_arrays
     for i, g in enumerate(input_grads):
-        if g is None:
-            continue
-        if not isinstance(g, Tensor):
-            raise TypeError(f"{type(node).__name__}.backward must return Tensors (or None), got "
-                            f"{type(g).__name__} for input {i}")
-        if g.data.shape != shapes[i]:
-            raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
-                               f"for input {i}, which has shape {shapes[i]}")
-        if check_nan:
-            anomaly.raise_if_nan(g.data, node, f"backward, gradient for input {i}", backward=True)
-        if g.data.dtype != dtypes[i]:
-            cast = cast or list(input_grads)
-            cast[i] = g.to(dtypes[i])
-    return input_grads if cast is None else cast
+        if g is not None:
+            if type(g) is not _ndarray or not arrays_taken:
+                g = _in_engine_form(node, i, g, create_graph)
+            if g.shape != shapes[i]:
+                raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
+                                   f"{tuple(g.shape)} for input {i}, which has shape {shapes[i]}")
+            if check_nan:
+                anomaly.raise_if_nan(g.data if create_graph else g, node,
+                                     f"backward, gradient for input {i}", backward=True)
+            if g.dtype is not dtypes[i] and g.dtype != dtypes[i]:
+                g = g.to(dtypes[i]) if create_graph else g.astype(dtypes[i])
+        checked.append(g)
+    return checked
+
+
+def _in_engine_form(node, i, g, create_graph):
+    """Gradient ``g`` for input ``i`` of ``node`` as the engine carries it: a Tensor under
+    ``create_graph``, else an array (a Tensor's own, or an array a ``backward_on_arrays``
+    returned, a NumPy scalar made a 0-d array)."""
+    if isinstance(g, Tensor):
+        return g if create_graph else g.data
+    if not create_graph and node.backward_on_arrays and hasattr(g, 'dtype') and hasattr(g, 'shape'):
+        return g if type(g) is _ndarray else get_array_module(g).asarray(g)
+    raise TypeError(f"{type(node).__name__}.backward must return Tensors (or None), got "
+                    f"{type(g).__name__} for input {i}")

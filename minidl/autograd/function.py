@@ -40,7 +40,6 @@ Example, a Function a student might write and check::
 """
 import itertools
 import numbers
-import operator
 
 import numpy
 
@@ -65,7 +64,16 @@ class Function:
         needs_input_grad: one bool per input, False where no gradient is wanted (backward
             may return None there and skip the work).
         input_shapes: the shape of each input, e.g. to undo broadcasting.
+
+    ``backward_on_arrays``: False here, so backward always gets Tensors. An op whose backward
+    uses only what xp arrays and Tensors share (operators, ``.shape``, ``.T``, ``.reshape``,
+    ``.sum(axis)``) may set it True: outside ``create_graph`` its backward then gets the output
+    gradients and ``saved_tensors`` as raw arrays and may return arrays, which spares each
+    gradient a Tensor around it (on 1-element tensors, the Tensors around a Mul's two products
+    cost more than the products); under ``create_graph`` it gets Tensors, as any other.
     """
+
+    backward_on_arrays = False
 
     # ------------------------------------------------------------------ user interface
     def forward(self, *arrays):                         # abstract
@@ -76,7 +84,7 @@ class Function:
 
     def save_for_backward(self, *arrays):
         """Keep arrays for backward; read them back there as ``self.saved_tensors``."""
-        self._to_save = arrays
+        self._saved = arrays
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -89,7 +97,7 @@ class Function:
         # Python around a small op costs about as much as the op itself.
         tensors = _as_tensors(inputs, self)
         arrays = [t.data for t in tensors]
-        self._to_save = ()
+        self._saved = ()
         try:
             outputs = self.forward(*arrays)
         except ValueError as error:            # NumPy's words, made to name the op and shapes
@@ -147,13 +155,13 @@ class Function:
         for t, a in zip(tensors, arrays):
             shapes.append(a.shape)
             dtypes.append(a.dtype)
-            needs.append(t.requires_grad)
-            if not t.requires_grad:
-                edges.append(None)
-            elif t.grad_fn is None:
-                edges.append((t, 0))                # a leaf: its gradient goes to .grad
+            if t.requires_grad:
+                needs.append(True)
+                node = t.grad_fn
+                edges.append((t, None) if node is None else (node, t._output_index))    # None: a leaf
             else:
-                edges.append((t.grad_fn, t._output_index))
+                needs.append(False)
+                edges.append(None)
         self.input_shapes = tuple(shapes)
         self.input_dtypes = tuple(dtypes)
         self.needs_input_grad = tuple(needs)
@@ -164,13 +172,11 @@ class Function:
             self._output_ids = tuple(map(id, outputs))
             self._output_metadata = tuple([(y.shape, y.dtype) for y in outputs])
         self._number = next(_creation_numbers)
-        to_save = self._to_save
-        del self._to_save
-        if to_save and not all(map(operator.is_, raw_outputs, outputs)):    # a 0-d result was wrapped
-            to_save = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])
-        self._saved = to_save
-        if to_save:                                 # to tell, in backward, if a saved input was changed
-            versions = []
+        to_save = self._saved
+        if to_save:
+            if raw_outputs[0] is not outputs[0] or len(outputs) > 1:  # a 0-d result may have been wrapped
+                self._saved = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])
+            versions = []                           # to tell, in backward, if a saved input was changed
             for t, a in zip(tensors, arrays):
                 cell = t._version
                 if cell is None:                    # (Tensor._version_cell, inlined: the hot path)
@@ -187,7 +193,7 @@ class Function:
             if cell[0] != count:
                 self._check_unchanged(array_id)
         if not _grad_state['enabled']:              # backward is not recorded: values suffice
-            return tuple([Tensor(a) for a in self._saved])
+            return self._saved if self.backward_on_arrays else tuple([Tensor(a) for a in self._saved])
         return tuple([self._saved_on_graph(a) for a in self._saved])
 
     def _check_unchanged(self, array_id):
@@ -208,7 +214,7 @@ class Function:
             if edge is None:
                 continue
             target, index = edge
-            if isinstance(target, Tensor):
+            if index is None:                       # a leaf
                 if target.data is array:
                     return target
             else:
@@ -223,18 +229,6 @@ class Function:
     @property
     def num_outputs(self):
         return len(self._output_ids)
-
-    def _check_not_released(self):
-        if self.__dict__.get('_released'):
-            raise RuntimeError(
-                f"Trying to backward through {type(self).__name__} a second time, but its saved "
-                "values were freed after the first backward. Pass retain_graph=True to the first "
-                "backward() if you need to call it twice.")
-
-    def _release(self):
-        """Free everything this node holds (saved arrays, edges): the graph is used up."""
-        self.__dict__.clear()
-        self._released = True
 
     def _name(self):
         """How error messages name this op, e.g. ``add (+)``."""

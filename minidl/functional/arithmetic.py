@@ -279,6 +279,14 @@ class Where(_Binary):
         return ga, gb
 
 
+# These formulas use only operators and ``sum_to_shape``, which work on arrays as on Tensors,
+# so outside create_graph they run on the raw arrays (``Function.backward_on_arrays``). The
+# flag is set here rather than in the classes so that the coursework's copies of Mul and Div
+# (A1) keep the contract a student's own Function has: Tensors in, Tensors out.
+for _op in (Add, Sub, Mul, Div, Neg, Abs, Exp, Log, Sqrt, Clamp, Maximum, Minimum):
+    _op.backward_on_arrays = True
+
+
 # ---------------------------------------------------------------------- public functions
 def add(a, b):
     return Add()(a, b)

@@ -13,13 +13,17 @@ For x of shape (N, in), W of shape (out, in) and b of shape (out,):
 broadcast reductions in between, and gives dL/dW directly in W's own (out, in) layout.
 """
 from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 
 
 class Linear(Function):
-    """y = x Wᵀ + b;   dL/dx = dL/dy W,  dL/dW = dL/dyᵀ x,  dL/db = Σ_batch dL/dy."""
+    """y = x Wᵀ + b;   dL/dx = dL/dy W,  dL/dW = dL/dyᵀ x,  dL/db = Σ_batch dL/dy.
+
+    The formulas use only what arrays and Tensors share, so a plain backward runs them on the
+    raw arrays: a step of the MLP makes 3 array calls per layer here, with no Tensor around
+    them (``Function.backward_on_arrays``).
+    """
+    backward_on_arrays = True
 
     def forward(self, x, weight, bias=None):
         self.save_for_backward(x, weight)
@@ -30,11 +34,6 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight = self.saved_tensors
-        if not is_grad_enabled():
-            # A plain backward (no create_graph) records nothing, so the same three formulas
-            # run on the raw arrays: a step of the MLP then makes 3 array calls per layer here
-            # instead of 4 recorded ops, each with its own Python bookkeeping.
-            gy, x, weight = gy.data, x.data, weight.data
         batch_shape = x.shape[:-1]
         if x.ndim != 2:                                    # batch axes flattened into one
             gy, x = gy.reshape(-1, gy.shape[-1]), x.reshape(-1, x.shape[-1])
@@ -43,8 +42,7 @@ class Linear(Function):
             gx = gx.reshape(batch_shape + (weight.shape[1],))
         gw = gy.T @ x if self.needs_input_grad[1] else None
         gb = gy.sum(0) if len(self.input_shapes) == 3 and self.needs_input_grad[2] else None
-        grads = (gx, gw, gb)[:len(self.input_shapes)]
-        return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
+        return (gx, gw, gb)[:len(self.input_shapes)]
 
 
 def linear(x, weight, bias=None):

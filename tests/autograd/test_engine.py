@@ -232,6 +232,63 @@ def test_saved_tensors_are_plain_values_when_backward_is_not_recorded():
     assert w.grad.tolist() == [2.0, 4.0] and leaf.grad.tolist() == [6.0, 8.0]
 
 
+class _Scale(Function):
+    """y = x · s (s a saved constant array), recording what its backward was given."""
+    seen = []
+
+    def forward(self, x, s):
+        self.save_for_backward(s)
+        return x * s
+
+    def backward(self, gy):
+        s, = self.saved_tensors
+        _Scale.seen.append((type(gy), type(s)))
+        return gy * s, None
+
+
+class _ScaleOnArrays(_Scale):
+    backward_on_arrays = True
+
+
+@pytest.mark.parametrize('op, plain', [(_Scale, minidl.Tensor), (_ScaleOnArrays, numpy.ndarray)])
+def test_backward_gets_arrays_only_if_it_asks_and_never_under_create_graph(op, plain):
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    s = numpy.array([3.0, 4.0], dtype=numpy.float32)
+    _Scale.seen.clear()
+    (op()(x, s) * x).sum().backward()            # d/dx Σ s·x² = 2 s x
+    minidl.autograd.grad((op()(x, s) * x).sum(), x, create_graph=True)
+    assert _Scale.seen == [(plain, plain), (minidl.Tensor, minidl.Tensor)]
+    assert x.grad.tolist() == [6.0, 16.0] and type(x.grad.data) is numpy.ndarray
+
+
+def test_a_backward_on_arrays_may_return_a_numpy_scalar_for_a_0d_input():
+    x = minidl.tensor(2.0, requires_grad=True)
+    y = _ScaleOnArrays()(x, numpy.array(3.0, dtype=numpy.float32))   # gy * s: two 0-d arrays
+    (y * y).backward()                                               # a scalar, from NumPy
+    assert x.grad.shape == () and type(x.grad.data) is numpy.ndarray and x.grad.item() == 36.0
+
+
+def test_a_backward_that_did_not_ask_for_arrays_must_return_tensors():
+    class ReturnsArray(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            return gy.data * 2
+
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match='ReturnsArray.backward must return Tensors .or None., got ndarray'):
+        ReturnsArray()(x).sum().backward()
+
+
+def test_the_coursework_copies_of_mul_and_div_keep_tensors_in_backward():
+    """The flag is set on minidl's own classes outside their bodies, so A1's copies lack it."""
+    from minidl.coursework.assignments import starter
+    from minidl.functional.arithmetic import Div, Mul
+    assert Mul.backward_on_arrays and Div.backward_on_arrays
+    assert 'backward_on_arrays' not in starter('A1')
+
+
 def test_leaf_grads_do_not_share_memory():
     """Add passes one gradient array to both inputs; each leaf must own its .grad."""
     a = minidl.tensor([1.0, 2.0], requires_grad=True)
