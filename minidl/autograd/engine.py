@@ -159,6 +159,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
     anomaly_mode = anomaly.is_anomaly_enabled()
     check_nan = anomaly_mode and anomaly.is_anomaly_check_nan_enabled()
     edges, input_grads = roots, root_grads if create_graph else [g.data for g in root_grads]
+    array_type = None if create_graph else type(input_grads[0])     # numpy.ndarray or cupy.ndarray
     with grad_mode.set_grad_enabled(create_graph):
         while True:
             # Deliver the gradients (first the roots', then each node's): each adds to what
@@ -209,7 +210,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                 input_grads = node.backward(*grads)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            input_grads = _checked_input_grads(node, input_grads, create_graph, check_nan)
+            input_grads = _checked_input_grads(node, input_grads, array_type, check_nan)
             edges = node._edges
             if not retain_graph:
                 node.__dict__.clear()        # free what the node holds: its part of the graph is used up
@@ -236,22 +237,23 @@ def _zeros_for(node, index, used):
     return get_array_module(used).zeros(shape, dtype=dtype)
 
 
-def _checked_input_grads(node, input_grads, create_graph, check_nan):
+def _checked_input_grads(node, input_grads, array_type, check_nan):
     """The gradients a backward returned, in the engine's form (arrays, or Tensors under
     ``create_graph``), after catching a backward that returns the wrong number or shape of
     gradients (and, with ``check_nan``, in anomaly mode, one holding NaN).
 
     A backward returns Tensors; one that ``backward_on_arrays`` may return arrays when it was
-    given arrays. A gradient always has its input's dtype (a float32 leaf gets a float32 .grad).
+    given arrays (of ``array_type``, None under ``create_graph``). A gradient always has its
+    input's dtype (a float32 leaf gets a float32 .grad).
     """
     if len(input_grads) != len(node._edges):
         raise RuntimeError(f"{type(node).__name__}.backward returned {len(input_grads)} gradients, "
                            f"but the op has {len(node._edges)} inputs")
     shapes, dtypes, checked = node.input_shapes, node.input_dtypes, []
-    arrays_taken = not create_graph and node.backward_on_arrays
+    create_graph, arrays_taken = array_type is None, node.backward_on_arrays
     for i, g in enumerate(input_grads):
         if g is not None:
-            if type(g) is not _ndarray or not arrays_taken:
+            if type(g) is not array_type or not arrays_taken:
                 g = _in_engine_form(node, i, g, create_graph)
             if g.shape != shapes[i]:
                 raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "

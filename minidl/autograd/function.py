@@ -67,10 +67,11 @@ class Function:
 
     ``backward_on_arrays``: False here, so backward always gets Tensors. An op whose backward
     uses only what xp arrays and Tensors share (operators, ``.shape``, ``.T``, ``.reshape``,
-    ``.sum(axis)``) may set it True: outside ``create_graph`` its backward then gets the output
-    gradients and ``saved_tensors`` as raw arrays and may return arrays, which spares each
-    gradient a Tensor around it (on 1-element tensors, the Tensors around a Mul's two products
-    cost more than the products); under ``create_graph`` it gets Tensors, as any other.
+    ``.sum(0)``) may set it True (a subclass inherits it): outside ``create_graph`` its
+    backward then gets the output gradients and ``saved_tensors`` as raw arrays and may return
+    arrays, which spares each gradient a Tensor around it (on 1-element tensors the Tensors
+    around a Mul's two products cost more than the products: ``benchmarks/NOTES.md``,
+    eighteenth pass); under ``create_graph`` it gets Tensors, as any other.
     """
 
     backward_on_arrays = False

@@ -279,10 +279,10 @@ class Where(_Binary):
         return ga, gb
 
 
-# These formulas use only operators and ``sum_to_shape``, which work on arrays as on Tensors,
-# so outside create_graph they run on the raw arrays (``Function.backward_on_arrays``). The
-# flag is set here rather than in the classes so that the coursework's copies of Mul and Div
-# (A1) keep the contract a student's own Function has: Tensors in, Tensors out.
+# Backward formulas made of operators and ``sum_to_shape`` only, which work on arrays as on
+# Tensors: outside create_graph they run on the raw arrays (``Function.backward_on_arrays``;
+# set here, not in the classes, so that the coursework's copies of Mul and Div, A1, get
+# Tensors as a student's own op).
 for _op in (Add, Sub, Mul, Div, Neg, Abs, Exp, Log, Sqrt, Clamp, Maximum, Minimum):
     _op.backward_on_arrays = True
 
