@@ -30,6 +30,7 @@ def _resolve_shape(shape, numel, op, input_shape):
 
 class Reshape(Function):
     """y = x with a new shape (same elements, row-major order);   dL/dx = dL/dy reshaped back."""
+    backward_on_arrays = True           # (its backward reshapes, as arrays do: Function says why)
 
     def __init__(self, shape):
         self.shape = shape
@@ -69,6 +70,7 @@ class Permute(Function):
 
 class Expand(Function):
     """y = x broadcast to a larger shape (a view, no copy);   dL/dx = dL/dy summed over the copies."""
+    backward_on_arrays = True           # (sum_to_shape takes arrays too)
 
     def __init__(self, shape):
         self.shape = tuple(shape)
@@ -94,6 +96,7 @@ class Expand(Function):
 
 class Cat(Function):
     """y = the inputs joined along ``dim``;   dL/dx_k = the slice of dL/dy where x_k went."""
+    backward_on_arrays = True           # (its backward slices, as arrays do)
 
     def __init__(self, dim=0):
         self.dim = dim
@@ -122,6 +125,7 @@ class Pad(Function):
     """y = x with ``value`` added around it (PyTorch's ``pad`` order: last dim first,
     (left, right, top, bottom, ...));   dL/dx = dL/dy with the padding cropped off.
     """
+    backward_on_arrays = True           # (its backward slices, as arrays do)
 
     def __init__(self, pad, value=0.0):
         if len(pad) % 2:
