@@ -7,7 +7,9 @@ best or the median of several blocks in one process, NumPy reference interleaved
 
 1. **Recording and the engine**, on a chain of identity ops (forward returns x, backward
    returns the gradient: no arithmetic at all): µs per recorded forward call, µs per node in
-   backward, and the fixed cost of one ``backward()`` call.
+   backward (for a backward that takes Tensors, as a user's Function does, and for one that
+   takes arrays, as minidl's elementwise ops do: ``Function.backward_on_arrays``), and the
+   fixed cost of one ``backward()`` call.
 2. **The autograd-overhead workload** (the 201-op chain of * and + on 1-element tensors),
    split into forward and backward per op, beside two yardsticks: the same chain on a bare
    graph (``bare_autograd``: parents and closures, no checks) and its arithmetic alone, by
@@ -50,7 +52,9 @@ def _best_per_call(fn, calls, blocks):
 
 
 def engine_costs(quick):
-    """(µs per recorded forward call, µs per node in backward, µs fixed per backward call)."""
+    """(µs per recorded forward call, µs per node in backward for a backward that takes
+    Tensors, the same for one that takes arrays (``Function.backward_on_arrays``), µs fixed
+    per backward call)."""
     import minidl
     from minidl.autograd import Function
 
@@ -61,16 +65,19 @@ def engine_costs(quick):
         def backward(self, gy):
             return gy
 
+    class IdentityOnArrays(Identity):
+        backward_on_arrays = True
+
     leaf = minidl.tensor(np.ones(3, np.float32), requires_grad=True, device='cpu')
     seed = minidl.tensor(np.ones(3, np.float32), device='cpu')
 
-    def timed_chain(n):
+    def timed_chain(op, n):
         forward, backward = [], []
         for _ in range(5 if quick else 30):
             t0 = _clock()
             h = leaf
             for _ in range(n):
-                h = Identity()(h)
+                h = op()(h)
             t1 = _clock()
             leaf.grad = None
             h.backward(seed)
@@ -78,9 +85,10 @@ def engine_costs(quick):
             backward.append(_clock() - t1)
         return min(forward), min(backward)
     n = 50 if quick else 500
-    f1, b1 = timed_chain(1)
-    fn, bn = timed_chain(n + 1)
-    return (fn - f1) / n * 1e6, (bn - b1) / n * 1e6, b1 * 1e6
+    f1, b1 = timed_chain(Identity, 1)
+    fn, bn = timed_chain(Identity, n + 1)
+    _, bn_arrays = timed_chain(IdentityOnArrays, n + 1)
+    return (fn - f1) / n * 1e6, (bn - b1) / n * 1e6, (bn_arrays - b1) / n * 1e6, b1 * 1e6
 
 
 def chain_costs(quick):
@@ -173,9 +181,10 @@ def report(quick):
     blas = harness.blas_summary(harness.blas_info())
     name = harness.cpu_report_name(blas)
     lines = [f'# minidl overhead on {name} (BLAS: {blas})', '']
-    record, node, fixed = engine_costs(quick)
+    record, node, node_arrays, fixed = engine_costs(quick)
     lines += ['## 1. Recording and the engine (identity ops, no arithmetic)',
-              f'recording one forward call: {record:.2f} µs;  one node in backward: {node:.2f} µs;  '
+              f'recording one forward call: {record:.2f} µs;  one node in backward: {node:.2f} µs '
+              f'({node_arrays:.2f} µs if its backward takes arrays, backward_on_arrays);  '
               f'fixed cost of a backward() call: {fixed:.1f} µs', '']
     chain = chain_costs(quick)
     forward, backward = chain['forward'], chain['backward']
@@ -196,9 +205,9 @@ def report(quick):
     total_m, total_r = (sum(v[i] for v in phases.values()) for i in (0, 1))
     lines += [f'| step | {total_m:.0f} µs | {total_r:.0f} µs | {total_m - total_r:+.0f} µs '
               f'({total_m / total_r:.2f}x) |', '']
-    numbers = dict(machine=name, record_us=record, node_us=node, backward_fixed_us=fixed, chain_forward_us=forward,
-                   chain_backward_us=backward, chain_bare_us=chain['bare'], chain_numpy_us=chain['numpy'],
-                   tiny=tiny, mlp_phases=phases)
+    numbers = dict(machine=name, record_us=record, node_us=node, node_arrays_us=node_arrays,
+                   backward_fixed_us=fixed, chain_forward_us=forward, chain_backward_us=backward,
+                   chain_bare_us=chain['bare'], chain_numpy_us=chain['numpy'], tiny=tiny, mlp_phases=phases)
     return '\n'.join(lines), numbers
 
 

@@ -240,8 +240,8 @@ def test_overhead_report_runs_and_splits_the_mlp_step(tmp_path):
     text, numbers = overhead.report(quick=True)
     for section in ('## 1.', '## 2.', '## 3.', '## 4.'):
         assert section in text
-    assert min(numbers['record_us'], numbers['node_us'], numbers['chain_forward_us'],
-               numbers['chain_bare_us'], numbers['chain_numpy_us']) > 0
+    assert min(numbers['record_us'], numbers['node_us'], numbers['node_arrays_us'],
+               numbers['chain_forward_us'], numbers['chain_bare_us'], numbers['chain_numpy_us']) > 0
     assert set(numbers['tiny']) == {'minidl', 'numpy_ref'}
     assert all(hot > 0 and cold > 0 for hot, cold in numbers['tiny'].values())
     assert set(numbers['mlp_phases']) == {'forward', 'backward', 'update'}
