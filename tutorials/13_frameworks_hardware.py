@@ -173,26 +173,29 @@ plt.close(fig)
 # %% [markdown]
 # ![fixed cost](figures/13_fixed_cost.png)
 #
-# In six full runs of this tutorial on a 2-core AMD EPYC (float32 GEMM peak 253 GFLOP/s on
-# 2 threads), minidl's own cost is 7.2–8.8 µs per operation, forward and backward together,
+# In two full runs of this tutorial on a 2-core AMD EPYC (float32 GEMM peak 448 GFLOP/s on
+# 2 threads), minidl's own cost is 5.7–6.5 µs per operation, forward and backward together,
 # and it hardly depends on the size of the tensors (the dashed line is nearly flat up to
 # 100,000 elements): it is the Python that runs around each array operation, so it depends
-# on the host. `python -m benchmarks.overhead` breaks it down, on the suite's 201-op version
-# of the chain (which spreads the 5.9 µs fixed cost of a `backward()` call thinner than our
-# 21 ops do). On a faster host of the same name (GEMM peak 449 GFLOP/s,
-# `benchmarks/results/overhead-cpu-amd-epyc-2cores.txt`) recording a call (a `Function`
-# object, its input checks, the graph's edges) takes 1.59 µs, the engine's bookkeeping for
-# one node in backward 1.43 µs, and the whole chain 6.59 µs per op (forward 2.65, backward
-# 3.95), of which 0.69 is the arithmetic; the rest is Tensor objects, checks, and the
-# backward formulas, which run as Tensor operations. PyTorch, whose graph is built in C++,
-# measures 4.05 µs per op on that chain and host (`cpu-amd-epyc-2cores.md`). On the earlier
-# passes' host, half as fast (GEMM peak 190–201 GFLOP/s), minidl took 8.5–9 µs per op (more
-# in its slow phases). On 1-element tensors minidl's time is 10x the arithmetic (9.6–10.4x
-# in the six runs); from about 100,000 elements on, the two take nearly the same time
-# (1.1–1.3x), since both spend it in the same NumPy operations, and what remains of the
-# difference comes and goes with where the arrays land in memory. A training step of a real
-# network is made of operations on tens of thousands of elements and more, so the fixed cost
-# is a few percent of it: once more, few and large operations.
+# on the host (before the change described below, six runs on a slower host of the same
+# name, GEMM peak 253 GFLOP/s, measured 7.2–8.8 µs). `python -m
+# benchmarks.overhead` breaks it down, on the suite's 201-op version of the chain (which
+# spreads the 6.5 µs fixed cost of a `backward()` call thinner than our 21 ops do;
+# `benchmarks/results/overhead-cpu-amd-epyc-2cores.txt`): recording a call (a `Function`
+# object, its input checks, the graph's edges) takes 1.58 µs, the engine's bookkeeping for
+# one node in backward 1.32 µs, and the whole chain 5.44 µs per op (forward 2.57, backward
+# 2.87), of which 0.69 is the arithmetic; the rest is Tensor objects, checks, and the
+# backward formulas. Those formulas are written once, with operators that arrays and Tensors
+# share, so a plain `backward()` runs them on the raw arrays, and `create_graph=True` runs
+# the same lines on Tensors, recorded (`Function.backward_on_arrays`; this took the chain
+# from 7.0–7.3 to 5.5 µs per op on this host). PyTorch, whose graph is built in C++, measures 4.17 µs per op
+# on that chain and host (`cpu-amd-epyc-2cores.md`). On 1-element tensors minidl's time is
+# about 8x the arithmetic (8.2x and 8.3x in the two runs); from about 100,000 elements on,
+# the two take nearly the same time (1.1–1.2x), since both spend it in the same NumPy
+# operations, and what remains of the difference comes and goes with where the arrays land
+# in memory. A training step of a real network is made of operations on tens of thousands
+# of elements and more, so the fixed cost is a few percent of it: once more, few and large
+# operations.
 #
 # ## 2. What im2col buys
 #
@@ -483,10 +486,10 @@ plt.close(fig)
 # The ratios to the NumPy reference are the price of the framework — graph recording, Tensor
 # objects, generality — and they shrink as the operations get larger (the big matrix
 # products are at parity: both spend their time in the same BLAS call, and so is softmax
-# cross-entropy, at 1.02x in both CPU tables). The price is highest for batch normalization
-# (1.27x and 1.29x the reference), made of several cheap elementwise steps, where minidl does more passes
+# cross-entropy, at 1.04x in both CPU tables). The price is highest for batch normalization
+# (1.30x and 1.28x the reference), made of several cheap elementwise steps, where minidl does more passes
 # over memory than a fused kernel would, and for tiny tensors, where the fixed cost per
-# operation dominates (the suite's "autograd overhead" workload measures it per op, 9.7x the
+# operation dominates (the suite's "autograd overhead" workload measures it per op, 8.1x the
 # chain's arithmetic done by hand in NumPy; it is left out of the chart, whose scale it
 # would flatten) — the lesson of section 1 again: keep the operations few and large. The CNN
 # steps run *faster* than the reference: the reference keeps its images channel-major,
