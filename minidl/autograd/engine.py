@@ -158,6 +158,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
     captured = {}
     anomaly_mode = anomaly.is_anomaly_enabled()
     check_nan = anomaly_mode and anomaly.is_anomaly_check_nan_enabled()
+    if not roots:
+        return leaf_grads, captured
     edges, input_grads = roots, root_grads if create_graph else [g.data for g in root_grads]
     array_type = None if create_graph else type(input_grads[0])     # numpy.ndarray or cupy.ndarray
     with grad_mode.set_grad_enabled(create_graph):

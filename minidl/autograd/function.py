@@ -227,10 +227,6 @@ class Function:
                 return Tensor(array, requires_grad=True, grad_fn=self, output_index=i)
         return Tensor(array)
 
-    @property
-    def num_outputs(self):
-        return len(self._output_ids)
-
     def _name(self):
         """How error messages name this op, e.g. ``add (+)``."""
         symbol = getattr(self, 'symbol', None)

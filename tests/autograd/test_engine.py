@@ -281,12 +281,19 @@ def test_a_backward_that_did_not_ask_for_arrays_must_return_tensors():
         ReturnsArray()(x).sum().backward()
 
 
-def test_the_coursework_copies_of_mul_and_div_keep_tensors_in_backward():
-    """The flag is set on minidl's own classes outside their bodies, so A1's copies lack it."""
+def test_the_coursework_copies_of_mul_div_and_relu_keep_tensors_in_backward():
+    """The flag is set on minidl's own classes outside their bodies, so A1's and A2's copies lack it."""
     from minidl.coursework.assignments import starter
+    from minidl.functional.activation import ReLU
     from minidl.functional.arithmetic import Div, Mul
-    assert Mul.backward_on_arrays and Div.backward_on_arrays
-    assert 'backward_on_arrays' not in starter('A1')
+    assert Mul.backward_on_arrays and Div.backward_on_arrays and ReLU.backward_on_arrays
+    assert 'backward_on_arrays' not in starter('A1') + starter('A2')
+
+
+def test_backward_of_no_tensors_does_nothing():
+    x = minidl.tensor([1.0], requires_grad=True)
+    minidl.autograd.backward([])
+    assert minidl.autograd.grad([], [x], allow_unused=True) == (None,) and x.grad is None
 
 
 def test_leaf_grads_do_not_share_memory():
