@@ -227,7 +227,7 @@ def _add(a, b):
     """The sum of two gradients: recorded under ``create_graph`` (Tensors), else an array sum
     (NumPy returns a scalar for two 0-d arrays: it is made a 0-d array again)."""
     total = a + b
-    return total if type(total) is type(a) else get_array_module(a).asarray(total)
+    return numpy.asarray(total) if isinstance(total, numpy.generic) else total
 
 
 def _zeros_for(node, index, used):

@@ -67,14 +67,20 @@ class Function:
 
     ``backward_on_arrays``: False here, so backward always gets Tensors. An op whose backward
     uses only what xp arrays and Tensors share (operators, ``.shape``, ``.T``, ``.reshape``,
-    ``.sum(0)``) may set it True (a subclass inherits it): outside ``create_graph`` its
-    backward then gets the output gradients and ``saved_tensors`` as raw arrays and may return
-    arrays, which spares each gradient a Tensor around it (on 1-element tensors the Tensors
-    around a Mul's two products cost more than the products: ``benchmarks/NOTES.md``,
-    eighteenth pass); under ``create_graph`` it gets Tensors, as any other.
+    ``.sum(0)``) may set it True: outside ``create_graph`` its backward then gets the output
+    gradients and ``saved_tensors`` as raw arrays and may return arrays, which spares each
+    gradient a Tensor around it (on 1-element tensors the Tensors around a Mul's two products
+    cost more than the products: ``benchmarks/NOTES.md``, eighteenth pass); under
+    ``create_graph`` it gets Tensors, as any other. The flag describes a backward formula, so a
+    subclass that writes its own backward gets Tensors unless it sets the flag itself.
     """
 
     backward_on_arrays = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'backward' in cls.__dict__ and 'backward_on_arrays' not in cls.__dict__:
+            cls.backward_on_arrays = False          # a new formula: Tensors, unless it says otherwise
 
     # ------------------------------------------------------------------ user interface
     def forward(self, *arrays):                         # abstract
@@ -85,7 +91,7 @@ class Function:
 
     def save_for_backward(self, *arrays):
         """Keep arrays for backward; read them back there as ``self.saved_tensors``."""
-        self._saved = arrays
+        self._to_save = arrays
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -98,7 +104,9 @@ class Function:
         # Python around a small op costs about as much as the op itself.
         tensors = _as_tensors(inputs, self)
         arrays = [t.data for t in tensors]
-        self._saved = ()
+        # What forward saves waits in _to_save and becomes _saved only if the call is recorded:
+        # an unrecorded call must not replace what an earlier recorded call of it saved.
+        self._to_save = ()
         try:
             outputs = self.forward(*arrays)
         except ValueError as error:            # NumPy's words, made to name the op and shapes
@@ -173,7 +181,7 @@ class Function:
             self._output_ids = tuple(map(id, outputs))
             self._output_metadata = tuple([(y.shape, y.dtype) for y in outputs])
         self._number = next(_creation_numbers)
-        to_save = self._saved
+        to_save = self._saved = self._to_save
         if to_save:
             if raw_outputs[0] is not outputs[0] or len(outputs) > 1:  # a 0-d result may have been wrapped
                 self._saved = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])

@@ -6,6 +6,8 @@ import pytest
 
 import minidl
 from minidl.autograd import Function
+from minidl.functional.activation import Hardtanh
+from minidl.functional.arithmetic import Mul
 
 
 def test_gradients_accumulate_across_backward_calls():
@@ -288,6 +290,52 @@ def test_the_coursework_copies_of_mul_div_and_relu_keep_tensors_in_backward():
     from minidl.functional.arithmetic import Div, Mul
     assert Mul.backward_on_arrays and Div.backward_on_arrays and ReLU.backward_on_arrays
     assert 'backward_on_arrays' not in starter('A1') + starter('A2')
+
+
+class _Cube(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x ** 3
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        return gy * 3 * x * x
+
+
+class _MulWithOwnBackward(Mul):
+    """A user's subclass of a flagged op whose own backward uses Tensor methods."""
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        return gy * b.detach(), gy * a.detach()
+
+
+def test_a_subclass_that_writes_its_own_backward_gets_tensors():
+    assert not _MulWithOwnBackward.backward_on_arrays
+    assert Hardtanh.backward_on_arrays              # Clamp's backward, inherited
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    w = minidl.tensor([3.0, 4.0], requires_grad=True)
+    _MulWithOwnBackward()(x, w).sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0] and w.grad.tolist() == [1.0, 2.0]
+
+
+def test_under_create_graph_a_sum_with_a_tensor_subclass_gradient_stays_on_the_graph():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    v = minidl.nn.Parameter(minidl.tensor([1.0, 1.0]))
+    g, = minidl.autograd.grad(x + x, x, grad_outputs=v, create_graph=True)
+    assert isinstance(g, minidl.Tensor) and g.grad_fn is not None and g.tolist() == [2.0, 2.0]
+    (x + x).backward(v, create_graph=True)
+    assert isinstance(x.grad, minidl.Tensor) and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_an_unrecorded_call_of_a_function_keeps_what_its_recorded_call_saved():
+    cube = _Cube()
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    y = cube(x)
+    with minidl.no_grad():
+        cube(minidl.tensor([10.0, 10.0]))
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]
 
 
 def test_backward_of_no_tensors_does_nothing():
