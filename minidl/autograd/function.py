@@ -12,7 +12,9 @@ gradient of each input, ``gx``. A Function subclass says exactly that, in two me
   keeps what backward will need with ``self.save_for_backward(...)``;
 * ``backward(self, *grad_outputs)`` returns one gradient per input, written with minidl
   Tensor operations, so that it reads like the math and can itself be differentiated
-  (``backward(create_graph=True)`` gives second derivatives).
+  (``backward(create_graph=True)`` gives second derivatives). minidl's own elementwise,
+  shape and Linear ops write theirs with operators that arrays share too, and run them on
+  the raw arrays when nothing is recorded (``backward_on_arrays``, below).
 
 Calling a Function instance on tensors runs forward and, when gradients are wanted, records
 the call as a node of the graph: which tensors went in (its "edges" to earlier nodes) and
