@@ -37,13 +37,10 @@ Example (a Hessian-vector product):
 """
 import heapq
 
-import numpy
-
 from ..backend import get_array_module, verify_checks
 from . import anomaly, grad_mode
+from .function import _as_array
 from .tensor import Tensor, ones_like
-
-_ndarray = numpy.ndarray
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -226,8 +223,7 @@ _FREED = ("Trying to backward through {} a second time, but its saved values wer
 def _add(a, b):
     """The sum of two gradients: recorded under ``create_graph`` (Tensors), else an array sum
     (NumPy returns a scalar for two 0-d arrays: it is made a 0-d array again)."""
-    total = a + b
-    return numpy.asarray(total) if isinstance(total, numpy.generic) else total
+    return _as_array(a + b, (a,))
 
 
 def _zeros_for(node, index, used):
@@ -276,6 +272,6 @@ def _in_engine_form(node, i, g, create_graph):
     if isinstance(g, Tensor):
         return g if create_graph else g.data
     if not create_graph and node.backward_on_arrays and hasattr(g, 'dtype') and hasattr(g, 'shape'):
-        return g if type(g) is _ndarray else get_array_module(g).asarray(g)
+        return _as_array(g, ())
     raise TypeError(f"{type(node).__name__}.backward must return Tensors (or None), got "
                     f"{type(g).__name__} for input {i}")

@@ -183,7 +183,7 @@ class Function:
             self._output_ids = tuple(map(id, outputs))
             self._output_metadata = tuple([(y.shape, y.dtype) for y in outputs])
         self._number = next(_creation_numbers)
-        to_save = self._saved = self._to_save
+        to_save = self._saved = self.__dict__.pop('_to_save')
         if to_save:
             if raw_outputs[0] is not outputs[0] or len(outputs) > 1:  # a 0-d result may have been wrapped
                 self._saved = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])
