@@ -339,33 +339,41 @@ def r_ratio_pairs(cols):
     return [(a, b) for a, b in RATIO_PAIRS if a in cols and b in cols]
 
 
+def relative_times(results):
+    """The bar chart's data: for each timed row that has a ``minidl`` variant, its name and
+    each variant's time over minidl's in that row (so minidl's bar is 1)."""
+    rows = []
+    for r in results:
+        v = r['variants']
+        if 'minidl' in v and r.get('unit', 's') == 's':
+            rows.append((r['name'], {c: t['median_s'] / v['minidl']['median_s'] for c, t in v.items()}))
+    return rows
+
+
 def bar_chart(results, path, title):
-    """Grouped bars: each workload's variant times relative to the first variant (log scale)."""
+    """Grouped bars: each workload's variant times relative to minidl's (log scale)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = [r for r in results if r['variants'] and r.get('unit', 's') == 's']
+    rows = relative_times(results)
     if not rows:
         return None
     cols = []
-    for r in rows:
-        for v in r['variants']:
-            if v not in cols:
-                cols.append(v)
+    for _, relative in rows:
+        cols += [c for c in relative if c not in cols]
     fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(rows) + 3), 4.8))
     width = 0.8 / len(cols)
     for j, c in enumerate(cols):
         xs, hs = [], []
-        for i, r in enumerate(rows):
-            base = next(iter(r['variants'].values()))['median_s']
-            if c in r['variants']:
+        for i, (_, relative) in enumerate(rows):
+            if c in relative:
                 xs.append(i + (j - (len(cols) - 1) / 2) * width)
-                hs.append(r['variants'][c]['median_s'] / base)
+                hs.append(relative[c])
         ax.bar(xs, hs, width, label=c)
     ax.axhline(1.0, color='k', lw=0.6)
     ax.set_yscale('log')
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([r['name'] for r in rows], rotation=30, ha='right', fontsize=8)
+    ax.set_xticklabels([name for name, _ in rows], rotation=30, ha='right', fontsize=8)
     ax.set_ylabel('time relative to minidl (lower is faster)')
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
@@ -410,6 +418,10 @@ def write_results(out_dir, machine, results, command):
     if skipped:
         md += '\nSkipped:\n\n' + ''.join(f"- {s['name']}: {s['skipped']}\n" for s in skipped
                                          if isinstance(s, dict) and s.get('skipped'))
+    missing = [f"- {r['name']}, {variant}: {why}\n" for r in results if not r.get('skipped')
+               for variant, why in (r.get('missing') or {}).items()]
+    if missing:
+        md += '\nVariants that could not be built (their columns are empty in those rows):\n\n' + ''.join(missing)
     with open(base + '.md', 'w') as f:
         f.write(md)
     png = bar_chart(results, base + '.png', machine['name'])

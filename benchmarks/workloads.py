@@ -119,7 +119,8 @@ def _torch(cfg):
 
 def _result(name, variants, missing, flops=None, note='', cfg=None, unit='s', extra=None, per_run=1):
     """Time ``variants`` and describe them; with ``per_run`` N, one call of a variant does N
-    units of work (the autograd chain's ops), and every time is given per unit."""
+    units of work (the autograd chain's ops), and every time is given per unit. With ``unit``
+    'images_per_s', one call handles ``extra['images']`` images, and the rate is given too."""
     cfg = cfg or {}
     res = dict(name=name, unit=unit, flops=flops, note=note, missing=missing, variants={})
     if extra:
@@ -138,7 +139,12 @@ def _result(name, variants, missing, flops=None, note='', cfg=None, unit='s', ex
         if flops:
             d['gflops'] = flops / d['median_s'] / 1e9
         res['variants'][v.name] = d
-    times = ', '.join(f"{k}={harness._fmt_time(d['median_s'])}" for k, d in res['variants'].items())
+    if unit == 'images_per_s':
+        for d in res['variants'].values():
+            d['images_per_s'] = res['images'] / d['median_s']
+        times = ', '.join(f"{k}={d['images_per_s']:.0f} img/s" for k, d in res['variants'].items())
+    else:
+        times = ', '.join(f"{k}={harness._fmt_time(d['median_s'])}" for k, d in res['variants'].items())
     ratios = ''.join(f", {a}/{b}={harness._fmt_ratio(res['variants'][a], res['variants'][b])}"
                      for a, b in harness.r_ratio_pairs(list(res['variants'])))
     log(f'  {name:<34s} {times}{ratios}   ({time.perf_counter() - t0:.1f} s)'
@@ -465,9 +471,8 @@ def input_pipeline(cfg):
             return Variant('minidl', lambda: dp.epoch_seconds(loader))
         res = _result(f'input pipeline: {name}', _variants(_try(missing, 'minidl', build)), missing, None,
                       f'{n} MNIST images/epoch, batch 128', dict(cfg, repeats=min(cfg.get('repeats', 7), 5),
-                                                                  min_block_s=0.0), unit='images_per_s')
-        for d in res['variants'].values():
-            d['images_per_s'] = n / d['median_s']
+                                                                  min_block_s=0.0),
+                      unit='images_per_s', extra=dict(images=n))
         out.append(res)
     return out
 

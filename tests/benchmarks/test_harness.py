@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import minidl
+from benchmarks import harness
 from benchmarks import reference_numpy as ref
 from benchmarks import workloads as W
 
@@ -41,10 +42,12 @@ def _load_results(tmp_path):
     jsons = [f for f in files if f.endswith('.json')]
     assert len(jsons) == 1, files
     stem = jsons[0][:-5]
-    assert stem.startswith('cpu-') and stem.endswith('cores-quick'), stem
     assert stem + '.md' in files and stem + '.png' in files, files
     with open(tmp_path / jsons[0]) as f:
         data = json.load(f)
+    # named by machine, and by BLAS threads as the run set them (OPENBLAS_NUM_THREADS=1 here)
+    assert stem == harness.cpu_report_name(data['machine']['blas_summary']) + '-quick', stem
+    assert stem.startswith('cpu-') and 'cores' in stem, stem
     return data, (tmp_path / (stem + '.md')).read_text()
 
 
@@ -78,20 +81,96 @@ def test_quick_run_writes_json_markdown_and_chart(tmp_path):
     assert machine['cores'] >= 1 and machine['gemm_peak_gflops'] > 0
     assert 'env' in machine['blas']                         # OPENBLAS_* recorded, set or not
     mlp = next(r for name, r in results.items() if name.startswith('MLP step'))
-    assert set(mlp['variants']) >= {'minidl', 'numpy_ref'}
     for v in mlp['variants'].values():
-        assert v['median_s'] > 0 and v['repeats'] >= 3 and len(v['samples_s']) == v['repeats']
         assert v['gflops'] > 0
     assert 'torch' not in mlp['variants']                   # not asked for
     assert any(name.startswith('autograd overhead') for name in results)
-    for r in data['results']:                                # every row either ran or says why not
-        assert r['variants'] or r.get('skipped'), r
+    for r in data['results']:        # every row ran minidl and, but for the input pipeline, the reference
+        assert not r.get('skipped') and r['missing'] == {}, r
+        expected = {'minidl'} if r['name'].startswith('input pipeline') else {'minidl', 'numpy_ref'}
+        assert set(r['variants']) == expected, r['name']
+        for v in r['variants'].values():
+            assert v['median_s'] > 0 and v['repeats'] >= 5 and len(v['samples_s']) == v['repeats']
+        assert f"\n| {r['name']} | " in md                     # the table has a row for it
+    assert len(data['results']) == 10
     mem = machine['peak_memory']['variants']
     for name in ('minidl', 'numpy_ref'):
         assert mem[name].get('maxrss_mb', 0) > mem[name].get('training_mb', 0) > 0, mem[name]
     steps = machine['peak_memory']['steps']
     assert f'Peak memory, {steps} MLP training steps' in md and 'above the imports (the goal' in md
     assert '| MLP step' in md and 'minidl / numpy_ref' in md
+
+
+class _LoggedVariants:
+    """Variants whose calls write their names to one log, to see the harness's order."""
+
+    def __init__(self, *families):
+        self.log = []
+        self.variants = [harness.Variant(name, lambda name=name: self.log.append(name), family)
+                         for name, family in families]
+
+
+def test_time_variants_warms_up_then_interleaves_the_variants(monkeypatch):
+    monkeypatch.setattr(harness, 'SWITCH_SLEEP_S', 0.0)
+    calls = _LoggedVariants(('A', 'numpy'), ('B', 'numpy'), ('T', 'torch'))
+    timings = harness.time_variants(calls.variants, repeats=5, min_block_s=0.0)
+    # each variant: two warm-up calls and one calibration call, before anything is timed;
+    # then five rounds of A B T, and a switch between NumPy and PyTorch makes one untimed
+    # call first (lesson (a) of the benchmarks issue: the other library's threads spin on)
+    assert calls.log == list('AAABBBTTT') + list('AABTT') * 5
+    assert {name: len(t.samples) for name, t in timings.items()} == {'A': 5, 'B': 5, 'T': 5}
+    assert all(t.inner == 1 and t.median >= 0 for t in timings.values())
+
+
+def test_time_variants_gives_tiny_calls_more_rounds_of_many_calls():
+    calls = _LoggedVariants(('A', 'numpy'), ('B', 'numpy'))
+    timings = harness.time_variants(calls.variants, repeats=5, min_block_s=0.002, tiny_repeats=9)
+    for t in timings.values():
+        assert len(t.samples) == 9 and t.inner > 10          # blocks of many calls of a fast op
+
+
+def _row(name, **variants):
+    return dict(name=name, unit='s', variants={k: dict(median_s=s, samples_s=[s] * 5) for k, s in variants.items()},
+                missing={})
+
+
+def test_markdown_names_variants_that_could_not_be_built_and_chart_is_relative_to_minidl(tmp_path):
+    broken = _row('CNN step b=64', numpy_ref=2.0)
+    broken['missing'] = {'minidl': 'LookupError: minidl.nn lacks Conv2d'}
+    rows = [_row('MLP step b=128', minidl=2.0, numpy_ref=1.0, torch=4.0), broken]
+    machine = dict(name='cpu-test-2cores', cpu_model='test', cores=2, numpy='x', repeats=5,
+                   loadavg_at_start=(0.0, 0.0, 0.0))
+    paths = harness.write_results(str(tmp_path), machine, rows, 'python -m benchmarks')
+    md = (tmp_path / 'cpu-test-2cores.md').read_text()
+    assert '- CNN step b=64, minidl: LookupError: minidl.nn lacks Conv2d' in md
+    assert '| MLP step b=128 | 2.00 s | 1.00 s | 4.00 s | 2.00x (2.00–2.00) | 0.50x (0.50–0.50) |' in md
+    assert '| CNN step b=64 | — | 2.00 s | — | — | — |' in md
+    assert len(paths) == 3 and os.path.getsize(tmp_path / 'cpu-test-2cores.png') > 0
+    # the chart's bars: each row's times over minidl's; a row without minidl is left out
+    assert harness.relative_times(rows) == [('MLP step b=128', {'minidl': 1.0, 'numpy_ref': 0.5, 'torch': 2.0})]
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--threads', '0'], 'expected a whole number of threads >= 1'),
+    (['--only', 'nothing-like-this'], "matches none of the workloads: MLP step b=128, MLP step b=1024"),
+    (['--suite', 'gpu', '--only', 'CNN step b=64'], 'matches none of the workloads: GPU MLP step b=4096'),
+])
+def test_bad_command_lines_are_refused_before_anything_is_timed(argv, message, capsys, tmp_path):
+    from benchmarks.__main__ import parse_args
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(argv + ['--out', str(tmp_path)])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_an_out_folder_that_cannot_be_written_is_refused_at_once(tmp_path, capsys):
+    from benchmarks.__main__ import parse_args
+    a_file = tmp_path / 'a-file'
+    a_file.write_text('')
+    with pytest.raises(SystemExit):
+        parse_args(['--out', str(a_file)])
+    assert f'--out {a_file}: cannot make the folder' in capsys.readouterr().err
+    assert parse_args(['--out', str(tmp_path / 'new' / 'folder')]).only is None
+    assert (tmp_path / 'new' / 'folder').is_dir()
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason='torch is not installed (optional comparison)')
