@@ -584,7 +584,7 @@ def _cupy_sync():
 
 
 def gpu_step_workload(kind, batch, cfg):
-    """minidl on CuPy vs minidl on NumPy vs PyTorch CUDA, one training step."""
+    """minidl on CuPy vs minidl on NumPy (vs PyTorch CUDA with ``--compare torch``), one training step."""
     m = _minidl()
     if kind == 'mlp':
         params, shape, build, flops = ref.init_mlp(np.random.default_rng(0)), (784,), minidl_mlp, None
@@ -608,12 +608,12 @@ def gpu_step_workload(kind, batch, cfg):
         vs.append(_try(missing, 'minidl_cupy', build_gpu))
     else:
         missing['minidl_cupy'] = 'CuPy or a GPU is not available'
-    tr = _torch(dict(torch=True))
+    tr = _torch(cfg)                                     # with --compare torch, as on the CPU
     if tr and tr.torch.cuda.is_available():
         vs.append(_try(missing, 'torch_cuda', lambda: Variant(
             'torch_cuda', tr.make_step(tr.build_cnn(params, 'cuda') if kind == 'cnn' else tr.build_mlp(params, 'cuda'),
                                        x, y, LR), family='torch-cuda', sync=tr.torch.cuda.synchronize)))
-    else:
+    elif cfg.get('torch'):
         missing['torch_cuda'] = 'torch with CUDA is not available'
     gpu_vs = [v for v in _variants(*vs) if v.family != 'numpy']
     if not gpu_vs:

@@ -189,6 +189,16 @@ def test_gpu_suite_skips_cleanly_without_a_gpu(tmp_path):
     assert 'skipped' in p.stdout
 
 
+@pytest.mark.parametrize('compare_torch', [False, True])
+def test_gpu_rows_try_pytorch_cuda_only_when_asked(compare_torch):
+    if minidl.cuda_is_available():
+        pytest.skip('a GPU is present: the GPU suite is run by hand (python -m benchmarks --suite gpu)')
+    from benchmarks.__main__ import QUICK
+    row = W.gpu_step_workload('mlp', 4, dict(QUICK, torch=compare_torch))
+    assert row['skipped'].startswith('no GPU variant can run') and 'minidl_cupy' in row['missing']
+    assert ('torch_cuda' in row['missing']) == (compare_torch and HAS_TORCH)
+
+
 # ----------------------------------------------------------------------------- same math
 def _step_minidl(model, x, y, lr):
     step, _ = W.minidl_step(model, x, y, lr)
