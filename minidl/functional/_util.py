@@ -1,4 +1,6 @@
 """Small helpers shared by the op families: dimension arguments, broadcasting, dtypes."""
+import operator
+
 import numpy
 
 from ..backend import get_default_dtype
@@ -26,16 +28,28 @@ def promoted(a, b):
     return a.astype(target, copy=False), b.astype(target, copy=False)
 
 
-def normalize_dims(dim, ndim, op):
+def normalize_dims(dim, ndim, op, empty_means_all=False):
     """``dim`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of axes.
 
-    None means every axis. An axis out of range raises an error naming the op.
+    None means every axis. An empty tuple (or list) means no axis (``squeeze``, ``all``), or,
+    with ``empty_means_all``, every axis, as in PyTorch's reductions (``x.sum(dim=())`` sums
+    all the elements). Any integer type counts as an int (``numpy.int64`` too, through
+    ``operator.index``). A dim that is not an integer, or an axis out of range, raises an
+    error naming the op.
     """
     if dim is None:
         return tuple(range(ndim))
     if type(dim) is int and -ndim <= dim < ndim:       # the common case, one valid axis
         return (dim + ndim if dim < 0 else dim,)
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    try:
+        dims = (operator.index(dim),)
+    except TypeError:
+        try:
+            dims = tuple(operator.index(d) for d in dim)
+        except TypeError:
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}") from None
+    if not dims and empty_means_all:
+        return tuple(range(ndim))
     axes = []
     for d in dims:
         if not -max(ndim, 1) <= d < max(ndim, 1):

@@ -49,7 +49,7 @@ class Sum(Function):
         self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
-        self.axes = normalize_dims(self.dim, x.ndim, 'sum')
+        self.axes = normalize_dims(self.dim, x.ndim, 'sum', empty_means_all=True)
         return x.sum(axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, gy):
@@ -63,7 +63,7 @@ class Mean(Function):
         self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
-        self.axes = normalize_dims(self.dim, x.ndim, 'mean')
+        self.axes = normalize_dims(self.dim, x.ndim, 'mean', empty_means_all=True)
         if x.dtype.kind not in 'fc':
             raise TypeError(f"mean: expected a floating point tensor, got dtype {x.dtype}")
         return x.mean(axis=self.axes, keepdims=self.keepdim)
@@ -86,7 +86,7 @@ class Var(Function):
         self.dim, self.correction, self.keepdim = dim, correction, keepdim
 
     def forward(self, x):
-        self.axes = normalize_dims(self.dim, x.ndim, 'var')
+        self.axes = normalize_dims(self.dim, x.ndim, 'var', empty_means_all=True)
         self.save_for_backward(x)
         return get_array_module(x).var(x, axis=self.axes, ddof=self.correction, keepdims=self.keepdim)
 
@@ -139,7 +139,7 @@ class _Extremum(Function):
     def forward(self, x):
         xp = get_array_module(x)
         name = self.reduce
-        self.axes = normalize_dims(self.dim, x.ndim, name)
+        self.axes = normalize_dims(self.dim, x.ndim, name, empty_means_all=True)
         if x.size == 0:
             raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
         y = getattr(xp, name)(x, axis=self.axes, keepdims=True)
@@ -178,7 +178,7 @@ class LogSumExp(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        self.axes = normalize_dims(self.dim, x.ndim, 'logsumexp')
+        self.axes = normalize_dims(self.dim, x.ndim, 'logsumexp', empty_means_all=True)
         m = xp.max(x, axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)                 # all -inf: avoid -inf - -inf
         y = m + xp.log(xp.sum(xp.exp(x - m), axis=self.axes, keepdims=True))
@@ -198,17 +198,18 @@ values_indices = collections.namedtuple('values_indices', ['values', 'indices'])
 
 
 def sum(x, dim=None, keepdim=False):
-    """Sum over ``dim`` (an int, a tuple, or None for all). Example: ``x.sum(dim=0)``."""
+    """Sum over ``dim`` (an int, a tuple, or None or () for all). Example: ``x.sum(dim=0)``."""
     return Sum(dim, keepdim)(x)
 
 
 def mean(x, dim=None, keepdim=False):
-    """Mean over ``dim`` (an int, a tuple, or None for all)."""
+    """Mean over ``dim`` (an int, a tuple, or None or () for all) of a floating point tensor."""
     return Mean(dim, keepdim)(x)
 
 
 def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
-    """Variance over ``dim``; unbiased (divides by n - 1) unless ``unbiased=False``."""
+    """Variance over ``dim`` (an int, a tuple, or None or () for all); unbiased (divides by
+    n - 1) unless ``unbiased=False``."""
     correction = (1 if unbiased else 0) if correction is None else correction
     return Var(dim, correction, keepdim)(x)
 
@@ -220,14 +221,15 @@ def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
 
 
 def _extremum(cls, x, dim, keepdim, arg):
-    if dim is None or not isinstance(dim, int):
+    if dim is None or isinstance(dim, (tuple, list)):
         return cls(dim, keepdim)(x)
     return values_indices(cls(dim, keepdim, first=True)(x), arg(x, dim, keepdim))
 
 
 def max(x, dim=None, keepdim=False):
-    """The largest value; with an int ``dim``, a (values, indices) pair as in PyTorch; with a
-    Tensor in place of ``dim``, the elementwise :func:`maximum` of the two."""
+    """The largest value; with an int ``dim``, a (values, indices) pair as in PyTorch (with a
+    tuple, values only, as :func:`amax`); with a Tensor in place of ``dim``, the elementwise
+    :func:`maximum` of the two."""
     if isinstance(dim, Tensor):
         from .arithmetic import maximum
         return maximum(x, dim)
@@ -235,8 +237,9 @@ def max(x, dim=None, keepdim=False):
 
 
 def min(x, dim=None, keepdim=False):
-    """The smallest value; with an int ``dim``, a (values, indices) pair as in PyTorch; with a
-    Tensor in place of ``dim``, the elementwise :func:`minimum` of the two."""
+    """The smallest value; with an int ``dim``, a (values, indices) pair as in PyTorch (with a
+    tuple, values only, as :func:`amin`); with a Tensor in place of ``dim``, the elementwise
+    :func:`minimum` of the two."""
     if isinstance(dim, Tensor):
         from .arithmetic import minimum
         return minimum(x, dim)
@@ -244,17 +247,18 @@ def min(x, dim=None, keepdim=False):
 
 
 def amax(x, dim=None, keepdim=False):
-    """The largest value over ``dim`` (an int or a tuple), values only."""
+    """The largest value over ``dim`` (an int, a tuple, or None or () for all), values only."""
     return Max(dim, keepdim)(x)
 
 
 def amin(x, dim=None, keepdim=False):
-    """The smallest value over ``dim`` (an int or a tuple), values only."""
+    """The smallest value over ``dim`` (an int, a tuple, or None or () for all), values only."""
     return Min(dim, keepdim)(x)
 
 
 def logsumexp(x, dim=None, keepdim=False):
-    """log Σ exp(x) over ``dim``, without overflow (see :class:`LogSumExp`)."""
+    """log Σ exp(x) over ``dim`` (an int, a tuple, or None or () for all), without overflow
+    (see :class:`LogSumExp`)."""
     return LogSumExp(dim, keepdim)(x)
 
 
