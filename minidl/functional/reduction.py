@@ -11,7 +11,7 @@ import math
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from ._util import kept_shape, normalize_dims
+from ._util import floating, kept_shape, normalize_dims
 
 
 def sum_to_shape(g, shape):
@@ -122,6 +122,14 @@ class Std(Var):
         return self._backward_from(gy * nonzero / (2 * (y + ~nonzero)), x)    # (y + 1 where y = 0)
 
 
+def _refuse_empty_dims(op, shape, axes):
+    """An extremum (max, min, argmax, argmin) over a dim of size 0 does not exist: say so."""
+    for axis in axes:
+        if shape[axis] == 0:
+            raise IndexError(f"{op}: cannot reduce over dim {axis}, which has size 0 in a tensor of "
+                             f"shape {shape}")
+
+
 class _Extremum(Function):
     """Shared by Max and Min: y = extremum over axes;
 
@@ -140,8 +148,7 @@ class _Extremum(Function):
         xp = get_array_module(x)
         name = self.reduce
         self.axes = normalize_dims(self.dim, x.ndim, name, empty_means_all=True)
-        if x.size == 0:
-            raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+        _refuse_empty_dims(name, x.shape, self.axes)
         y = getattr(xp, name)(x, axis=self.axes, keepdims=True)
         if self.first and self.axes:
             axis, = self.axes
@@ -171,6 +178,7 @@ class LogSumExp(Function):
     """y = log Σ exp(x), computed stably as m + log Σ exp(x - m) with m = max x;
 
     dL/dx = dL/dy · exp(x - y)   (the softmax of x along the reduced axes).
+    Over an empty dim the sum has no terms: y = log 0 = -inf, as in PyTorch.
     """
 
     def __init__(self, dim=None, keepdim=False):
@@ -178,8 +186,12 @@ class LogSumExp(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        x = floating(x)
         self.axes = normalize_dims(self.dim, x.ndim, 'logsumexp', empty_means_all=True)
-        m = xp.max(x, axis=self.axes, keepdims=True)
+        if x.size:
+            m = xp.max(x, axis=self.axes, keepdims=True)
+        else:                                              # no elements, no max: any m will do
+            m = xp.zeros(kept_shape(x.shape, self.axes), dtype=x.dtype)
         m = xp.where(xp.isfinite(m), m, 0)                 # all -inf: avoid -inf - -inf
         y = m + xp.log(xp.sum(xp.exp(x - m), axis=self.axes, keepdims=True))
         if not self.keepdim:
@@ -258,17 +270,18 @@ def amin(x, dim=None, keepdim=False):
 
 def logsumexp(x, dim=None, keepdim=False):
     """log Σ exp(x) over ``dim`` (an int, a tuple, or None or () for all), without overflow
-    (see :class:`LogSumExp`)."""
+    (see :class:`LogSumExp`); an integer tensor gives the default float dtype."""
     return LogSumExp(dim, keepdim)(x)
 
 
 def _arg(name, x, dim, keepdim):
     xp = get_array_module(x.data)
+    axes = normalize_dims(dim, x.ndim, name)
+    _refuse_empty_dims(name, x.shape, axes)
     if dim is None or x.ndim == 0:                 # (a 0-d tensor's one dim, 0 or -1, is itself)
-        normalize_dims(dim, x.ndim, name)
         index = xp.asarray(getattr(xp, name)(x.data)).astype('int64')
         return Tensor(index.reshape((1,) * x.ndim) if keepdim else index)
-    axis, = normalize_dims(dim, x.ndim, name)
+    axis, = axes
     return Tensor(getattr(xp, name)(x.data, axis=axis, keepdims=keepdim).astype('int64'))
 
 

@@ -47,6 +47,50 @@ def test_gradients_of_reductions_over_an_empty_dim(case):
     check(case)
 
 
+# ---------------------------------------------------------------------- dtypes
+def test_logsumexp_of_integers_and_bools_is_the_default_float():
+    y = minidl.tensor([1, 2, 3]).logsumexp(0)
+    assert y.dtype == numpy.float32 and y.item() == pytest.approx(math.log(math.e + math.e**2 + math.e**3))
+    y = minidl.tensor([True, False]).logsumexp(0)
+    assert y.dtype == numpy.float32 and y.item() == pytest.approx(math.log(math.e + 1))
+
+
+# ---------------------------------------------------------------------- zero-size tensors
+def test_max_and_min_over_a_nonempty_dim_of_a_zero_size_tensor_are_empty():
+    assert minidl.zeros(0, 3).amax(1).shape == (0,) and minidl.zeros(0, 3).amin(1).shape == (0,)
+    x = minidl.zeros(2, 0, dtype=minidl.float64, requires_grad=True)
+    values, indices = x.max(0)
+    assert values.shape == (0,) and indices.shape == (0,) and indices.dtype == numpy.int64
+    assert x.min(0, keepdim=True).values.shape == (1, 0)
+    values.sum().backward()
+    assert x.grad.shape == (2, 0)
+    assert minidl.zeros(0, 3).argmax(1).shape == (0,)
+
+
+@pytest.mark.parametrize('reduce, op', [
+    (lambda x: x.amax(0), 'max'), (lambda x: x.min(0), 'min'), (lambda x: x.max(), 'max'),
+    (lambda x: x.amin(dim=(0, 1)), 'min'), (lambda x: x.argmax(0), 'argmax'), (lambda x: x.argmin(), 'argmin')])
+def test_an_extremum_over_a_dim_of_size_0_names_the_op(reduce, op):
+    with pytest.raises(IndexError, match=rf"{op}: cannot reduce over dim 0, which has size 0 in a tensor "
+                                         r"of shape \(0, 3\)"):
+        reduce(minidl.zeros(0, 3))
+
+
+def test_argmax_of_an_empty_vector_names_the_op():
+    with pytest.raises(IndexError, match=r"argmax: cannot reduce over dim 0, which has size 0"):
+        minidl.zeros(0).argmax()
+
+
+def test_logsumexp_over_an_empty_dim_is_minus_infinity():
+    x = minidl.zeros(0, 3, dtype=minidl.float64, requires_grad=True)
+    y = x.logsumexp(0)
+    assert y.shape == (3,) and y.tolist() == [-math.inf] * 3
+    y.sum().backward()
+    assert x.grad.shape == (0, 3)
+    assert x.logsumexp(1).shape == (0,) and x.logsumexp(0, keepdim=True).shape == (1, 3)
+    assert minidl.zeros(0).logsumexp(0).item() == -math.inf
+
+
 # ---------------------------------------------------------------------- NumPy integer dims
 NUMPY_DIM_OPS = {
     'sum': lambda x, d: x.sum(dim=d), 'mean': lambda x, d: x.mean(d), 'var': lambda x, d: x.var(d),
