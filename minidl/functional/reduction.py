@@ -81,12 +81,15 @@ class Var(Function):
 
     dL/dx = dL/dy · 2 (x - x̄) / (n - correction)   (the x̄ terms cancel, since Σ(x - x̄) = 0).
     """
+    name = 'var'             # (Std's forward is this one: errors name the op that was called)
 
     def __init__(self, dim=None, correction=1, keepdim=False):
         self.dim, self.correction, self.keepdim = dim, correction, keepdim
 
     def forward(self, x):
-        self.axes = normalize_dims(self.dim, x.ndim, 'var', empty_means_all=True)
+        self.axes = normalize_dims(self.dim, x.ndim, self.name, empty_means_all=True)
+        if x.dtype.kind not in 'fc':
+            raise TypeError(f"{self.name}: expected a floating point tensor, got dtype {x.dtype}")
         self.save_for_backward(x)
         return get_array_module(x).var(x, axis=self.axes, ddof=self.correction, keepdims=self.keepdim)
 
@@ -110,6 +113,7 @@ class Std(Var):
     taken as 0 where y = 0: there all the values are equal, and the formula's 1/(2y) · (x - x̄)
     would be ∞ · 0 = NaN. PyTorch, too, gives 0 there.
     """
+    name = 'std'
 
     def forward(self, x):
         y = get_array_module(x).sqrt(super().forward(x))
@@ -220,8 +224,8 @@ def mean(x, dim=None, keepdim=False):
 
 
 def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
-    """Variance over ``dim`` (an int, a tuple, or None or () for all); unbiased (divides by
-    n - 1) unless ``unbiased=False``."""
+    """Variance over ``dim`` (an int, a tuple, or None or () for all) of a floating point
+    tensor; unbiased (divides by n - 1) unless ``unbiased=False``."""
     correction = (1 if unbiased else 0) if correction is None else correction
     return Var(dim, correction, keepdim)(x)
 

@@ -55,6 +55,14 @@ def test_logsumexp_of_integers_and_bools_is_the_default_float():
     assert y.dtype == numpy.float32 and y.item() == pytest.approx(math.log(math.e + 1))
 
 
+@pytest.mark.parametrize('op', ['var', 'std'])
+@pytest.mark.parametrize('values', [[1, 2, 4], [True, False]], ids=['int64', 'bool'])
+def test_var_and_std_refuse_integer_and_bool_tensors(op, values):
+    x = minidl.tensor(values)
+    with pytest.raises(TypeError, match=f"{op}: expected a floating point tensor, got dtype {x.dtype}"):
+        getattr(x, op)()
+
+
 # ---------------------------------------------------------------------- zero-size tensors
 def test_max_and_min_over_a_nonempty_dim_of_a_zero_size_tensor_are_empty():
     assert minidl.zeros(0, 3).amax(1).shape == (0,) and minidl.zeros(0, 3).amin(1).shape == (0,)
