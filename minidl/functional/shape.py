@@ -5,6 +5,7 @@ gradient back the same way (reshape back, permute by the inverse permutation, su
 expanded copies, split a concatenation, crop the padding).
 """
 import math
+import operator
 
 from ..autograd.function import Function
 from ..backend import get_array_module
@@ -13,7 +14,13 @@ from ._util import normalize_dims
 
 def _resolve_shape(shape, numel, op, input_shape):
     """Fill in a -1 in ``shape`` and check that the element count is kept."""
-    shape = tuple(int(n) for n in shape)
+    try:
+        shape = tuple(operator.index(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"{op}: sizes must be integers, got {shape}") from None
+    if any(n < -1 for n in shape):
+        raise ValueError(f"{op}: sizes must be >= 0, or -1 for one unknown size, got {shape} for a "
+                         f"tensor of shape {input_shape}")
     if shape.count(-1) > 1:
         raise ValueError(f"{op}: only one dimension can be -1, got {shape}")
     known = math.prod(n for n in shape if n != -1)
@@ -102,6 +109,10 @@ class Cat(Function):
         self.dim = dim
 
     def forward(self, *xs):
+        for k, x in enumerate(xs):
+            if x.ndim == 0:
+                raise ValueError(f"cat: tensor {k} is zero-dimensional, which cannot be concatenated "
+                                 "(stack joins such tensors along a new dim)")
         first = xs[0]
         self.axis, = normalize_dims(self.dim, first.ndim, 'cat')
         for k, x in enumerate(xs):
@@ -128,11 +139,15 @@ class Pad(Function):
     backward_on_arrays = True           # (its backward slices, as arrays do)
 
     def __init__(self, pad, value=0.0):
+        try:
+            pad = tuple(operator.index(p) for p in pad)
+        except TypeError:
+            raise TypeError(f"pad: pad sizes must be integers, got {pad}") from None
         if len(pad) % 2:
             raise ValueError(f"pad: expected an even number of pad sizes, got {pad}")
         if any(p < 0 for p in pad):
             raise ValueError(f"pad: negative padding {pad} is not supported")
-        self.pad, self.value = tuple(pad), value
+        self.pad, self.value = pad, value
 
     def forward(self, x):
         pairs = [(0, 0)] * x.ndim
@@ -164,9 +179,11 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     """Swap two axes (``x.mT``: the last two, which needs at least 2 dimensions)."""
-    (a,), (b,) = normalize_dims(dim0, x.ndim, 'transpose'), normalize_dims(dim1, x.ndim, 'transpose')
+    axes = normalize_dims(dim0, x.ndim, 'transpose') + normalize_dims(dim1, x.ndim, 'transpose')
     dims = list(range(x.ndim))
-    dims[a], dims[b] = dims[b], dims[a]
+    if axes:                            # () for a 0-d tensor, whose one dim (0 or -1) is itself
+        a, b = axes
+        dims[a], dims[b] = dims[b], dims[a]
     return Permute(dims)(x)
 
 
@@ -177,9 +194,10 @@ def expand(x, *shape):
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge the axes ``start_dim`` .. ``end_dim`` into one."""
-    if x.ndim == 0:
+    axes = normalize_dims(start_dim, x.ndim, 'flatten') + normalize_dims(end_dim, x.ndim, 'flatten')
+    if not axes:                        # a 0-d tensor (its one dim is 0 or -1): one element, one axis
         return x.reshape(1)
-    (start,), (end,) = normalize_dims(start_dim, x.ndim, 'flatten'), normalize_dims(end_dim, x.ndim, 'flatten')
+    start, end = axes
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
@@ -192,12 +210,19 @@ def squeeze(x, dim=None):
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))
 
 
+def _new_axis(dim, ndim, op):
+    """Where ``dim`` puts the new axis of unsqueeze or stack, in their result of ``ndim``
+    dimensions (a negative dim counts from the result's end)."""
+    try:
+        axis, = normalize_dims(dim, ndim, op)
+    except IndexError:
+        raise IndexError(f"{op}: dim {dim} out of range for a result with {ndim} dimensions") from None
+    return axis
+
+
 def unsqueeze(x, dim):
     """Insert an axis of size 1 at ``dim`` (negative counts from the end of the result)."""
-    ndim = x.ndim + 1
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"unsqueeze: dim {dim} out of range for a result with {ndim} dimensions")
-    axis = dim % ndim
+    axis = _new_axis(dim, x.ndim + 1, 'unsqueeze')
     return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
 
 
@@ -217,7 +242,8 @@ def stack(tensors, dim=0):
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: expects tensors of one shape, got {sorted(shapes)}")
-    return cat([unsqueeze(t, dim) for t in tensors], dim)
+    axis = _new_axis(dim, tensors[0].ndim + 1, 'stack')
+    return cat([unsqueeze(t, axis) for t in tensors], axis)
 
 
 def pad(x, pad, mode='constant', value=0.0):

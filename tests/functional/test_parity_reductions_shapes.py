@@ -6,6 +6,7 @@ import numpy
 import pytest
 
 import minidl
+import minidl.functional as F
 from tests.gradcases import Case, check, t
 
 X = numpy.arange(6.0).reshape(2, 3)          # sum 15, mean 2.5, unbiased variance 3.5
@@ -120,3 +121,62 @@ def test_numpy_integer_dims_are_ints(op):
         assert y.shape == expected.shape and y.dtype == expected.dtype
         numpy.testing.assert_array_equal(y.numpy(), expected.numpy())
     assert x.sum(dim=(numpy.int64(0), numpy.int32(-1))).shape == (3,)
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda x: x.sum(dim=1.0), 'sum: dim must be an int or a tuple of ints, got 1.0'),
+    (lambda x: x.mean(dim=(0, 1.0)), r'mean: dim must be an int or a tuple of ints, got \(0, 1.0\)'),
+    (lambda x: x.max(1.0), 'max: dim must be an int'),
+    (lambda x: x.argmax(1.0), 'argmax: dim must be an int'),
+    (lambda x: x.transpose(1.0, 0), 'transpose: dim must be an int'),
+    (lambda x: minidl.cat([x, x], 0.0), 'cat: dim must be an int'),
+    (lambda x: x.unsqueeze(1.0), 'unsqueeze: dim must be an int'),
+    (lambda x: F.pad(x, (1.5, 1)), r'pad: pad sizes must be integers, got \(1.5, 1\)'),
+    (lambda x: x.reshape(3.0, 2), r'reshape: sizes must be integers, got \(3.0, 2\)'),
+])
+def test_a_dim_or_size_that_is_not_an_integer_names_the_op(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(minidl.ones(2, 3))
+
+
+# ---------------------------------------------------------------------- 0-d tensors
+def test_transpose_of_a_0d_tensor_is_the_tensor():
+    x = minidl.tensor(2.0)
+    assert x.transpose(0, 0).shape == () and x.transpose(-1, 0).item() == 2.0
+    with pytest.raises(IndexError, match='transpose: dim 1 is out of range for a tensor with 0 dimensions'):
+        x.transpose(1, 0)
+
+
+def test_gradient_of_transposing_a_0d_tensor():
+    check(Case('transpose 0-d', lambda a: a.transpose(0, -1) * 3.0, lambda: [t()]))
+
+
+def test_cat_refuses_0d_tensors_by_name():
+    with pytest.raises(ValueError, match='cat: tensor 0 is zero-dimensional, which cannot be concatenated'):
+        minidl.cat([minidl.tensor(1.0), minidl.tensor(2.0)])
+    with pytest.raises(ValueError, match='cat: tensor 1 is zero-dimensional'):
+        minidl.cat([minidl.tensor([1.0]), minidl.tensor(2.0)])
+
+
+def test_flatten_of_a_0d_tensor_checks_its_dims():
+    x = minidl.tensor(1.0)
+    assert minidl.flatten(x, -1, 0).shape == (1,)
+    for start, end in [(3, 5), (0, 1)]:
+        with pytest.raises(IndexError, match='flatten: dim . is out of range for a tensor with 0 dimensions'):
+            minidl.flatten(x, start, end)
+
+
+# ---------------------------------------------------------------------- shape errors
+def test_reshape_refuses_sizes_below_minus_one():
+    for shape in [(-2, -3), (-2, -1)]:
+        with pytest.raises(ValueError, match=r'reshape: sizes must be >= 0, or -1 for one unknown size, '
+                                             rf'got \({shape[0]}, {shape[1]}\) for a tensor of shape \(6,\)'):
+            minidl.ones(6).reshape(*shape)
+
+
+def test_stack_names_itself_for_a_dim_out_of_range():
+    with pytest.raises(IndexError, match='stack: dim 5 out of range for a result with 2 dimensions'):
+        minidl.stack([minidl.ones(2)] * 2, 5)
+    with pytest.raises(IndexError, match='unsqueeze: dim 3 out of range for a result with 3 dimensions'):
+        minidl.ones(2, 3).unsqueeze(3)
+    assert minidl.stack([minidl.ones(2)] * 2, -2).shape == (2, 2)
