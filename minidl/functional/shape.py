@@ -7,9 +7,11 @@ expanded copies, split a concatenation, crop the padding).
 import math
 import operator
 
+import numpy
+
 from ..autograd.function import Function
 from ..backend import get_array_module
-from ._util import normalize_dims
+from ._util import normalize_dims, promoted
 
 
 def _resolve_shape(shape, numel, op, input_shape):
@@ -101,8 +103,24 @@ class Expand(Function):
         return sum_to_shape(gy, self.input_shapes[0])
 
 
+def _promoted_all(arrays):
+    """The arrays in one dtype, by the rule of ``_util.promoted`` (PyTorch's) folded over them:
+    an integer array meeting a floating one takes the floating dtype, so int64 and float32
+    make float32 where NumPy's concatenate would make float64. The fold runs on empty slices
+    (ndim >= 1), so that only the final conversion touches the data."""
+    dtype = arrays[0].dtype
+    for x in arrays[1:]:
+        if x.dtype != dtype:
+            a, b = promoted(x[:0].astype(dtype), x[:0])
+            dtype = numpy.result_type(a.dtype, b.dtype)
+    return [x.astype(dtype, copy=False) for x in arrays]
+
+
 class Cat(Function):
-    """y = the inputs joined along ``dim``;   dL/dx_k = the slice of dL/dy where x_k went."""
+    """y = the inputs joined along ``dim``;   dL/dx_k = the slice of dL/dy where x_k went.
+
+    Inputs of several dtypes are joined in PyTorch's common dtype (see :func:`_promoted_all`).
+    """
     backward_on_arrays = True           # (its backward slices, as arrays do)
 
     def __init__(self, dim=0):
@@ -113,6 +131,7 @@ class Cat(Function):
             if x.ndim == 0:
                 raise ValueError(f"cat: tensor {k} is zero-dimensional, which cannot be concatenated "
                                  "(stack joins such tensors along a new dim)")
+        xs = _promoted_all(xs)
         first = xs[0]
         self.axis, = normalize_dims(self.dim, first.ndim, 'cat')
         for k, x in enumerate(xs):

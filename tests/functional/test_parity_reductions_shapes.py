@@ -64,6 +64,23 @@ def test_var_and_std_refuse_integer_and_bool_tensors(op, values):
         getattr(x, op)()
 
 
+@pytest.mark.parametrize('join', [minidl.cat, minidl.stack], ids=['cat', 'stack'])
+def test_cat_and_stack_promote_as_pytorch_does(join):
+    def joined(*arrays):
+        return join([minidl.tensor(numpy.array(a)) for a in arrays])
+    i64, f32, f64 = numpy.int64, numpy.float32, numpy.float64
+    y = joined(numpy.array([1, 2], i64), numpy.array([0.5, 1.5], f32))
+    assert y.dtype == numpy.float32 and y.numpy().ravel().tolist() == [1.0, 2.0, 0.5, 1.5]
+    assert joined(numpy.array([True, False]), numpy.array([0.5, 1.5], f32)).dtype == numpy.float32
+    assert joined(numpy.array([1, 2], numpy.int16), numpy.array([0.5, 1.5], numpy.float16)).dtype == numpy.float16
+    assert joined(numpy.array([1, 2], i64), numpy.array([1, 2], f32), numpy.array([1, 2], f64)).dtype == numpy.float64
+    assert joined(numpy.array([1, 2], numpy.int32), numpy.array([1, 2], i64)).dtype == numpy.int64
+    # the integers go straight to the common float32, not through float16 (2049 is not a float16)
+    y = joined(numpy.array([0.5, 1.5], numpy.float16), numpy.array([2049, 1], numpy.int16),
+               numpy.array([0.5, 1.5], f32))
+    assert y.dtype == numpy.float32 and 2049.0 in y.numpy()
+
+
 # ---------------------------------------------------------------------- zero-size tensors
 def test_max_and_min_over_a_nonempty_dim_of_a_zero_size_tensor_are_empty():
     assert minidl.zeros(0, 3).amax(1).shape == (0,) and minidl.zeros(0, 3).amin(1).shape == (0,)
