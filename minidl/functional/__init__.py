@@ -14,14 +14,15 @@
     dropout        dropout, dropout2d
     loss           cross_entropy, nll_loss, kl_div, mse_loss, l1_loss, smooth_l1/huber, binary cross-entropy
     conversion     clone, dtype and device changes
-    comparison     < <= > >= == != (bool results, no gradient)
+    comparison     < <= > >= == != logical_and/or/not, & | ~ (bitwise; no gradient)
 """
 from . import methods  # noqa: F401  (attaches the ops to Tensor)
 from .activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, prelu, relu, selu, sigmoid, silu,
                          softmax, softplus, tanh)
 from .arithmetic import (abs, add, clamp, cos, div, exp, log, maximum, minimum, mul, neg, pow,
                          sin, sqrt, sub, where)
-from .comparison import eq, ge, gt, isfinite, le, logical_and, logical_not, logical_or, lt, ne
+from .comparison import (bitwise_and, bitwise_not, bitwise_or, eq, ge, gt, isfinite, le, logical_and,
+                         logical_not, logical_or, lt, ne)
 from .conversion import clone
 from .conv import col2im, conv2d, im2col
 from .dropout import dropout, dropout2d

@@ -1,19 +1,31 @@
-"""Comparisons and logical ops: they return bool tensors and carry no gradient
-(their output is piecewise constant, so the derivative is zero almost everywhere)."""
+"""Comparisons, logical and bitwise ops: they carry no gradient (their output is piecewise
+constant, so the derivative is zero almost everywhere).
+
+Comparisons and logical ops return bool tensors: ``logical_and(a, b)`` asks whether both are
+nonzero, for any dtype. The operators ``&``, ``|`` and ``~`` are bitwise, as in PyTorch:
+``bitwise_and`` of integers works bit by bit (``3 & 1`` is 1), and on bools it is the logical
+and; floats have no bitwise ops.
+"""
 from ..autograd.function import _as_tensors
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
 
 
 def _compare(name, a, b, compute):
     if isinstance(a, Tensor) and type(b) in (int, float):     # x > 0: NumPy compares with the number itself
-        return Tensor(compute(a.data, b))
-    a, b = _as_tensors((a, b), name)
+        x, y = a.data, b
+    else:
+        a, b = _as_tensors((a, b), name)
+        x, y = a.data, b.data
     try:
-        return Tensor(compute(a.data, b.data))
+        return Tensor(compute(x, y))
     except ValueError as error:                 # NumPy's words, made to name the op and shapes
         if 'broadcast' not in str(error):
             raise
-        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise ValueError(f"{name}: shapes {x.shape} and {y.shape} cannot be broadcast together") from None
+    except TypeError:                           # e.g. a float meeting a bitwise op
+        raise TypeError(f"{name}: not supported for dtypes {x.dtype} and "
+                        f"{getattr(y, 'dtype', type(y).__name__)}") from None
 
 
 def lt(a, b):
@@ -41,18 +53,37 @@ def ne(a, b):
 
 
 def logical_and(a, b):
-    return _compare('logical_and (&)', a, b, lambda x, y: x & y)
+    """True where both ``a`` and ``b`` are nonzero (any dtypes)."""
+    return _compare('logical_and', a, b, lambda x, y: get_array_module(x).logical_and(x, y))
 
 
 def logical_or(a, b):
-    return _compare('logical_or (|)', a, b, lambda x, y: x | y)
+    """True where ``a`` or ``b`` is nonzero (any dtypes)."""
+    return _compare('logical_or', a, b, lambda x, y: get_array_module(x).logical_or(x, y))
 
 
 def logical_not(a):
+    """True where ``a`` is zero (any dtype)."""
+    return Tensor(get_array_module(a.data).logical_not(a.data))
+
+
+def bitwise_and(a, b):
+    """``a & b``: bitwise for integers, logical for bools."""
+    return _compare('bitwise_and (&)', a, b, lambda x, y: x & y)
+
+
+def bitwise_or(a, b):
+    """``a | b``: bitwise for integers, logical for bools."""
+    return _compare('bitwise_or (|)', a, b, lambda x, y: x | y)
+
+
+def bitwise_not(a):
+    """``~a``: bitwise for integers (``~0`` is -1), logical for bools."""
+    if a.dtype.kind not in 'biu':
+        raise TypeError(f"bitwise_not (~): expected a bool or integer tensor, got {a.dtype}")
     return Tensor(~a.data)
 
 
 def isfinite(a):
     """True where the value is neither inf nor NaN."""
-    from ..backend import get_array_module
     return Tensor(get_array_module(a.data).isfinite(a.data))

@@ -182,7 +182,7 @@ _METHODS = {
     '__matmul__': MM.matmul, '__rmatmul__': _reflected(MM.matmul),
     '__neg__': M.neg, '__abs__': M.abs,
     '__lt__': C.lt, '__le__': C.le, '__gt__': C.gt, '__ge__': C.ge, '__eq__': C.eq, '__ne__': C.ne,
-    '__and__': C.logical_and, '__or__': C.logical_or, '__invert__': C.logical_not,
+    '__and__': C.bitwise_and, '__or__': C.bitwise_or, '__invert__': C.bitwise_not,
     '__getitem__': indexing.getitem, '__setitem__': _setitem,
     # math
     'add': M.add, 'sub': M.sub, 'mul': M.mul, 'div': M.div, 'pow': M.pow, 'neg': M.neg,
