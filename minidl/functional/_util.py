@@ -14,12 +14,28 @@ def floating(x):
     return x if x.dtype.kind in 'fc' else x.astype(get_default_dtype())
 
 
+_CATEGORY = {'b': 0, 'u': 1, 'i': 1, 'f': 2, 'c': 3}     # PyTorch's dtype categories, by NumPy's kind
+
+
 def promoted(a, b):
-    """The operands of a binary op, with PyTorch's rule where NumPy's differs: an integer (or
-    bool) array meeting a floating one takes the floating one's dtype. An int64 array times
-    a float32 one is float32, where NumPy would widen both to float64. Only the arrays that
-    NumPy would widen are converted (a bool mask times float32 is float32 either way). The
-    ops call it only when the dtypes differ, so that the common case costs one comparison."""
+    """The operands of a binary op, with PyTorch's rule where NumPy's differs.
+
+    PyTorch ranks the operands: tensors with dimensions, then 0-d tensors (then Python
+    numbers, which ``function._as_tensors`` has already given a dtype); and dtypes by category,
+    bool < integer < floating. A 0-d tensor meeting a tensor with dimensions decides the dtype
+    only if its category is higher: float32 (N,) + float64 0-d is float32 and uint8 (N,) - int64
+    0-d is uint8 (1 - 2 = 255), where NumPy would widen both; int64 (N,) + float64 0-d is float64.
+    Otherwise an integer (or bool) array meeting a floating one takes the floating one's dtype
+    (int64 times float32 is float32, NumPy would give float64), and the rest is NumPy's rule
+    (int8 + uint8 is int16, float32 + float64 is float64). Only the arrays that need it are
+    converted. The ops call it only when the dtypes differ, so that the common case costs one
+    comparison.
+    """
+    if (a.ndim == 0) != (b.ndim == 0):
+        zero_dim, dimensioned = (a, b) if a.ndim == 0 else (b, a)
+        higher = _CATEGORY[zero_dim.dtype.kind] > _CATEGORY[dimensioned.dtype.kind]
+        target = zero_dim.dtype if higher else dimensioned.dtype
+        return a.astype(target, copy=False), b.astype(target, copy=False)
     if a.dtype is b.dtype or (a.dtype.kind in 'fc') == (b.dtype.kind in 'fc'):
         return a, b
     target = a.dtype if a.dtype.kind in 'fc' else b.dtype

@@ -9,14 +9,19 @@ and; floats have no bitwise ops.
 from ..autograd.function import _as_tensors
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
+from ._util import promoted
 
 
 def _compare(name, a, b, compute):
+    """``compute`` on the arrays of ``a`` and ``b``, in the dtype PyTorch would promote them
+    to (``_util.promoted``: float32 (N,) == float64 0-d compares in float32)."""
     if isinstance(a, Tensor) and type(b) in (int, float):     # x > 0: NumPy compares with the number itself
         x, y = a.data, b
     else:
         a, b = _as_tensors((a, b), name)
         x, y = a.data, b.data
+        if x.dtype is not y.dtype:
+            x, y = promoted(x, y)
     try:
         return Tensor(compute(x, y))
     except ValueError as error:                 # NumPy's words, made to name the op and shapes

@@ -146,25 +146,25 @@ def _without_graph_shortcut(op, array_op):
 
     With gradients off (inside ``no_grad``, and in every backward without ``create_graph``,
     where backward formulas such as ``gy * b`` run), ``x + y`` on two Tensors of one device
-    is exactly its array operation: Add, Sub and Mul compute nothing else. Going through the
-    Function machinery (input checks, the call, the output's wrapping) costs 1.9 µs per call
-    on 1-element tensors where the array operation and a new Tensor cost 0.8
+    and one dtype is exactly its array operation: Add, Sub and Mul compute nothing else.
+    Going through the Function machinery (input checks, the call, the output's wrapping) costs
+    1.9 µs per call on 1-element tensors where the array operation and a new Tensor cost 0.8
     (``benchmarks/NOTES.md``, eighth pass). Everything else takes the full path: a Python
-    number or an array as an operand, mixed devices, anomaly detection, shapes that do not
-    broadcast (``op`` explains them), a 0-d result that NumPy hands back as a scalar, a result
-    of neither operand's dtype (NumPy widens int64 with float32 to float64, the op keeps
-    float32: ``_util.promoted``).
+    number or an array as an operand, mixed devices, mixed dtypes (whose result follows
+    PyTorch's rule, ``_util.promoted``, not NumPy's: int64 with float32 is float32, float32
+    (N,) with float64 0-d is float32), anomaly detection, shapes that do not broadcast and
+    bool subtraction (``op`` explains them), a 0-d result that NumPy hands back as a scalar.
     """
     @functools.wraps(op)
     def _operator(self, other):
         if not _grad_state['enabled'] and isinstance(other, Tensor) and not _anomaly_state['enabled']:
             a, b = self.data, other.data
-            if type(a) is type(b):
+            if type(a) is type(b) and a.dtype is b.dtype:
                 try:
                     y = array_op(a, b)
-                except ValueError:
+                except (ValueError, TypeError):
                     return op(self, other)
-                if type(y) is type(a) and (y.dtype is a.dtype or y.dtype is b.dtype):
+                if type(y) is type(a):
                     return Tensor(y)
         return op(self, other)
     return _operator

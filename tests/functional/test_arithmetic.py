@@ -138,16 +138,16 @@ def test_comparisons_return_bool_tensors_and_name_bad_shapes():
 
 SHORTCUT_OPERANDS = [
     (numpy.float32, (3, 4), numpy.float32, (4,)),
-    (numpy.float64, (2, 1), numpy.float32, (1, 3)),       # promotion: float64
-    (numpy.int8, (3,), numpy.float32, (3,)),                # float32 in NumPy and PyTorch alike
-    (numpy.bool_, (3,), numpy.float32, (3,)),               # a mask: float32
+    (numpy.float64, (2, 1), numpy.float64, (1, 3)),
+    (numpy.int8, (3,), numpy.int8, (3,)),
+    (numpy.float32, (3,), numpy.float32, ()),               # a 0-d operand of the same dtype
     (numpy.bool_, (2, 2), numpy.bool_, (2, 2)),            # bool + bool is logical or, as in NumPy
-]
+]                                                           # (mixed dtypes take the op: promoted)
 
 
 @pytest.mark.parametrize('dtype_a, shape_a, dtype_b, shape_b, op', [
     operands + (op,) for operands in SHORTCUT_OPERANDS for op in ('__add__', '__sub__', '__mul__')
-    if not (op == '__sub__' and operands[0] is numpy.bool_)])       # NumPy has no bool subtraction
+    if not (op == '__sub__' and operands[0] is numpy.bool_)])       # bool subtraction is refused
 def test_operators_without_a_graph_take_the_array_shortcut_with_the_same_result(
         dtype_a, shape_a, dtype_b, shape_b, op, monkeypatch):
     """Under no_grad, + - * on two Tensors are their array operation: the same values, dtype

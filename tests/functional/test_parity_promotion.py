@@ -34,3 +34,60 @@ def test_bitwise_operators_on_floats_name_the_op_and_dtypes():
         minidl.tensor([1.0]) & minidl.tensor([1.0])
     with pytest.raises(TypeError, match=r"bitwise_not \(~\): expected a bool or integer tensor, got float32"):
         ~minidl.tensor([1.0])
+
+
+# ---------------------------------------------------------------- 0-d tensors in promotion
+# (dimensioned dtype, 0-d dtype, op, result dtype): a 0-d tensor decides only when its category
+# (bool < integer < floating) is higher than the dimensioned tensor's
+ZERO_DIM = [
+    (numpy.float32, numpy.float64, '__add__', numpy.float32),
+    (numpy.float32, numpy.float64, '__sub__', numpy.float32),
+    (numpy.float32, numpy.float64, '__mul__', numpy.float32),
+    (numpy.float32, numpy.float64, '__truediv__', numpy.float32),
+    (numpy.float32, numpy.float64, '__pow__', numpy.float32),
+    (numpy.float32, numpy.float64, 'maximum', numpy.float32),
+    (numpy.float32, numpy.float64, 'minimum', numpy.float32),
+    (numpy.float16, numpy.float32, '__add__', numpy.float16),
+    (numpy.int32, numpy.int64, '__mul__', numpy.int32),
+    (numpy.uint8, numpy.int8, '__add__', numpy.uint8),
+    (numpy.int64, numpy.float64, '__add__', numpy.float64),      # higher category: the 0-d's dtype
+    (numpy.int64, numpy.float32, '__add__', numpy.float32),
+    (numpy.bool_, numpy.int32, '__add__', numpy.int32),
+]
+
+
+def _apply(op, a, b):
+    return getattr(minidl, op)(a, b) if op in ('maximum', 'minimum') else getattr(a, op)(b)
+
+
+@pytest.mark.parametrize('dimensioned, zero_dim, op, expected', ZERO_DIM)
+def test_a_zero_dim_tensor_sets_the_dtype_only_if_its_category_is_higher(dimensioned, zero_dim, op, expected):
+    a = minidl.tensor(numpy.array([1, 2], dtype=dimensioned))
+    s = minidl.tensor(numpy.array(1, dtype=zero_dim))
+    assert _apply(op, a, s).dtype == expected and _apply(op, s, a).dtype == expected
+    with minidl.no_grad():                          # the operators' no-grad shortcut agrees
+        assert _apply(op, a, s).dtype == expected and _apply(op, s, a).dtype == expected
+
+
+def test_zero_dim_promotion_values_comparisons_and_where():
+    a, s = minidl.tensor([0.1, 0.2]), minidl.tensor(numpy.float64(0.1))
+    assert (a == s).tolist() == [True, False]                  # compared in float32
+    assert (a != s).tolist() == [False, True] and (s >= a).tolist() == [True, False]
+    small = minidl.tensor(numpy.array([0, 2], dtype=numpy.uint8))
+    difference = small - minidl.tensor(1)
+    assert difference.dtype == numpy.uint8 and difference.tolist() == [255, 1]
+    assert (small < minidl.tensor(-1)).tolist() == [True, True]     # -1 is 255 as uint8
+    assert minidl.where(a > 0.15, a, s).dtype == numpy.float32
+    assert minidl.where(a > 0.15, s, a).dtype == numpy.float32
+    both_zero_dim = minidl.tensor(1.0) + s                      # two 0-d tensors: the ordinary rule
+    assert both_zero_dim.dtype == numpy.float64
+
+
+def test_zero_dim_promotion_with_gradients():
+    a = minidl.tensor([1.0, 2.0], requires_grad=True)
+    s = minidl.tensor(3.0, dtype=minidl.float64, requires_grad=True)
+    y = a * s
+    assert y.dtype == numpy.float32 and y.tolist() == [3.0, 6.0]
+    y.sum().backward()
+    assert a.grad.dtype == numpy.float32 and a.grad.tolist() == [3.0, 3.0]
+    assert s.grad.dtype == numpy.float64 and s.grad.item() == 3.0
