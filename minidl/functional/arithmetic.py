@@ -225,38 +225,45 @@ class Clamp(Function):
         return gy * self.inside
 
 
-class Maximum(_Binary):
-    """y = max(a, b) elementwise;   dL/da = dL/dy where a > b, half of it where a = b."""
+def _shares(a, b, a_loses, b_loses):
+    """The shares of dL/dy that max(a, b) or min(a, b) sends to a and to b, as in PyTorch: all
+    of it to an input unless it lost to the other (``a_loses``: a < b for max, a > b for min),
+    and half of it to each where they tie (a = b). Where a or b is NaN, y is NaN, neither
+    a < b nor a > b holds, and both get all of dL/dy, so that the NaN reaches both."""
+    split = 1 - 0.5 * (a == b)
+    return split * ~a_loses, split * ~b_loses
+
+
+class _Extremum(_Binary):
+    """max or min: backward hands each input the share of dL/dy that forward set aside."""
+
+    def backward(self, gy):
+        shape_a, shape_b = self.input_shapes
+        return sum_to_shape(gy * self.share_a, shape_a), sum_to_shape(gy * self.share_b, shape_b)
+
+
+class Maximum(_Extremum):
+    """y = max(a, b) elementwise;   dL/da = dL/dy where a > b, half of it where a = b, 0 where
+    a < b (dL/db likewise, a and b swapped); all of it to both where a or b is NaN (``_shares``)."""
     symbol = 'maximum'
 
     def forward(self, a, b):
         if a.dtype is not b.dtype:
             a, b = promoted(a, b)
-        xp = get_array_module(a, b)
-        y = xp.maximum(a, b)
-        self.share_a = (a > b) + 0.5 * (a == b)
-        return y
-
-    def backward(self, gy):
-        shape_a, shape_b = self.input_shapes
-        return sum_to_shape(gy * self.share_a, shape_a), sum_to_shape(gy * (1 - self.share_a), shape_b)
+        self.share_a, self.share_b = _shares(a, b, a < b, a > b)
+        return get_array_module(a, b).maximum(a, b)
 
 
-class Minimum(_Binary):
-    """y = min(a, b) elementwise;   dL/da = dL/dy where a < b, half of it where a = b."""
+class Minimum(_Extremum):
+    """y = min(a, b) elementwise;   dL/da = dL/dy where a < b, half of it where a = b, 0 where
+    a > b (dL/db likewise, a and b swapped); all of it to both where a or b is NaN (``_shares``)."""
     symbol = 'minimum'
 
     def forward(self, a, b):
         if a.dtype is not b.dtype:
             a, b = promoted(a, b)
-        xp = get_array_module(a, b)
-        y = xp.minimum(a, b)
-        self.share_a = (a < b) + 0.5 * (a == b)
-        return y
-
-    def backward(self, gy):
-        shape_a, shape_b = self.input_shapes
-        return sum_to_shape(gy * self.share_a, shape_a), sum_to_shape(gy * (1 - self.share_a), shape_b)
+        self.share_a, self.share_b = _shares(a, b, a > b, a < b)
+        return get_array_module(a, b).minimum(a, b)
 
 
 class Where(_Binary):

@@ -1,11 +1,16 @@
 """PyTorch parity of dtypes and of the ops whose answer depends on them: logical and bitwise
 ops, type promotion with 0-d tensors, max/min gradients at NaN, matmul's dtypes, and the
 ops PyTorch refuses for bools. The expected values are PyTorch's (2.x), written out."""
+import math
+
 import numpy
 import pytest
 
 import minidl
 import minidl.functional as F
+from tests.gradcases import Case, check
+
+nan = math.nan
 
 
 # ---------------------------------------------------------------- logical and bitwise ops
@@ -91,3 +96,38 @@ def test_zero_dim_promotion_with_gradients():
     y.sum().backward()
     assert a.grad.dtype == numpy.float32 and a.grad.tolist() == [3.0, 3.0]
     assert s.grad.dtype == numpy.float64 and s.grad.item() == 3.0
+
+
+# ---------------------------------------------------------------- maximum, minimum at ties and NaN
+# At a tie the central difference (max(a + h, b) - max(a - h, b)) / 2h is h / 2h: the half share.
+# The gradient itself jumps there, so these cases skip gradgradcheck (test_arithmetic's cases,
+# away from ties, run it).
+EXTREMA = [
+    Case('maximum with ties', lambda a, b: minidl.maximum(a, b),
+         lambda: [minidl.tensor([1.0, 2.0, 3.0], dtype=minidl.float64, requires_grad=True),
+                  minidl.tensor([1.0, 5.0, 0.0], dtype=minidl.float64, requires_grad=True)],
+         second_order=False),
+    Case('minimum with ties, broadcast', lambda a, b: minidl.minimum(a, b),
+         lambda: [minidl.tensor([[0.5, 2.0], [-1.0, 0.5]], dtype=minidl.float64, requires_grad=True),
+                  minidl.tensor([0.5, 0.0], dtype=minidl.float64, requires_grad=True)],
+         second_order=False),
+]
+
+
+@pytest.mark.parametrize('case', EXTREMA, ids=repr)
+def test_maximum_minimum_gradients(case):
+    check(case)
+
+
+@pytest.mark.parametrize('op, grad_a, grad_b', [
+    ('maximum', [1.0, 1.0, 0.5, 1.0, 0.0], [1.0, 1.0, 0.5, 0.0, 1.0]),
+    ('minimum', [1.0, 1.0, 0.5, 0.0, 1.0], [1.0, 1.0, 0.5, 1.0, 0.0]),
+])
+@pytest.mark.parametrize('create_graph', [False, True])
+def test_maximum_minimum_send_the_gradient_to_both_inputs_where_one_is_nan(op, grad_a, grad_b, create_graph):
+    a = minidl.tensor([nan, 2.0, 2.0, 3.0, 1.0], requires_grad=True)
+    b = minidl.tensor([1.0, nan, 2.0, 1.0, 3.0], requires_grad=True)
+    y = getattr(minidl, op)(a, b)
+    assert numpy.isnan(y.numpy()[:2]).all()
+    y.sum().backward(create_graph=create_graph)
+    assert a.grad.tolist() == grad_a and b.grad.tolist() == grad_b
