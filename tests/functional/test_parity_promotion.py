@@ -131,3 +131,16 @@ def test_maximum_minimum_send_the_gradient_to_both_inputs_where_one_is_nan(op, g
     assert numpy.isnan(y.numpy()[:2]).all()
     y.sum().backward(create_graph=create_graph)
     assert a.grad.tolist() == grad_a and b.grad.tolist() == grad_b
+
+
+# ---------------------------------------------------------------- matmul
+def test_matmul_refuses_mixed_dtypes_naming_both():
+    with pytest.raises(TypeError, match="matmul: expected both operands to have the same dtype, got "
+                                        "float32 and float64"):
+        minidl.ones(2, 3) @ minidl.ones(3, 2, dtype=minidl.float64)
+    with pytest.raises(TypeError, match="matmul: .* got int64 and float32"):
+        minidl.matmul(minidl.ones(2, 3, dtype=minidl.int64), minidl.ones(3, 2))
+    with pytest.raises(TypeError, match="matmul: .* got float32 and float64"):
+        minidl.ones(3) @ minidl.ones(3, dtype=minidl.float64)
+    product = minidl.tensor([[1, 2]]) @ minidl.tensor([[3], [4]])        # one dtype: fine
+    assert product.dtype == numpy.int64 and product.tolist() == [[11]]
