@@ -32,18 +32,32 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
-    """y = a - b;   dL/da = dL/dy,  dL/db = -dL/dy."""
+    """y = a - b;   dL/da = dL/dy,  dL/db = -dL/dy.
+
+    A bool operand is refused, as in PyTorch: True - True has no bool answer, and a mask
+    subtracted from 1 is better written ~mask.
+    """
     symbol = '-'
 
     def forward(self, a, b):
         if a.dtype is not b.dtype:
+            if a.dtype.kind == 'b' or b.dtype.kind == 'b':
+                raise _bool_subtraction(a, b)
             a, b = promoted(a, b)
-        return a - b
+        try:
+            return a - b
+        except TypeError:                   # NumPy's refusal of bool - bool
+            raise _bool_subtraction(a, b) from None
 
     def backward(self, gy):
         shape_a, shape_b = self.input_shapes
         gb = -sum_to_shape(gy, shape_b) if self.needs_input_grad[1] else None
         return sum_to_shape(gy, shape_a), gb
+
+
+def _bool_subtraction(a, b):
+    return TypeError(f"sub (-): subtraction with a bool tensor is not supported (got {a.dtype} and {b.dtype}); "
+                     "to invert a mask use ~mask or minidl.functional.logical_not(mask)")
 
 
 class Mul(_Binary):
@@ -123,9 +137,11 @@ class Neg(Function):
 
 
 class Abs(Function):
-    """y = |x|;   dL/dx = dL/dy · sign(x)   (0 at x = 0, a subgradient)."""
+    """y = |x|;   dL/dx = dL/dy · sign(x)   (0 at x = 0, a subgradient). Not for bools, as in PyTorch."""
 
     def forward(self, x):
+        if x.dtype.kind == 'b':
+            raise TypeError("abs: not supported for a bool tensor")
         xp = get_array_module(x)
         self.sign = xp.sign(x)
         return xp.abs(x)

@@ -144,3 +144,20 @@ def test_matmul_refuses_mixed_dtypes_naming_both():
         minidl.ones(3) @ minidl.ones(3, dtype=minidl.float64)
     product = minidl.tensor([[1, 2]]) @ minidl.tensor([[3], [4]])        # one dtype: fine
     assert product.dtype == numpy.int64 and product.tolist() == [[11]]
+
+
+# ---------------------------------------------------------------- bools: sub, abs
+@pytest.mark.parametrize('a, b', [([True], [1.0]), ([1.0], [True]), ([True], [True]), ([True], [1])])
+@pytest.mark.parametrize('grad_enabled', [True, False])
+def test_subtraction_with_a_bool_tensor_is_refused(a, b, grad_enabled):
+    with minidl.set_grad_enabled(grad_enabled):
+        with pytest.raises(TypeError, match=r"sub \(-\): subtraction with a bool tensor is not supported"):
+            minidl.tensor(a) - minidl.tensor(b)
+    with pytest.raises(TypeError, match=r"sub \(-\): .* use ~mask"):
+        minidl.sub(minidl.tensor(a), minidl.tensor(b))
+
+
+def test_abs_of_a_bool_tensor_is_refused():
+    with pytest.raises(TypeError, match="abs: not supported for a bool tensor"):
+        minidl.tensor([True, False]).abs()
+    assert minidl.tensor([-2, 0, 3]).abs().tolist() == [2, 0, 3]
