@@ -58,32 +58,68 @@ def ne(a, b):
 
 
 def logical_and(a, b):
-    """True where both ``a`` and ``b`` are nonzero (any dtypes)."""
+    """True where both ``a`` and ``b`` are nonzero (any dtypes).
+
+    Example:
+        >>> import minidl
+        >>> minidl.functional.logical_and(minidl.tensor([1, 2, 0]), minidl.tensor([2, 0.5, 3]))
+        tensor([ True,  True, False])
+    """
     return _compare('logical_and', a, b, lambda x, y: get_array_module(x).logical_and(x, y))
 
 
 def logical_or(a, b):
-    """True where ``a`` or ``b`` is nonzero (any dtypes)."""
+    """True where ``a`` or ``b`` is nonzero (any dtypes).
+
+    Example:
+        >>> import minidl
+        >>> minidl.functional.logical_or(minidl.tensor([0.0, 2.0]), minidl.tensor([0, 0]))
+        tensor([False,  True])
+    """
     return _compare('logical_or', a, b, lambda x, y: get_array_module(x).logical_or(x, y))
 
 
 def logical_not(a):
-    """True where ``a`` is zero (any dtype)."""
+    """True where ``a`` is zero (any dtype).
+
+    Example:
+        >>> import minidl
+        >>> minidl.functional.logical_not(minidl.tensor([0, 1, 2]))
+        tensor([ True, False, False])
+    """
     return Tensor(get_array_module(a.data).logical_not(a.data))
 
 
 def bitwise_and(a, b):
-    """``a & b``: bitwise for integers, logical for bools."""
+    """``a & b``: bitwise for integers, logical for bools.
+
+    Example:
+        >>> import minidl
+        >>> minidl.tensor([1, 2]) & minidl.tensor([3, 1])
+        tensor([1, 0])
+    """
     return _compare('bitwise_and (&)', a, b, lambda x, y: x & y)
 
 
 def bitwise_or(a, b):
-    """``a | b``: bitwise for integers, logical for bools."""
+    """``a | b``: bitwise for integers, logical for bools.
+
+    Example:
+        >>> import minidl
+        >>> minidl.tensor([1, 2]) | minidl.tensor([3, 1])
+        tensor([3, 3])
+    """
     return _compare('bitwise_or (|)', a, b, lambda x, y: x | y)
 
 
 def bitwise_not(a):
-    """``~a``: bitwise for integers (``~0`` is -1), logical for bools."""
+    """``~a``: bitwise for integers (``~0`` is -1), logical for bools.
+
+    Example:
+        >>> import minidl
+        >>> ~minidl.tensor([True, False]), ~minidl.tensor([0, 1])
+        (tensor([False,  True]), tensor([-1, -2]))
+    """
     if a.dtype.kind not in 'biu':
         raise TypeError(f"bitwise_not (~): expected a bool or integer tensor, got {a.dtype}")
     return Tensor(~a.data)
