@@ -250,7 +250,7 @@ def _shares(a, b, a_loses, b_loses):
     return split * ~a_loses, split * ~b_loses
 
 
-class _Extremum(_Binary):
+class _ElementwiseExtremum(_Binary):
     """max or min: backward hands each input the share of dL/dy that forward set aside."""
 
     def backward(self, gy):
@@ -258,7 +258,7 @@ class _Extremum(_Binary):
         return sum_to_shape(gy * self.share_a, shape_a), sum_to_shape(gy * self.share_b, shape_b)
 
 
-class Maximum(_Extremum):
+class Maximum(_ElementwiseExtremum):
     """y = max(a, b) elementwise;   dL/da = dL/dy where a > b, half of it where a = b, 0 where
     a < b (dL/db likewise, a and b swapped); all of it to both where a or b is NaN (``_shares``)."""
     symbol = 'maximum'
@@ -270,7 +270,7 @@ class Maximum(_Extremum):
         return get_array_module(a, b).maximum(a, b)
 
 
-class Minimum(_Extremum):
+class Minimum(_ElementwiseExtremum):
     """y = min(a, b) elementwise;   dL/da = dL/dy where a < b, half of it where a = b, 0 where
     a > b (dL/db likewise, a and b swapped); all of it to both where a or b is NaN (``_shares``)."""
     symbol = 'minimum'
