@@ -10,6 +10,7 @@ import numpy
 
 import minidl
 from minidl.autograd import Function
+from minidl.autograd.gradcheck import _upcast_to_float64
 
 # the bar from the foundation issue: float64 relative error < 1e-6
 ATOL, RTOL = 1e-8, 1e-6
@@ -51,8 +52,11 @@ def check(case):
 
 
 def function_types(case):
-    """The Function classes in the graph that ``case`` builds (forward only)."""
-    result = case.fn(*case.make_inputs())
+    """The Function classes in the graph that ``case`` builds (forward only), on inputs
+    upcast to float64 as gradcheck upcasts them (a module's float32 weights among them)."""
+    inputs = case.make_inputs()
+    with _upcast_to_float64(inputs):
+        result = case.fn(*inputs)
     outputs = result if isinstance(result, (tuple, list)) else (result,)
     seen, types = set(), set()
     stack = [y.grad_fn for y in outputs if getattr(y, 'grad_fn', None) is not None]

@@ -44,24 +44,32 @@ def promoted(a, b):
     return a.astype(target, copy=False), b.astype(target, copy=False)
 
 
+def require_one_dtype(op, a, b, what='both operands'):
+    """A product (matmul, linear, conv2d) does not promote, as in PyTorch: operands of two
+    dtypes are an error naming the op, not a silent float64 product."""
+    if a.dtype is not b.dtype and a.dtype != b.dtype:
+        raise TypeError(f"{op}: expected {what} to have the same dtype, got {a.dtype} and {b.dtype}; "
+                        "convert one of them with .to(dtype) first (e.g. .float() for float32)")
+
+
 def normalize_dims(dim, ndim, op, empty_means_all=False):
     """``dim`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of axes.
 
     None means every axis. An empty tuple (or list) means no axis (``squeeze``, ``all``), or,
     with ``empty_means_all``, every axis, as in PyTorch's reductions (``x.sum(dim=())`` sums
     all the elements). Any integer type counts as an int (``numpy.int64`` too, through
-    ``operator.index``). A dim that is not an integer, or an axis out of range, raises an
-    error naming the op.
+    ``operator.index``; a bool does not, as in PyTorch). A dim that is not an integer, or an
+    axis out of range, raises an error naming the op.
     """
     if dim is None:
         return tuple(range(ndim))
     if type(dim) is int and -ndim <= dim < ndim:       # the common case, one valid axis
         return (dim + ndim if dim < 0 else dim,)
     try:
-        dims = (operator.index(dim),)
+        dims = (_as_axis(dim),)
     except TypeError:
         try:
-            dims = tuple(operator.index(d) for d in dim)
+            dims = tuple(_as_axis(d) for d in dim)
         except TypeError:
             raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}") from None
     if not dims and empty_means_all:
@@ -74,6 +82,27 @@ def normalize_dims(dim, ndim, op, empty_means_all=False):
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: dim {dim} names an axis twice")
     return tuple(sorted(axes)) if ndim else ()
+
+
+def normalize_dim(dim, ndim, op):
+    """One ``dim`` (an int, negative allowed) as an axis, for the ops that take exactly one
+    (argmax, cat, transpose, flatten, unsqueeze); None for a 0-d tensor, whose only dim, 0 or -1,
+    is the tensor itself. A tuple, or anything else that is not an integer, raises an error
+    naming the op."""
+    if type(dim) is not int:
+        try:
+            dim = _as_axis(dim)
+        except TypeError:
+            raise TypeError(f"{op}: dim must be an int, got {dim!r}") from None
+    axes = normalize_dims(dim, ndim, op)
+    return axes[0] if axes else None
+
+
+def _as_axis(d):
+    """An integer of any type (``numpy.int64`` too) as an int; a bool is not a dim."""
+    if isinstance(d, bool):
+        raise TypeError
+    return operator.index(d)
 
 
 def kept_shape(shape, axes):

@@ -127,9 +127,12 @@ class Pow(_Binary):
 
 
 class Neg(Function):
-    """y = -x;   dL/dx = -dL/dy."""
+    """y = -x;   dL/dx = -dL/dy. Not for bools, as in PyTorch (~mask inverts a mask)."""
 
     def forward(self, x):
+        if x.dtype.kind == 'b':
+            raise TypeError("neg (-): not supported for a bool tensor; to invert a mask use ~mask "
+                            "or minidl.functional.logical_not(mask)")
         return -x
 
     def backward(self, gy):

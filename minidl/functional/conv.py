@@ -55,6 +55,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import as_strided, get_array_module
 from . import window_kernels
+from ._util import require_one_dtype
 from .shape import pad
 
 #: Where the axes (N, C, H, W) of an image batch lie in memory inside a convolution:
@@ -573,6 +574,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
             input = pad(input, (0, extra_w, 0, extra_h))
     if weight.ndim != 4:
         raise ValueError(f"conv2d: expected a weight of shape (O, C, kh, kw), got {tuple(weight.shape)}")
+    require_one_dtype('conv2d', input, weight, 'the input and the weight')
     channels = input.shape[1]
     if channels != weight.shape[1]:
         raise ValueError(f"conv2d: input of shape {tuple(input.shape)} has {channels} channels, but the weight "

@@ -14,6 +14,7 @@ broadcast reductions in between, and gives dL/dW directly in W's own (out, in) l
 """
 from ..autograd.function import Function
 from ..backend import get_array_module
+from ._util import require_one_dtype
 
 
 class Linear(Function):
@@ -58,6 +59,7 @@ def linear(x, weight, bias=None):
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of shape "
                          f"{tuple(weight.shape)}: expected (*, {weight.shape[-1]})")
+    require_one_dtype('linear', x, weight, 'the input and the weight')
     if bias is not None and tuple(bias.shape) != weight.shape[:1]:
         raise ValueError(f"linear: bias of shape {tuple(bias.shape)} for a weight of shape "
                          f"{tuple(weight.shape)}: expected ({weight.shape[0]},), one per output")

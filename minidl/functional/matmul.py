@@ -10,7 +10,7 @@ dropped from the result; leading (batch) axes broadcast, so their gradients are 
 The operands must share a dtype, as in PyTorch: no promotion happens inside a product.
 """
 from ..autograd.function import Function
-from ._util import broadcast_shape
+from ._util import broadcast_shape, require_one_dtype
 from .reduction import sum_to_shape
 
 
@@ -21,9 +21,7 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} "
                              f"and {b.shape}")
-        if a.dtype is not b.dtype and a.dtype != b.dtype:
-            raise TypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
-                            f"{b.dtype}; convert one of them with .to(dtype) first")
+        require_one_dtype('matmul', a, b)
         inner_a = a.shape[-1]
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if inner_a != inner_b:

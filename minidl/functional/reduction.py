@@ -11,7 +11,7 @@ import math
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from ._util import floating, kept_shape, normalize_dims
+from ._util import floating, kept_shape, normalize_dim, normalize_dims
 
 
 def sum_to_shape(g, shape):
@@ -280,12 +280,11 @@ def logsumexp(x, dim=None, keepdim=False):
 
 def _arg(name, x, dim, keepdim):
     xp = get_array_module(x.data)
-    axes = normalize_dims(dim, x.ndim, name)
-    _refuse_empty_dims(name, x.shape, axes)
-    if dim is None or x.ndim == 0:                 # (a 0-d tensor's one dim, 0 or -1, is itself)
+    axis = None if dim is None else normalize_dim(dim, x.ndim, name)
+    _refuse_empty_dims(name, x.shape, range(x.ndim) if axis is None else (axis,))
+    if axis is None:                               # all of x (a 0-d tensor's one dim, 0 or -1, too)
         index = xp.asarray(getattr(xp, name)(x.data)).astype('int64')
         return Tensor(index.reshape((1,) * x.ndim) if keepdim else index)
-    axis, = axes
     return Tensor(getattr(xp, name)(x.data, axis=axis, keepdims=keepdim).astype('int64'))
 
 

@@ -11,7 +11,7 @@ import numpy
 
 from ..autograd.function import Function
 from ..backend import get_array_module
-from ._util import normalize_dims, promoted
+from ._util import normalize_dim, normalize_dims, promoted
 
 
 def _resolve_shape(shape, numel, op, input_shape):
@@ -133,7 +133,7 @@ class Cat(Function):
                                  "(stack joins such tensors along a new dim)")
         xs = _promoted_all(xs)
         first = xs[0]
-        self.axis, = normalize_dims(self.dim, first.ndim, 'cat')
+        self.axis = normalize_dim(self.dim, first.ndim, 'cat')
         for k, x in enumerate(xs):
             if x.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape))
                                            if i != self.axis):
@@ -198,10 +198,9 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     """Swap two axes (``x.mT``: the last two, which needs at least 2 dimensions)."""
-    axes = normalize_dims(dim0, x.ndim, 'transpose') + normalize_dims(dim1, x.ndim, 'transpose')
+    a, b = normalize_dim(dim0, x.ndim, 'transpose'), normalize_dim(dim1, x.ndim, 'transpose')
     dims = list(range(x.ndim))
-    if axes:                            # () for a 0-d tensor, whose one dim (0 or -1) is itself
-        a, b = axes
+    if x.ndim:                          # a 0-d tensor's one dim (0 or -1) is itself: nothing to swap
         dims[a], dims[b] = dims[b], dims[a]
     return Permute(dims)(x)
 
@@ -213,10 +212,9 @@ def expand(x, *shape):
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge the axes ``start_dim`` .. ``end_dim`` into one."""
-    axes = normalize_dims(start_dim, x.ndim, 'flatten') + normalize_dims(end_dim, x.ndim, 'flatten')
-    if not axes:                        # a 0-d tensor (its one dim is 0 or -1): one element, one axis
+    start, end = normalize_dim(start_dim, x.ndim, 'flatten'), normalize_dim(end_dim, x.ndim, 'flatten')
+    if x.ndim == 0:                     # (its one dim is 0 or -1): one element, one axis
         return x.reshape(1)
-    start, end = axes
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
@@ -233,10 +231,9 @@ def _new_axis(dim, ndim, op):
     """Where ``dim`` puts the new axis of unsqueeze or stack, in their result of ``ndim``
     dimensions (a negative dim counts from the result's end)."""
     try:
-        axis, = normalize_dims(dim, ndim, op)
+        return normalize_dim(dim, ndim, op)
     except IndexError:
         raise IndexError(f"{op}: dim {dim} out of range for a result with {ndim} dimensions") from None
-    return axis
 
 
 def unsqueeze(x, dim):

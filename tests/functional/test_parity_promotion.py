@@ -161,3 +161,19 @@ def test_abs_of_a_bool_tensor_is_refused():
     with pytest.raises(TypeError, match="abs: not supported for a bool tensor"):
         minidl.tensor([True, False]).abs()
     assert minidl.tensor([-2, 0, 3]).abs().tolist() == [2, 0, 3]
+
+
+@pytest.mark.parametrize('product', ['linear', 'conv2d'])
+def test_linear_and_conv2d_refuse_an_input_of_another_dtype_than_the_weight(product):
+    weight = minidl.ones(2, 3) if product == 'linear' else minidl.ones(2, 3, 1, 1)
+    x = minidl.ones(4, 3, dtype=minidl.float64) if product == 'linear' else minidl.ones(1, 3, 2, 2, dtype=minidl.float64)
+    with pytest.raises(TypeError, match=f"{product}: expected the input and the weight to have the same "
+                                        "dtype, got float64 and float32"):
+        getattr(F, product)(x, weight)
+    assert getattr(F, product)(x.float(), weight).dtype == numpy.float32
+
+
+def test_negating_a_bool_tensor_is_refused():
+    with pytest.raises(TypeError, match=r"neg \(-\): not supported for a bool tensor; to invert a mask use ~mask"):
+        -minidl.tensor([True, False])
+    assert (-minidl.tensor([1, -2])).tolist() == [-1, 2]

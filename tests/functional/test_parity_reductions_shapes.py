@@ -197,3 +197,19 @@ def test_stack_names_itself_for_a_dim_out_of_range():
     with pytest.raises(IndexError, match='unsqueeze: dim 3 out of range for a result with 3 dimensions'):
         minidl.ones(2, 3).unsqueeze(3)
     assert minidl.stack([minidl.ones(2)] * 2, -2).shape == (2, 2)
+
+
+@pytest.mark.parametrize('call', [
+    lambda x: x.argmax(dim=(0, 1)), lambda x: x.transpose((0, 1), 1), lambda x: x.unsqueeze((0, 1)),
+    lambda x: minidl.cat([x, x], dim=(0,)), lambda x: minidl.flatten(x, (0,), 1), lambda x: x.argmin(dim=True),
+], ids=['argmax', 'transpose', 'unsqueeze', 'cat', 'flatten', 'argmin'])
+def test_ops_of_one_dim_refuse_a_tuple_or_a_bool_by_name(call):
+    with pytest.raises(TypeError, match=r'\w+: dim must be an int, got (\(0, 1\)|\(0,\)|True)'):
+        call(minidl.ones(2, 3))
+
+
+def test_reductions_refuse_a_bool_dim_as_pytorch_does():
+    for op in ['sum', 'max']:
+        for dim in [True, (0, False)]:
+            with pytest.raises(TypeError, match=f'{op}: dim must be an int or a tuple of ints, got'):
+                getattr(minidl.ones(2, 3), op)(dim=dim)

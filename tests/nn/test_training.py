@@ -16,7 +16,7 @@ def spirals(points_per_class=100, classes=3, seed=0):
         angle = numpy.linspace(k * 4.0, (k + 1) * 4.0, points_per_class) + rng.normal(0, 0.2, points_per_class)
         x.append(numpy.stack([radius * numpy.sin(angle), radius * numpy.cos(angle)], axis=1))
         y.append(numpy.full(points_per_class, k))
-    return minidl.tensor(numpy.concatenate(x)), minidl.tensor(numpy.concatenate(y))
+    return minidl.tensor(numpy.concatenate(x), dtype=minidl.float32), minidl.tensor(numpy.concatenate(y))
 
 
 def bars(n, seed=0):
