@@ -32,7 +32,7 @@ class Tensor:
     ``Tensor(array)`` wraps an existing NumPy/CuPy array without copying it.
     """
 
-    __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_index', '_retains_grad',
+    __slots__ = ('data', '_grad', 'requires_grad', 'grad_fn', '_output_index', '_retains_grad',
                  '_version', '__weakref__')
     __array_priority__ = 1000       # ndarray + Tensor calls Tensor.__radd__
     __array_ufunc__ = None          # ... instead of numpy treating the Tensor as an array
@@ -42,7 +42,7 @@ class Tensor:
                                                 or isinstance(data, numpy.generic)):
             data = _array_from_python(data, None, backend.get_device())
         self.data = data
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._output_index = output_index
         self._retains_grad = False
@@ -74,6 +74,32 @@ class Tensor:
     def is_leaf(self):
         """True for tensors the user made (and results of ops that need no gradient)."""
         return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """dL/d(this tensor), summed over the backward calls so far (for a leaf, or a tensor that
+        called ``retain_grad()``); None before any. It may be assigned None, or a Tensor of this
+        tensor's shape, dtype and device, as in PyTorch: anything else raises."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad):
+        if grad is not None and not (isinstance(grad, Tensor) and grad.data.shape == self.data.shape
+                                     and grad.data.dtype == self.data.dtype
+                                     and type(grad.data) is type(self.data)):      # the common case, quickly
+            self._check_grad(grad)
+        self._grad = grad
+
+    def _check_grad(self, grad):
+        """Refuse a ``.grad`` that later gradients could not be added to, or an optimizer apply."""
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"Tensor.grad: assigned grad expected to be a Tensor or None, "
+                            f"got {type(grad).__name__}")
+        for what, ours, theirs in (('shape', self.shape, grad.shape), ('dtype', self.dtype, grad.dtype),
+                                   ('device', self.device, grad.device)):
+            if ours != theirs:
+                raise RuntimeError(f"Tensor.grad: assigned grad has {what} {theirs}, "
+                                   f"but the tensor has {what} {ours}; they must match")
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]

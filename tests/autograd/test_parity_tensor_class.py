@@ -28,3 +28,27 @@ def test_numpy_array_without_copy_refuses_a_dtype_change():
         numpy.array(t, dtype=numpy.float64, copy=False)
     converted = numpy.asarray(t, dtype=numpy.float64)
     assert converted.dtype == numpy.float64 and converted.tolist() == [1.0, 2.0]
+
+
+# ---------------------------------------------------------------- .grad assignment
+@pytest.mark.parametrize('grad, error, message', [
+    (lambda: minidl.zeros(3, 1), RuntimeError, r"Tensor.grad: assigned grad has shape \(3, 1\), but the tensor has shape \(3,\)"),
+    (lambda: minidl.zeros(3, dtype=minidl.float64), RuntimeError, "assigned grad has dtype float64, but the tensor has dtype float32"),
+    (lambda: minidl.zeros(3, dtype=minidl.int64), RuntimeError, "assigned grad has dtype int64, but the tensor has dtype float32"),
+    (lambda: numpy.zeros(3, numpy.float32), TypeError, "Tensor.grad: assigned grad expected to be a Tensor or None, got ndarray"),
+    (lambda: [0.0, 0.0, 0.0], TypeError, "Tensor.grad: assigned grad expected to be a Tensor or None, got list"),
+])
+def test_grad_assignment_is_checked_as_pytorch(grad, error, message):
+    x = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(error, match=message):
+        x.grad = grad()
+    assert x.grad is None
+
+
+def test_an_assigned_grad_is_accumulated_into():
+    x = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x.grad = minidl.ones(3)
+    (x * 2).sum().backward()
+    assert x.grad.shape == (3,) and x.grad.tolist() == [3.0, 3.0, 3.0]
+    x.grad = None
+    assert x.grad is None
