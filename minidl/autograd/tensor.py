@@ -156,6 +156,13 @@ class Tensor:
                                "use .any() or .all()")
         return bool(self.item())
 
+    def __contains__(self, element):
+        """``element in t``: whether some element of ``t`` equals ``element``, a number or a Tensor
+        (compared with broadcasting: a row is in a matrix if it equals some row), as in PyTorch."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise TypeError(f"Tensor.__contains__: expected a Tensor or a number, got {type(element).__name__}")
+        return bool((element == self).any())
+
     __hash__ = object.__hash__      # __eq__ is elementwise, identity stays the hash
 
     def detach(self):

@@ -52,3 +52,17 @@ def test_an_assigned_grad_is_accumulated_into():
     assert x.grad.shape == (3,) and x.grad.tolist() == [3.0, 3.0, 3.0]
     x.grad = None
     assert x.grad is None
+
+
+# ---------------------------------------------------------------- in
+def test_in_looks_for_an_element_as_pytorch():
+    matrix = minidl.tensor([[1, 2], [3, 4]])
+    assert 2 in matrix and 2.0 in matrix and 5 not in matrix
+    assert 1 in minidl.tensor(1)
+    assert minidl.tensor([1, 2]) in matrix and minidl.tensor([2, 1]) not in matrix
+
+
+@pytest.mark.parametrize('element, name', [('a', 'str'), ([1, 2], 'list'), (numpy.array(1), 'ndarray')])
+def test_in_refuses_what_is_neither_a_number_nor_a_tensor(element, name):
+    with pytest.raises(TypeError, match=f"Tensor.__contains__: expected a Tensor or a number, got {name}"):
+        element in minidl.tensor([1, 2])
