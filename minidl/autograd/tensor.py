@@ -219,8 +219,9 @@ class Tensor:
 
     def __repr__(self):
         body = numpy.array2string(self.numpy(), separator=', ', prefix='tensor(')
-        extras = []
-        if self.dtype not in (backend.get_default_dtype(), numpy.int64, numpy.bool_):
+        empty = self.data.size == 0       # the body, [], shows neither the shape nor int from float
+        extras = [f"size={self.shape}"] if empty and self.ndim > 1 else []
+        if self.dtype != backend.get_default_dtype() and (empty or self.dtype not in (numpy.int64, numpy.bool_)):
             extras.append(f"dtype={self.dtype}")
         if self.device != 'cpu':
             extras.append(f"device='{self.device}'")

@@ -66,3 +66,18 @@ def test_in_looks_for_an_element_as_pytorch():
 def test_in_refuses_what_is_neither_a_number_nor_a_tensor(element, name):
     with pytest.raises(TypeError, match=f"Tensor.__contains__: expected a Tensor or a number, got {name}"):
         element in minidl.tensor([1, 2])
+
+
+# ---------------------------------------------------------------- repr of an empty tensor
+@pytest.mark.parametrize('make, expected', [
+    (lambda: minidl.zeros(0, 3), "tensor([], size=(0, 3))"),
+    (lambda: minidl.zeros(2, 0), "tensor([], size=(2, 0))"),
+    (lambda: minidl.zeros(3, 0, 2), "tensor([], size=(3, 0, 2))"),
+    (lambda: minidl.zeros(0, 3, dtype=minidl.float64), "tensor([], size=(0, 3), dtype=float64)"),
+    (lambda: minidl.zeros(0, 3, requires_grad=True), "tensor([], size=(0, 3), requires_grad=True)"),
+    (lambda: minidl.zeros(0, 3, dtype=minidl.int64), "tensor([], size=(0, 3), dtype=int64)"),
+    (lambda: minidl.zeros(0, dtype=minidl.bool_), "tensor([], dtype=bool)"),
+    (lambda: minidl.zeros(0), "tensor([])"),
+])
+def test_repr_of_an_empty_tensor_keeps_its_shape_and_dtype(make, expected):
+    assert repr(make().to('cpu')) == expected
