@@ -101,9 +101,6 @@ class Tensor:
                 raise RuntimeError(f"Tensor.grad: assigned grad has {what} {theirs}, "
                                    f"but the tensor has {what} {ours}; they must match")
 
-    def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
-
     def numel(self):
         return int(self.data.size)
 

@@ -20,6 +20,7 @@ from . import indexing
 from . import matmul as MM
 from . import reduction as R
 from . import shape as S
+from ._util import normalize_dim
 
 
 def _to(self, *args, dtype=None, device=None):
@@ -48,6 +49,16 @@ def _to(self, *args, dtype=None, device=None):
         xp_for(device)                        # a clear error if CuPy or the GPU is missing
         result = conversion.ToDevice(device)(result)
     return result
+
+
+def _size(self, dim=None):
+    """The shape (a tuple), or its length along ``dim`` (an int, negative counts from the end)."""
+    if dim is None:
+        return self.shape
+    axis = normalize_dim(dim, self.ndim, 'Tensor.size')
+    if axis is None:                                # a 0-d tensor has no dim to measure
+        raise IndexError(f"Tensor.size: dim {dim} is out of range for a tensor with 0 dimensions")
+    return self.shape[axis]
 
 
 _grad_state, _anomaly_state = grad_mode._state, anomaly._state      # read on the hot path
@@ -196,6 +207,7 @@ _METHODS = {
     # shapes
     'reshape': S.reshape, 'view': S.reshape, 'permute': S.permute, 'transpose': S.transpose,
     'expand': S.expand, 'flatten': S.flatten, 'squeeze': S.squeeze, 'unsqueeze': S.unsqueeze,
+    'size': _size,
     # conversion
     'to': _to, 'clone': conversion.clone,
     'float': lambda self: _to(self, numpy.float32),

@@ -81,3 +81,21 @@ def test_in_refuses_what_is_neither_a_number_nor_a_tensor(element, name):
 ])
 def test_repr_of_an_empty_tensor_keeps_its_shape_and_dtype(make, expected):
     assert repr(make().to('cpu')) == expected
+
+
+# ---------------------------------------------------------------- size(dim)
+def test_size_of_a_dim():
+    x = minidl.zeros(2, 3)
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2 and x.size(numpy.int64(1)) == 3
+
+
+@pytest.mark.parametrize('shape, dim, error, message', [
+    ((2, 3), 5, IndexError, "Tensor.size: dim 5 is out of range for a tensor with 2 dimensions"),
+    ((2, 3), -3, IndexError, "Tensor.size: dim -3 is out of range for a tensor with 2 dimensions"),
+    ((), 0, IndexError, "Tensor.size: dim 0 is out of range for a tensor with 0 dimensions"),
+    ((2, 3), True, TypeError, "Tensor.size: dim must be an int, got True"),
+    ((2, 3), 1.0, TypeError, "Tensor.size: dim must be an int, got 1.0"),
+])
+def test_size_refuses_a_dim_out_of_range_or_not_an_int(shape, dim, error, message):
+    with pytest.raises(error, match=message):
+        minidl.zeros(shape).size(dim)
