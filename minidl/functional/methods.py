@@ -36,13 +36,16 @@ def _to(self, *args, dtype=None, device=None):
             dtype = arg
     if dtype is not None:
         try:
-            numpy.dtype(dtype)
+            dtype = numpy.dtype(dtype)
         except TypeError:
             raise ValueError(f"Tensor.to: {dtype!r} is neither a dtype nor a known device; "
                              f"expected one of {DEVICES} or a dtype such as minidl.float64") from None
+        if dtype.kind not in 'biufc':
+            raise TypeError(f"Tensor.to: {dtype} is not a dtype a tensor can have; expected a bool, "
+                            "integer, floating point or complex dtype")
     result = self
-    if dtype is not None and numpy.dtype(dtype) != self.dtype:
-        result = conversion.Cast(numpy.dtype(dtype))(result)
+    if dtype is not None and dtype != self.dtype:
+        result = conversion.Cast(dtype)(result)
     if device is not None and device != self.device:
         from ..backend import _check_device, xp_for
         _check_device(device)

@@ -8,15 +8,11 @@ import minidl
 
 
 # ---------------------------------------------------------------- numpy.array / numpy.asarray
-def test_numpy_array_copies_as_pytorch():
-    t = minidl.tensor([1.0, 2.0])
-    numpy.array(t)[0] = 99
-    numpy.array(t, copy=True)[0] = 99
-    assert t.tolist() == [1.0, 2.0]
-
-
-def test_numpy_asarray_shares_memory_on_the_cpu():
+def test_numpy_array_copies_and_asarray_shares_memory_as_pytorch():
     t = minidl.tensor([1.0, 2.0], device='cpu')
+    numpy.array(t)[0] = 99
+    numpy.array(t, copy=True)[1] = 99
+    assert t.tolist() == [1.0, 2.0]
     numpy.asarray(t)[0] = 99
     numpy.array(t, copy=False)[1] = 7
     assert t.tolist() == [99.0, 7.0]
@@ -50,6 +46,9 @@ def test_an_assigned_grad_is_accumulated_into():
     x.grad = minidl.ones(3)
     (x * 2).sum().backward()
     assert x.grad.shape == (3,) and x.grad.tolist() == [3.0, 3.0, 3.0]
+    with pytest.raises(RuntimeError, match="assigned grad has shape"):
+        x.grad = minidl.zeros(3, 1)
+    assert x.grad.tolist() == [3.0, 3.0, 3.0]
     x.grad = None
     assert x.grad is None
 
@@ -84,11 +83,6 @@ def test_repr_of_an_empty_tensor_keeps_its_shape_and_dtype(make, expected):
 
 
 # ---------------------------------------------------------------- size(dim)
-def test_size_of_a_dim():
-    x = minidl.zeros(2, 3)
-    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2 and x.size(numpy.int64(1)) == 3
-
-
 @pytest.mark.parametrize('shape, dim, error, message', [
     ((2, 3), 5, IndexError, "Tensor.size: dim 5 is out of range for a tensor with 2 dimensions"),
     ((2, 3), -3, IndexError, "Tensor.size: dim -3 is out of range for a tensor with 2 dimensions"),
@@ -99,3 +93,15 @@ def test_size_of_a_dim():
 def test_size_refuses_a_dim_out_of_range_or_not_an_int(shape, dim, error, message):
     with pytest.raises(error, match=message):
         minidl.zeros(shape).size(dim)
+    x = minidl.zeros(2, 3)
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2 and x.size(numpy.int64(1)) == 3
+
+
+# ---------------------------------------------------------------- to(dtype)
+@pytest.mark.parametrize('dtype, name', [(object, 'object'), ('U3', '<U3'), ('datetime64[s]', r'datetime64\[s\]')])
+def test_to_refuses_a_dtype_that_is_not_a_number_type(dtype, name):
+    with pytest.raises(TypeError, match=f"Tensor.to: {name} is not a dtype a tensor can have"):
+        minidl.zeros(2).to(dtype)
+    x = minidl.tensor([1.0, 0.0])
+    assert [x.to(d).tolist() for d in ('bool', 'uint8', 'int32', 'float16', 'complex64')] == [
+        [True, False], [1, 0], [1, 0], [1.0, 0.0], [1 + 0j, 0j]]
