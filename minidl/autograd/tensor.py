@@ -172,6 +172,13 @@ class Tensor:
         detached._version = self._version_cell()    # shared: a change to either is a change to both
         return detached
 
+    def detach_(self):
+        """Cut this tensor off from the graph, in place: it becomes a leaf that does not require
+        grad (as ``detach()``, without a new tensor). Returns the tensor."""
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
     def _version_cell(self):
         """[the number of in-place changes so far]: a graph that saves this tensor's data keeps
         the cell and its count, and backward checks it (``Function.saved_tensors``)."""

@@ -4,6 +4,7 @@
 spellings, as in PyTorch. Reflected operators (``2 - x``) swap the operands.
 """
 import functools
+import numbers
 import operator
 
 import numpy
@@ -67,26 +68,43 @@ def _size(self, dim=None):
 _grad_state, _anomaly_state = grad_mode._state, anomaly._state      # read on the hot path
 
 
-def _setitem(self, key, value):
+def _setitem(self, key, value, op='setitem'):
     """In-place assignment into a tensor that is not part of a graph (``t[mask] = 0``), or into
-    any tensor under ``no_grad`` (initializing or clipping a weight by hand).
+    any tensor under ``no_grad`` (initializing or clipping a weight by hand). ``op`` names the
+    operation in errors (``fill_`` assigns through here too).
 
     minidl does not record in-place changes, so, while gradients are recorded, neither the
     tensor nor the value may require grad: the change would be missing from the gradient."""
     if _grad_state['enabled'] and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-        raise RuntimeError("in-place assignment into a tensor, or of a value, that requires grad would "
+        raise RuntimeError(f"{op}: in-place assignment into a tensor, or of a value, that requires grad would "
                            "break the gradient; build a new tensor instead (e.g. with minidl.where), "
                            "or assign under minidl.no_grad() if no gradient should flow")
-    _check_writable(self, 'setitem')
+    _check_writable(self, op)
     xp = get_array_module(self.data)
-    value = _same_device(self, value, 'setitem')
+    value = _same_device(self, value, op)
     target = indexing._normalize_key(key, xp)
     try:
         self.data[target] = value
     except ValueError as error:
-        raise ValueError(f"setitem: cannot assign a value of shape {getattr(value, 'shape', ())} into "
+        raise ValueError(f"{op}: cannot assign a value of shape {getattr(value, 'shape', ())} into "
                          f"the selected part of a tensor of shape {self.shape} ({error})") from None
     self._changed_in_place()
+
+
+def _fill_(self, value):
+    """Set every element to ``value`` (a number or a 0-d Tensor), in place, as ``t[...] = value``
+    (and refused where that is). Returns the tensor."""
+    if not (isinstance(value, numbers.Number) or (isinstance(value, Tensor) and value.ndim == 0)):
+        what = f"a Tensor of shape {value.shape}" if isinstance(value, Tensor) else type(value).__name__
+        raise TypeError(f"fill_: expected a number or a 0-d Tensor, got {what}")
+    _setitem(self, Ellipsis, value, 'fill_')
+    return self
+
+
+def _zero_(self):
+    """Set every element to 0, in place (``t.fill_(0)``). Returns the tensor."""
+    _setitem(self, Ellipsis, 0, 'zero_')
+    return self
 
 
 def _check_writable(tensor, op):
@@ -184,6 +202,18 @@ def _without_graph_shortcut(op, array_op):
     return _operator
 
 
+_DTYPE_SHORTHANDS = {'half': numpy.float16, 'float': numpy.float32, 'double': numpy.float64,
+                     'int': numpy.int32, 'long': numpy.int64, 'bool': numpy.bool_}
+
+
+def _cast_to(dtype):
+    """The method ``t.float()`` (or ``half``, ``int``, ...): ``t.to(dtype)``."""
+    def _method(self):
+        return _to(self, dtype)
+    _method.__doc__ = f"This tensor as {numpy.dtype(dtype)}: ``t.to({numpy.dtype(dtype)})``."
+    return _method
+
+
 _METHODS = {
     # operators
     '__add__': _without_graph_shortcut(M.add, operator.add), '__radd__': _reflected(M.add),
@@ -197,7 +227,7 @@ _METHODS = {
     '__neg__': M.neg, '__abs__': M.abs,
     '__lt__': C.lt, '__le__': C.le, '__gt__': C.gt, '__ge__': C.ge, '__eq__': C.eq, '__ne__': C.ne,
     '__and__': C.bitwise_and, '__or__': C.bitwise_or, '__invert__': C.bitwise_not,
-    '__getitem__': indexing.getitem, '__setitem__': _setitem,
+    '__getitem__': indexing.getitem, '__setitem__': _setitem, 'fill_': _fill_, 'zero_': _zero_,
     # math
     'add': M.add, 'sub': M.sub, 'mul': M.mul, 'div': M.div, 'pow': M.pow, 'neg': M.neg,
     'abs': M.abs, 'exp': M.exp, 'log': M.log, 'sqrt': M.sqrt, 'sin': M.sin, 'cos': M.cos,
@@ -213,9 +243,7 @@ _METHODS = {
     'size': _size,
     # conversion
     'to': _to, 'clone': conversion.clone,
-    'float': lambda self: _to(self, numpy.float32),
-    'double': lambda self: _to(self, numpy.float64),
-    'long': lambda self: _to(self, numpy.int64),
+    **{name: _cast_to(dtype) for name, dtype in _DTYPE_SHORTHANDS.items()},
     'cpu': lambda self: _to(self, 'cpu'),
     'cuda': lambda self: _to(self, 'cuda'),
 }

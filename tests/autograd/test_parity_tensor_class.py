@@ -105,3 +105,52 @@ def test_to_refuses_a_dtype_that_is_not_a_number_type(dtype, name):
     x = minidl.tensor([1.0, 0.0])
     assert [x.to(d).tolist() for d in ('bool', 'uint8', 'int32', 'float16', 'complex64')] == [
         [True, False], [1, 0], [1, 0], [1.0, 0.0], [1 + 0j, 0j]]
+
+
+# ---------------------------------------------------------------- zero_, fill_, detach_, int(), bool(), half()
+def test_zero_and_fill_change_the_tensor_in_place():
+    t = minidl.tensor([1.0, 2.0])
+    assert t.fill_(3) is t and t.tolist() == [3.0, 3.0]
+    assert t.fill_(minidl.tensor(4.0)).tolist() == [4.0, 4.0]
+    assert t.zero_() is t and t.tolist() == [0.0, 0.0]
+    assert minidl.tensor([1, 2]).fill_(2.7).tolist() == [2, 2]      # cast to the tensor's dtype, as PyTorch
+
+
+def test_zero_counts_as_a_change_in_place():
+    a, b = minidl.tensor([1.0, 2.0], requires_grad=True), minidl.tensor([3.0, 4.0])
+    y = (a * b).sum()
+    b.zero_()
+    with pytest.raises(RuntimeError, match="was changed in place since"):
+        y.backward()
+
+
+def test_zero_and_fill_refuse_a_leaf_that_requires_grad_unless_under_no_grad():
+    w = minidl.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="zero_: in-place assignment into a tensor, or of a value, that requires grad"):
+        w.zero_()
+    with pytest.raises(RuntimeError, match="fill_: in-place assignment into a tensor, or of a value, that requires grad"):
+        w.fill_(1)
+    with minidl.no_grad():
+        w.fill_(5)
+    assert w.tolist() == [5.0, 5.0] and w.requires_grad
+
+
+@pytest.mark.parametrize('value, what', [(minidl.tensor([4.0]), r'a Tensor of shape \(1,\)'), ('a', 'str')])
+def test_fill_takes_a_number_or_a_0d_tensor(value, what):
+    with pytest.raises(TypeError, match=f"fill_: expected a number or a 0-d Tensor, got {what}"):
+        minidl.zeros(2).fill_(value)
+
+
+def test_detach_in_place_makes_a_leaf():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    assert y.detach_() is y
+    assert y.is_leaf and not y.requires_grad and y.grad_fn is None and y.tolist() == [2.0, 4.0]
+
+
+def test_dtype_shorthands_as_pytorch():
+    x = minidl.tensor([1.5, 0.0])
+    assert (x.int().dtype, x.int().tolist()) == (numpy.int32, [1, 0])
+    assert (x.bool().dtype, x.bool().tolist()) == (numpy.bool_, [True, False])
+    assert (x.half().dtype, x.half().tolist()) == (numpy.float16, [1.5, 0.0])
+    assert (x.float().dtype, x.double().dtype, x.long().dtype) == (numpy.float32, numpy.float64, numpy.int64)
