@@ -354,16 +354,25 @@ def _float_dtype(dtype):
 
 
 def _standard_sample(kind, shape, dtype, device):
-    """U[0, 1) (``kind='uniform'``) or N(0, 1) samples from the device's seeded generator."""
+    """U[0, 1) (``kind='uniform'``) or N(0, 1) samples from the device's seeded generator.
+
+    The generators draw float32 or float64; a lower precision (float16) is drawn in float64
+    and converted. Uniform samples are then truncated to the dtype's precision, to a multiple
+    of 2**-11 for float16 (2**-(mantissa bits + 1)), as PyTorch does: rounding them instead
+    would turn the draws just below 1 into 1.0.
+    """
     device = _check_device(device or get_device())
     dtype = _float_dtype(dtype)
+    drawn = dtype if dtype in (numpy.float32, numpy.float64) else numpy.dtype(numpy.float64)
     gen = _source(device)
-    if device == 'cpu':                  # NumPy's Generator draws float32 or float64 directly
+    if device == 'cpu':
         draw = gen.random if kind == 'uniform' else gen.standard_normal
-        sample = draw(shape, dtype=dtype if dtype == numpy.float32 else numpy.float64)
     else:
         draw = gen.random_sample if kind == 'uniform' else gen.standard_normal
-        sample = draw(shape, dtype=dtype)
+    sample = draw(shape, dtype=drawn)
+    if kind == 'uniform' and drawn != dtype:
+        scale = 2.0 ** (numpy.finfo(dtype).nmant + 1)
+        sample = get_array_module(sample).floor(sample * scale) / scale
     return sample.astype(dtype, copy=False), dtype
 
 
