@@ -18,6 +18,9 @@ Example:
     tensor([[2., 4.],
             [6., 8.]])
 """
+import functools
+import itertools
+import math
 import numbers
 
 import numpy
@@ -237,43 +240,123 @@ class Tensor:
 
 
 # ---------------------------------------------------------------------- construction
+_CATEGORY = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}      # bool < integer < floating < complex
+
+
+def _numeric_dtype(fn, dtype, source=None):
+    """``dtype`` as a NumPy dtype, refused (TypeError naming ``fn``, and the type ``source`` of
+    the data if given) unless it holds numbers: bool, integer, floating or complex. Strings,
+    objects and dates make no tensor."""
+    try:
+        dtype = numpy.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{fn}: {dtype!r} is not a dtype") from None
+    if dtype.kind not in _CATEGORY:
+        source = '' if source is None else f"from {source.__name__} "
+        raise TypeError(f"{fn}: cannot make a tensor {source}of dtype {dtype}: a tensor holds numbers "
+                        "(bool, integer, floating or complex)")
+    return dtype
+
+
+def _python_number_dtype(kind):
+    """The dtype PyTorch gives a Python number of type ``kind``: bool, int64, the default float
+    dtype, or the complex dtype that pairs with it (complex64 for float32)."""
+    if issubclass(kind, bool):
+        return numpy.dtype(numpy.bool_)
+    if issubclass(kind, numbers.Integral):
+        return numpy.dtype(numpy.int64)
+    if issubclass(kind, numbers.Real):
+        return backend.get_default_dtype()
+    return numpy.result_type(backend.get_default_dtype(), numpy.complex64)
+
+
+def _inferred_dtype(data):
+    """The dtype ``torch.tensor`` infers for a number or nested lists of numbers (None if none).
+
+    Each number has a dtype: a NumPy number, a 0-d tensor or an array inside the lists its own,
+    a Python number :func:`_python_number_dtype`'s. The result promotes those of the highest
+    category present (bool < integer < floating < complex; a complex result also takes in the
+    floats' precision), so integers never widen floats: ``[np.int64(1), 2.0]`` is float32,
+    ``[np.float64(1), 2.0]`` float64.
+    """
+    dtypes, level = set(), [data]
+    while level:                                # one depth of the nesting at a time
+        deeper = []
+        for kind in set(map(type, level)):      # by type: one pass in C over a long list of floats
+            if issubclass(kind, numpy.generic):
+                dtypes.add(numpy.dtype(kind))
+            elif issubclass(kind, numbers.Number):
+                dtypes.add(_python_number_dtype(kind))
+            elif issubclass(kind, (list, tuple, range)):
+                deeper.extend(itertools.chain.from_iterable(item for item in level if type(item) is kind))
+            elif hasattr(kind, 'dtype'):        # arrays, and tensors (0-d only)
+                for item in level:
+                    if type(item) is not kind:
+                        continue
+                    if isinstance(item, Tensor) and item.ndim != 0:
+                        raise ValueError(f"minidl.tensor: only 0-d tensors (one number) can be list "
+                                         f"elements, got one of shape {item.shape}; use minidl.stack")
+                    dtypes.add(item.dtype)
+        level = deeper
+    numeric = [d for d in dtypes if d.kind in _CATEGORY]
+    if len(numeric) <= 1:                       # the common case: nothing to promote
+        return numeric[0] if numeric else None
+    top = max(_CATEGORY[d.kind] for d in numeric)
+    return functools.reduce(numpy.promote_types, [d for d in numeric if _CATEGORY[d.kind] >= min(top, 2)])
+
+
+def _fit(fn, array, dtype):
+    """``array`` (NumPy, made from Python values) converted to ``dtype``, refusing what NumPy
+    would change silently: a value outside an integer dtype's range (it would wrap round), NaN
+    or inf as an integer, a complex number as a real one (its imaginary part would be lost)."""
+    if array.dtype.kind == 'c' and dtype.kind != 'c':
+        raise TypeError(f"{fn}: cannot convert complex values to {dtype}")
+    if dtype.kind in 'iu' and array.dtype != dtype and array.size:
+        info = numpy.iinfo(dtype)
+        low, high = array.min(), array.max()
+        if not (low >= info.min and high < info.max + 1):          # NaN fails both comparisons
+            value = high if low >= info.min else low
+            raise OverflowError(f"{fn}: the value {value} does not fit in {dtype} "
+                                f"(range {info.min} to {info.max})")
+    return array.astype(dtype, copy=False)
+
+
 def _array_from_python(data, dtype, device):
     """An xp array from Python data with PyTorch's dtype rule.
 
-    Python floats (or lists with any float) become the default float dtype (float32),
-    Python ints int64, bools bool; a NumPy array keeps its dtype. ``dtype`` overrides.
+    Python floats become the default float dtype (float32), Python ints int64, bools bool,
+    complex numbers the matching complex dtype (complex64); a NumPy number or a 0-d tensor
+    keeps its dtype, and nested lists promote their numbers' dtypes (:func:`_inferred_dtype`).
+    A NumPy or CuPy array keeps its dtype. ``dtype`` overrides. Only numbers make a tensor;
+    a Python value that the dtype cannot hold raises OverflowError (:func:`_fit`).
     """
     xp = backend.xp_for(device)
+    if dtype is not None:
+        dtype = _numeric_dtype('minidl.tensor', dtype)
     if hasattr(data, 'dtype') and hasattr(data, 'shape') and not isinstance(data, numpy.generic):
+        _numeric_dtype('minidl.tensor', data.dtype, type(data))
         array = backend.to_device(data, device)
         return array if dtype is None else array.astype(dtype, copy=False)
-    if isinstance(data, numpy.generic):
+    try:
         array = numpy.asarray(data)
-    else:
-        try:
-            array = numpy.asarray(data)
-        except ValueError:                          # NumPy refuses rows of different lengths
-            raise ValueError("minidl.tensor: the nested lists have different lengths; a tensor needs "
-                             "equally long rows at every level") from None
-        if array.dtype.kind in 'OUSV':
-            raise TypeError(f"minidl.tensor: cannot make a tensor from {type(data).__name__} "
-                            "(expected numbers, nested lists of numbers, or an array)")
-        if dtype is None:
-            if array.dtype.kind == 'f':
-                array = array.astype(backend.get_default_dtype())
-            elif array.dtype.kind in 'iu':
-                array = array.astype(numpy.int64)
-    if dtype is not None:
-        array = array.astype(dtype)
-    return xp.asarray(array)
+    except ValueError:                              # NumPy refuses rows of different lengths
+        raise ValueError("minidl.tensor: the nested lists have different lengths; a tensor needs "
+                         "equally long rows at every level") from None
+    _numeric_dtype('minidl.tensor', array.dtype, type(data))
+    if dtype is None:
+        dtype = _inferred_dtype(data)
+    if dtype is None:                               # no numbers: [] is float32, as in PyTorch
+        dtype = backend.get_default_dtype()
+    return xp.asarray(_fit('minidl.tensor', array, dtype))
 
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new leaf tensor holding a copy of ``data``.
 
-    Python numbers and lists become float32 (ints: int64, bools: bool); a NumPy or CuPy
-    array keeps its dtype; ``dtype=`` overrides. ``device=`` defaults to the current device
-    (``minidl.set_device``), or ``'cuda'`` for a CuPy array.
+    Python floats and lists of them become float32 (ints: int64, bools: bool, complex numbers:
+    complex64); NumPy numbers, 0-d tensors and NumPy or CuPy arrays keep their dtype;
+    ``dtype=`` overrides (:func:`_array_from_python` has the whole rule). ``device=``
+    defaults to the current device (``minidl.set_device``), or ``'cuda'`` for a CuPy array.
 
     Example:
         >>> import minidl
@@ -290,88 +373,175 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     return Tensor(array, requires_grad=requires_grad)
 
 
-def _factory(fill, shape, dtype, device, requires_grad):
+def _number(fn, value, kind, expected):
+    """``value`` (a Python number, a NumPy number or a 0-d tensor) as a Python number, refused
+    with ``fn: expected, got ...`` unless it is an instance of ``kind`` (a ``numbers`` class)."""
+    if isinstance(value, (Tensor, numpy.generic)) and value.ndim == 0:
+        value = value.item()
+    if not isinstance(value, kind):
+        raise TypeError(f"{fn}: {expected}, got {type(value).__name__}")
+    return value
+
+
+def _factory(name, fill, shape, dtype, device, requires_grad):
+    """A new leaf tensor ``fill(xp, shape, dtype)``, for the factory called ``name``. ``shape``
+    is as the factories take it, sizes or one tuple or list of sizes; ``dtype`` None means
+    the default float dtype."""
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in shape):
-        raise ValueError(f"minidl: a tensor's shape must be integers >= 0, got {shape}")
-    dtype = numpy.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        raise ValueError(f"{name}: a tensor's shape must be integers >= 0, got {shape}")
+    dtype = _numeric_dtype(name, dtype) if dtype is not None else backend.get_default_dtype()
     return Tensor(fill(backend.xp_for(device), shape, dtype), requires_grad=requires_grad)
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device, requires_grad)
+    return _factory('minidl.zeros', lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device,
+                    requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad=False):
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
-    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
+    return _factory('minidl.ones', lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device,
+                    requires_grad)
 
 
 def empty(*shape, dtype=None, device=None, requires_grad=False):
     """An uninitialized tensor (its values are whatever memory held)."""
-    return _factory(lambda xp, s, d: xp.empty(s, dtype=d), shape, dtype, device, requires_grad)
-
-
-def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
-    """A tensor of ``shape`` filled with ``fill_value``."""
-    if dtype is None and isinstance(fill_value, (bool, numbers.Integral)):
-        dtype = numpy.bool_ if isinstance(fill_value, bool) else numpy.int64
-    return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (shape,), dtype, device,
+    return _factory('minidl.empty', lambda xp, s, d: xp.empty(s, dtype=d), shape, dtype, device,
                     requires_grad)
 
 
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``shape`` filled with ``fill_value``, a number or a 0-d tensor.
+
+    Its dtype, unless given, is the fill's: a 0-d tensor's own, else bool, int64, the default
+    float dtype or its complex partner for a bool, int, float or complex. A fill the dtype
+    cannot hold (300 as uint8, inf as int64) raises OverflowError.
+
+    Example:
+        >>> import minidl
+        >>> minidl.full((2,), 7)
+        tensor([7, 7])
+    """
+    if dtype is None and isinstance(fill_value, Tensor):
+        dtype = fill_value.dtype
+    fill = _number('minidl.full', fill_value, numbers.Complex, 'fill_value must be a number')
+    dtype = _python_number_dtype(type(fill)) if dtype is None else _numeric_dtype('minidl.full', dtype)
+    value = _fit('minidl.full', numpy.asarray(fill), dtype)[()]
+    return _factory('minidl.full', lambda xp, s, d: xp.full(s, value, dtype=d), (shape,), dtype, device,
+                    requires_grad)
+
+
+def _check_tensor(fn, t):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fn}: expected a Tensor, got {type(t).__name__}")
+
+
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    """Zeros of ``t``'s shape, and of its dtype and device unless given."""
+    _check_tensor('minidl.zeros_like', t)
     return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
+    """Ones of ``t``'s shape, and of its dtype and device unless given."""
+    _check_tensor('minidl.ones_like', t)
     return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    """``fill_value`` in ``t``'s shape, and of its dtype and device unless given."""
+    _check_tensor('minidl.full_like', t)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
                 requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    """Values from ``start`` to ``end`` (excluded) by ``step``; int64 unless a bound is a float."""
+    """Values from ``start`` to ``end`` (excluded) by ``step``: ``arange(end)`` starts at 0.
+
+    The bounds and step are real numbers (Python, NumPy or 0-d tensors). The dtype, unless
+    given, is int64, or the default float dtype if any of them is a float. For an integer
+    dtype they are truncated to integers first, as in PyTorch: ``arange(0, 5, 0.5,
+    dtype=int64)`` has step 0, and is refused.
+
+    Example:
+        >>> import minidl
+        >>> minidl.arange(0, 1, 0.25)
+        tensor([0.  , 0.25, 0.5 , 0.75])
+    """
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise ValueError("arange: step must not be 0")
+    start, end, step = (_number('minidl.arange', v, numbers.Real, 'start, end and step must be real numbers')
+                        for v in (start, end, step))
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise ValueError(f"minidl.arange: unsupported range {start} -> {end} by step {step}")
     if dtype is None:
         floats = any(isinstance(v, float) for v in (start, end, step))
         dtype = backend.get_default_dtype() if floats else numpy.int64
+    dtype = _numeric_dtype('minidl.arange', dtype)
+    if dtype.kind in 'iu':
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise ValueError("minidl.arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"minidl.arange: upper bound and lower bound inconsistent with step sign "
+                         f"(from {start} to {end} by {step})")
     xp = backend.xp_for(device)
     return Tensor(xp.arange(start, end, step).astype(dtype), requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
-    dtype = dtype or backend.get_default_dtype()
-    xp = backend.xp_for(device)
-    return Tensor(xp.linspace(start, end, steps).astype(dtype), requires_grad=requires_grad)
+    return _factory('minidl.linspace', lambda xp, s, d: xp.linspace(start, end, steps).astype(d),
+                    (steps,), dtype, device, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    """The identity matrix (n x m)."""
-    dtype = dtype or backend.get_default_dtype()
-    return Tensor(backend.xp_for(device).eye(n, m, dtype=dtype), requires_grad=requires_grad)
+    """The identity matrix (n x m; m defaults to n)."""
+    return _factory('minidl.eye', lambda xp, s, d: xp.eye(*s, dtype=d), (n, n if m is None else m),
+                    dtype, device, requires_grad)
+
+
+def _random(name, draw, shape, dtype, device, requires_grad):
+    """A new leaf tensor of ``draw(shape, dtype=, device=)`` samples (``backend.uniform`` or
+    ``normal``), for ``rand`` and ``randn``: these draw floating dtypes only."""
+    if dtype is not None and _numeric_dtype(name, dtype).kind != 'f':
+        raise TypeError(f"{name}: random samples need a floating dtype, got {numpy.dtype(dtype)}")
+    return _factory(name, lambda xp, s, d: draw(s, dtype=d, device=device), shape, dtype, device,
+                    requires_grad)
 
 
 def rand(*shape, dtype=None, device=None, requires_grad=False):
     """Samples of U[0, 1) from minidl's seeded generator."""
-    return _factory(lambda xp, s, d: backend.uniform(s, dtype=d, device=device), shape, dtype,
-                    device, requires_grad)
+    return _random('minidl.rand', backend.uniform, shape, dtype, device, requires_grad)
 
 
 def randn(*shape, dtype=None, device=None, requires_grad=False):
     """Samples of N(0, 1) from minidl's seeded generator."""
-    return _factory(lambda xp, s, d: backend.normal(s, dtype=d, device=device), shape, dtype,
-                    device, requires_grad)
+    return _random('minidl.randn', backend.normal, shape, dtype, device, requires_grad)
 
 
-def randint(low, high, size, device=None):
-    """Uniform int64 samples from [low, high) from minidl's seeded generator."""
-    return Tensor(backend.integers(low, high, tuple(size), device=device))
+def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False):
+    """Uniform samples of the integers in [low, high) from minidl's seeded generator, int64
+    unless ``dtype`` says otherwise: ``randint(low, high, size)``, or ``randint(high, size)``
+    from 0. ``size`` is a tuple (or list) of sizes.
+
+    Example:
+        >>> import minidl
+        >>> minidl.randint(10, (2, 3)).shape
+        (2, 3)
+    """
+    if size is None:
+        low, high, size = 0, low, high
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"minidl.randint: size must be a tuple of ints, got {type(size).__name__}")
+    low, high = (_number('minidl.randint', v, numbers.Integral, 'low and high must be integers')
+                 for v in (low, high))
+    if low >= high:
+        raise ValueError(f"minidl.randint: low must be less than high, got low={low}, high={high}")
+    dtype = _numeric_dtype('minidl.randint', numpy.int64 if dtype is None else dtype)
+    _fit('minidl.randint', numpy.asarray([low, high - 1]), dtype)      # every sample fits the dtype
+    return _factory('minidl.randint',
+                    lambda xp, s, d: backend.integers(low, high, s, device=device).astype(d, copy=False),
+                    (size,), dtype, device, requires_grad)

@@ -211,7 +211,7 @@ def test_numpy_array_interop():
 @pytest.mark.parametrize('make, error, message', [
     (lambda: minidl.tensor('abc'), TypeError, 'minidl.tensor: cannot make a tensor from str'),
     (lambda: minidl.tensor([[1, 2], [3]]), ValueError, 'nested lists have different lengths'),
-    (lambda: minidl.arange(0, 5, 0), ValueError, 'arange: step must not be 0'),
+    (lambda: minidl.arange(0, 5, 0), ValueError, 'arange: step must be nonzero'),
     (lambda: minidl.zeros(-1), ValueError, r"shape must be integers >= 0, got \(-1,\)"),
     (lambda: minidl.ones(3, 4).transpose(0, 5), IndexError, 'transpose: dim 5 is out of range'),
     (lambda: minidl.ones(3).mT, IndexError, 'transpose: dim -2 is out of range'),
