@@ -6,9 +6,11 @@ Each derivative is written in terms of what is cheapest to keep: the output y wh
 derivative is a function of y (sigmoid, tanh, relu, elu, softmax), the input x otherwise.
 Backward passes use Tensor ops, so every activation can be differentiated twice.
 """
+import warnings
+
 from ..autograd.function import Function
 from ..backend import get_array_module
-from ._util import floating
+from ._util import floating, normalize_dim
 from .arithmetic import Clamp, where
 from .reduction import sum_to_shape
 
@@ -408,26 +410,41 @@ def softplus(x, beta=1.0, threshold=20.0):
     return Softplus(beta, threshold)(x)
 
 
-def softmax(x, dim):
-    """exp(x) / Σ exp(x) along ``dim``: positive, summing to 1.
+def _softmax_dim(dim, ndim, op):
+    """The axis ``op`` (softmax or log_softmax) runs along: ``dim``, an int in range (or an
+    error naming the op), or, for dim=None, PyTorch's deprecated implicit choice, with its
+    warning: 0 for 0-, 1- and 3-d input, 1 otherwise (a 3-d input was taken to be one
+    unbatched (C, H, W) image, a 2-d or 4-d one a batch). None for a 0-d input (its one
+    element is the whole tensor)."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+                      "include dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return normalize_dim(dim, ndim, op)
+
+
+def softmax(x, dim=None):
+    """exp(x) / Σ exp(x) along ``dim``: positive, summing to 1. ``dim=None`` picks an axis
+    as PyTorch does, with a warning (see ``_softmax_dim``): always pass it.
 
     Example:
         >>> import minidl
         >>> minidl.functional.softmax(minidl.tensor([[1e4, 1e4, -1e4]]), dim=1)
         tensor([[0.5, 0.5, 0. ]])
     """
-    return Softmax(dim)(x)
+    return Softmax(_softmax_dim(dim, x.ndim, 'softmax'))(x)
 
 
-def log_softmax(x, dim):
+def log_softmax(x, dim=None):
     """x - logsumexp(x) along ``dim``: the log of softmax, without computing the softmax.
+    ``dim=None`` picks an axis as ``softmax`` does, with a warning.
 
     Example:
         >>> import minidl
         >>> minidl.functional.log_softmax(minidl.tensor([[0.0, 1e4]]), dim=1)
         tensor([[-10000.,      0.]])
     """
-    return LogSoftmax(dim)(x)
+    return LogSoftmax(_softmax_dim(dim, x.ndim, 'log_softmax'))(x)
 
 
 class Hardtanh(Clamp):

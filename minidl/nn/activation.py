@@ -95,18 +95,18 @@ class Hardtanh(_Elementwise):
 
 
 class Softmax(_Elementwise):
-    """Softmax along ``dim`` (see ``F.softmax``)."""
+    """Softmax along ``dim`` (see ``F.softmax``; dim=None: PyTorch's implicit axis, with a warning)."""
     function = staticmethod(F.softmax)
 
-    def __init__(self, dim):
+    def __init__(self, dim=None):
         super().__init__(dim=dim)
 
 
 class LogSoftmax(_Elementwise):
-    """Log-softmax along ``dim`` (see ``F.log_softmax``)."""
+    """Log-softmax along ``dim`` (see ``F.log_softmax``; dim=None: as ``Softmax``)."""
     function = staticmethod(F.log_softmax)
 
-    def __init__(self, dim):
+    def __init__(self, dim=None):
         super().__init__(dim=dim)
 
 

@@ -1,0 +1,49 @@
+"""PyTorch parity of activations, initializers, dropout and normalization: the behaviours
+that PyTorch 2.x shows and minidl once missed (expected values written out, not computed
+with torch)."""
+import numpy
+import pytest
+
+import minidl
+import minidl.nn.functional as F
+from minidl import nn
+from tests.gradcases import Case, check, t
+
+X = [[0.5, 1.0, 2.0], [3.0, -1.0, 0.0]]
+IMPLICIT = 'Implicit dimension choice for {} has been deprecated'
+
+
+# ------------------------------------------------------------------ softmax's implicit dim
+@pytest.mark.parametrize('shape, axis', [((), None), ((3,), 0), ((2, 3), 1), ((2, 3, 4), 0),
+                                         ((2, 3, 4, 5), 1)])
+def test_softmax_without_dim_picks_torchs_axis_with_a_warning(shape, axis):
+    x = minidl.tensor(numpy.arange(float(numpy.prod(shape))).reshape(shape) % 5)
+    with pytest.warns(UserWarning, match=IMPLICIT.format('softmax')):
+        y = F.softmax(x, None)
+    with pytest.warns(UserWarning, match=IMPLICIT.format('log_softmax')):
+        log_y = F.log_softmax(x)
+    ones = numpy.ones([n for i, n in enumerate(shape) if i != axis])
+    numpy.testing.assert_allclose(y.numpy().sum(axis=axis), ones, rtol=1e-6)
+    numpy.testing.assert_allclose(numpy.exp(log_y.numpy()).sum(axis=axis), ones, rtol=1e-6)
+
+
+def test_softmax_modules_default_to_the_implicit_dim():
+    assert repr(nn.Softmax()) == 'Softmax(dim=None)' and repr(nn.LogSoftmax()) == 'LogSoftmax(dim=None)'
+    with pytest.warns(UserWarning, match=IMPLICIT.format('softmax')):
+        y = nn.Softmax()(minidl.tensor(X))
+    numpy.testing.assert_allclose(y.numpy()[0], [0.14024438, 0.23122388, 0.62853175], rtol=1e-6)
+    numpy.testing.assert_allclose(y.numpy().sum(1), [1.0, 1.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize('fn, op', [(F.softmax, 'softmax'), (F.log_softmax, 'log_softmax')])
+def test_softmax_refuses_a_tuple_or_out_of_range_dim(fn, op):
+    with pytest.raises(TypeError, match=rf'{op}: dim must be an int, got \(0, 1\)'):
+        fn(minidl.tensor(X), (0, 1))
+    with pytest.raises(IndexError, match=rf'{op}: dim 2 is out of range for a tensor with 2 dimensions'):
+        fn(minidl.tensor(X), 2)
+
+
+def test_softmax_with_an_explicit_dim_does_not_warn(recwarn):
+    F.softmax(minidl.tensor(X), 1)
+    nn.LogSoftmax(-1)(minidl.tensor(X))
+    assert not recwarn.list
