@@ -1,4 +1,6 @@
 """Weight initializers (PyTorch names): each fills ``tensor.data`` in place and returns it.
+The random ones need a floating point tensor (as in PyTorch); ``constant_``, ``zeros_`` and
+``ones_`` fill any.
 
 Why the scale matters. A layer computes y_i = Σ_j W_ij x_j over n = fan_in inputs. With
 W_ij independent of x, zero mean and variance Var(W), and the x_j of one variance,
@@ -96,9 +98,19 @@ def _fill(tensor, values):
     return tensor
 
 
+def _require_floating(tensor, name):
+    """Refuse, as PyTorch does, to draw random values into a tensor that is not floating point:
+    written into integers they would be silently truncated (N(0, 1) samples mostly to 0)."""
+    if tensor.dtype.kind != 'f':
+        raise TypeError(f"{name}: expected a floating point tensor, got {tensor.dtype}; random "
+                        "values would be truncated (convert it with .float() first)")
+
+
 def _nothing_to_draw(tensor, name):
     """True, with PyTorch's warning, for a zero-element tensor (a layer with 0 inputs or
-    outputs): its fans may be 0, so there is no scale to compute, and nothing to fill."""
+    outputs): its fans may be 0, so there is no scale to compute, and nothing to fill.
+    A tensor that is not floating point is refused (``_require_floating``)."""
+    _require_floating(tensor, name)
     if tensor.numel():
         return False
     warnings.warn(f"{name}: initializing a zero-element tensor is a no-op", stacklevel=3)
@@ -106,7 +118,8 @@ def _nothing_to_draw(tensor, name):
 
 
 def uniform_(tensor, a=0.0, b=1.0):
-    """Fill with samples of U(a, b): mean (a+b)/2, variance (b-a)²/12.
+    """Fill with samples of U(a, b): mean (a+b)/2, variance (b-a)²/12. A tensor that is not
+    floating point, or a > b, is an error (as in PyTorch; a = b fills with a).
 
     Example:
         >>> import minidl
@@ -115,11 +128,15 @@ def uniform_(tensor, a=0.0, b=1.0):
         >>> bool(w.min() >= -1.0) and bool(w.max() < 1.0)
         True
     """
+    _require_floating(tensor, 'uniform_')
+    if a > b:
+        raise ValueError(f"uniform_: expected a <= b (the range [a, b)), got a={a} > b={b}")
     return _fill(tensor, backend.uniform(tensor.shape, a, b, dtype=tensor.dtype, device=tensor.device))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
-    """Fill with samples of N(mean, std²).
+    """Fill with samples of N(mean, std²). A tensor that is not floating point, or std < 0,
+    is an error (as in PyTorch; std = 0 fills with mean).
 
     Example:
         >>> import minidl
@@ -127,6 +144,9 @@ def normal_(tensor, mean=0.0, std=1.0):
         >>> round(float(init.normal_(minidl.empty(100000), 3.0, 0.5).mean()), 1)
         3.0
     """
+    _require_floating(tensor, 'normal_')
+    if std < 0:
+        raise ValueError(f"normal_: expected std >= 0, got std={std}")
     return _fill(tensor, backend.normal(tensor.shape, mean, std, dtype=tensor.dtype, device=tensor.device))
 
 
@@ -148,6 +168,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
         >>> bool(w.abs().max() <= 1.0)
         True
     """
+    _require_floating(tensor, 'trunc_normal_')
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     if not std > 0:

@@ -47,3 +47,33 @@ def test_softmax_with_an_explicit_dim_does_not_warn(recwarn):
     F.softmax(minidl.tensor(X), 1)
     nn.LogSoftmax(-1)(minidl.tensor(X))
     assert not recwarn.list
+
+
+# ------------------------------------------------------------------ initializers
+RANDOM_INITS = ['uniform_', 'normal_', 'trunc_normal_', 'xavier_uniform_', 'xavier_normal_',
+                'kaiming_uniform_', 'kaiming_normal_', 'lecun_uniform_', 'lecun_normal_', 'orthogonal_']
+
+
+@pytest.mark.parametrize('name', RANDOM_INITS)
+@pytest.mark.parametrize('dtype', ['int64', 'bool'])
+def test_random_initializers_refuse_a_tensor_that_is_not_floating(name, dtype):
+    w = minidl.tensor([[1, 2], [3, 4]], dtype=dtype)
+    with pytest.raises(TypeError, match=rf'{name}: expected a floating point tensor, got {dtype}'):
+        getattr(nn.init, name)(w)
+    assert w.tolist() == minidl.tensor([[1, 2], [3, 4]], dtype=dtype).tolist()     # untouched
+
+
+def test_constant_initializers_still_fill_integer_tensors():
+    w = minidl.tensor([[1, 2], [3, 4]])
+    assert nn.init.zeros_(w).tolist() == [[0, 0], [0, 0]]
+    assert nn.init.ones_(w).tolist() == [[1, 1], [1, 1]]
+    assert nn.init.constant_(w, 7).tolist() == [[7, 7], [7, 7]]
+
+
+def test_uniform_and_normal_refuse_an_empty_range_or_negative_std():
+    with pytest.raises(ValueError, match=r'uniform_: expected a <= b .*got a=1 > b=0'):
+        nn.init.uniform_(minidl.empty(3), 1, 0)
+    with pytest.raises(ValueError, match=r'normal_: expected std >= 0, got std=-1'):
+        nn.init.normal_(minidl.empty(3), 0, -1)
+    assert nn.init.uniform_(minidl.empty(3), 2.0, 2.0).tolist() == [2.0, 2.0, 2.0]
+    assert nn.init.normal_(minidl.empty(3), 5.0, 0.0).tolist() == [5.0, 5.0, 5.0]
