@@ -6,6 +6,7 @@ Each derivative is written in terms of what is cheapest to keep: the output y wh
 derivative is a function of y (sigmoid, tanh, relu, elu, softmax), the input x otherwise.
 Backward passes use Tensor ops, so every activation can be differentiated twice.
 """
+import numbers
 import warnings
 
 from ..autograd.function import Function
@@ -98,6 +99,9 @@ class LeakyReLU(Function):
     """
 
     def __init__(self, negative_slope=0.01):
+        if not isinstance(negative_slope, numbers.Real):
+            raise TypeError(f"leaky_relu: negative_slope must be a real number, got "
+                            f"{type(negative_slope).__name__} {negative_slope!r}")
         self.negative_slope = negative_slope
 
     def forward(self, x):
@@ -452,10 +456,20 @@ class Hardtanh(Clamp):
 
     The same values as ``clamp``, but at the bounds themselves the gradient is 0, where
     clamp passes it: the two conventions of PyTorch's hardtanh and clamp (both valid
-    subgradients, the function having a kink there).
+    subgradients, the function having a kink there). And an integer tensor stays integer,
+    the bounds truncated toward 0 (int64 [-2, 0, 3] gives int64 [-1, 0, 1]), where clamp
+    with float bounds gives floats: PyTorch's hardtanh and clamp differ there too.
     """
 
+    def __init__(self, min_val=-1.0, max_val=1.0):
+        if min_val > max_val:
+            raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
+                             f"max_val={max_val}")
+        super().__init__(min_val, max_val)
+
     def forward(self, x):
+        if x.dtype.kind in 'iu':
+            self.min, self.max = int(self.min), int(self.max)
         y = super().forward(x)
         self.inside &= (x != self.min) & (x != self.max)
         return y

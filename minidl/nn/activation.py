@@ -87,10 +87,13 @@ class Softplus(_Elementwise):
 
 
 class Hardtanh(_Elementwise):
-    """y = x clipped to [min_val, max_val] (see ``F.hardtanh``)."""
+    """y = x clipped to [min_val, max_val] (see ``F.hardtanh``); as in PyTorch, the layer
+    needs min_val < max_val (the function allows min_val = max_val)."""
     function = staticmethod(F.hardtanh)
 
     def __init__(self, min_val=-1.0, max_val=1.0):
+        if not max_val > min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         super().__init__(min_val=min_val, max_val=max_val)
 
 

@@ -77,3 +77,33 @@ def test_uniform_and_normal_refuse_an_empty_range_or_negative_std():
         nn.init.normal_(minidl.empty(3), 0, -1)
     assert nn.init.uniform_(minidl.empty(3), 2.0, 2.0).tolist() == [2.0, 2.0, 2.0]
     assert nn.init.normal_(minidl.empty(3), 5.0, 0.0).tolist() == [5.0, 5.0, 5.0]
+
+
+# ------------------------------------------------------------------ hardtanh, leaky_relu
+def test_hardtanh_refuses_min_val_above_max_val():
+    with pytest.raises(ValueError, match=r'hardtanh: min_val cannot be greater than max_val, got min_val=1.0'):
+        F.hardtanh(minidl.tensor([0.0, 5.0]), 1.0, -1.0)
+    with pytest.raises(ValueError, match=r'Hardtanh: max_val \(-1.0\) must be greater than min_val \(1.0\)'):
+        nn.Hardtanh(1.0, -1.0)
+    with pytest.raises(ValueError, match=r'Hardtanh: max_val \(1.0\) must be greater than min_val \(1.0\)'):
+        nn.Hardtanh(1.0, 1.0)
+    assert F.hardtanh(minidl.tensor([0.0, 5.0]), 1.0, 1.0).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize('dtype', ['int64', 'int32'])
+def test_hardtanh_keeps_integers_integer_with_truncated_bounds(dtype):
+    x = minidl.tensor([-2, 0, 3], dtype=dtype)
+    y = F.hardtanh(x)
+    assert y.dtype == numpy.dtype(dtype) and y.tolist() == [-1, 0, 1]
+    assert F.hardtanh(x, -1.5, 2.7).tolist() == [-1, 0, 2]
+    clamped = x.clamp(-1.0, 1.0)                          # clamp with float bounds: floats, as in PyTorch
+    assert clamped.dtype == numpy.float32 and clamped.tolist() == [-1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize('slope', [None, 'a', [0.1]])
+def test_leaky_relu_refuses_a_slope_that_is_not_a_number(slope):
+    with pytest.raises(TypeError, match=r'leaky_relu: negative_slope must be a real number, got'):
+        F.leaky_relu(minidl.tensor([-1.0]), slope)
+    with pytest.raises(TypeError, match=r'leaky_relu: negative_slope must be a real number'):
+        nn.LeakyReLU(slope)(minidl.tensor([-1.0]))
+    assert F.leaky_relu(minidl.tensor([-2.0, 3.0]), 1).tolist() == [-2.0, 3.0]
