@@ -172,6 +172,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, *), got {x.shape}")
+    _check_running_stats(x, running_mean, running_var)
     shape = _channel_shape(x)
     if training or running_mean is None:
         op = BatchNorm(eps)
@@ -186,6 +187,27 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     else:
         x_hat = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
     return _affine(x_hat, weight, bias, shape)
+
+
+def _check_running_stats(x, running_mean, running_var):
+    """Refuse running statistics that batch_norm cannot use: only one of the two given (as
+    in PyTorch), or either without one element per channel of x."""
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or "
+                         "neither be None")
+    for name, stat in (('running_mean', running_mean), ('running_var', running_var)):
+        if stat is not None and stat.numel() != x.shape[1]:
+            raise ValueError(f"batch_norm: {name} of shape {tuple(stat.shape)} does not fit input of "
+                             f"shape {tuple(x.shape)}: expected {x.shape[1]} elements, one per channel")
+
+
+def check_num_groups(num_groups, num_channels, op, context=''):
+    """Refuse a ``num_groups`` that does not split ``num_channels`` into equal blocks (0 and
+    negative numbers included), with an error naming ``op`` (and ``context``, appended);
+    shared by ``group_norm`` and ``nn.GroupNorm``."""
+    if num_groups <= 0 or num_channels % num_groups != 0:
+        raise ValueError(f"{op}: num_channels={num_channels} must be divisible by num_groups={num_groups}, "
+                         f"a positive number{context}")
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -218,7 +240,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
         >>> F.group_norm(minidl.tensor([[1.0, 3.0, 5.0, 7.0]]), 2, eps=0.0)
         tensor([[-1.,  1., -1.,  1.]])
     """
-    if x.ndim < 2 or x.shape[1] % num_groups != 0:
-        raise ValueError(f"group_norm: expected input of shape (N, C, *) with C divisible by "
-                         f"num_groups={num_groups}, got input of shape {x.shape}")
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected input of shape (N, C, *), got input of shape {x.shape}")
+    check_num_groups(num_groups, x.shape[1], 'group_norm', f", got input of shape {x.shape}")
     return _affine(GroupNorm(num_groups, eps)(x), weight, bias, _channel_shape(x))

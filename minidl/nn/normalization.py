@@ -30,6 +30,7 @@ Example:
     (2, 2)
 """
 from .. import functional as F
+from ..functional.normalization import check_num_groups
 from ..autograd.tensor import ones, tensor, zeros
 from .module import Module
 from .parameter import Parameter
@@ -160,9 +161,7 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None, device=None):
         super().__init__()
-        if num_groups <= 0 or num_channels % num_groups != 0:
-            raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
-                             f"num_groups={num_groups}")
+        check_num_groups(num_groups, num_channels, 'GroupNorm')
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         _affine_parameters(self, (num_channels,), affine, dtype, device)
 
