@@ -45,7 +45,31 @@ def _is_numeric_array(value, dtype):
     tensor of ``dtype``: bool, integer or real values for a real tensor (cast to its dtype,
     as PyTorch's ``load_state_dict`` casts them); complex ones only for a complex tensor."""
     kinds = 'biufc' if numpy.dtype(dtype).kind == 'c' else 'biuf'
-    return hasattr(value, 'shape') and getattr(value, 'dtype', None) is not None and value.dtype.kind in kinds
+    value_dtype = _numpy_dtype(value)
+    return hasattr(value, 'shape') and value_dtype is not None and value_dtype.kind in kinds
+
+
+def _numpy_dtype(value):
+    """``value.dtype`` if it is a NumPy (or CuPy) dtype, None otherwise (no dtype, or another
+    library's, such as torch's, which has no ``kind``)."""
+    dtype = getattr(value, 'dtype', None)
+    return dtype if isinstance(dtype, numpy.dtype) else None
+
+
+def _checkpoint_array(value):
+    """A ``load_state_dict`` value as an array: a Tensor's array; an array (NumPy, CuPy) as it
+    is; another object that converts itself (``__array__``: a torch tensor from
+    ``torch_module.state_dict()``) through ``numpy.asarray``, so that weights port from PyTorch;
+    anything else, or an object that fails to convert (a torch tensor that requires grad), as
+    it is, for ``load_state_dict`` to refuse, naming its key and its type."""
+    if isinstance(value, Tensor):
+        return value.data
+    if _numpy_dtype(value) is not None or not hasattr(value, '__array__'):
+        return value
+    try:
+        return numpy.asarray(value)
+    except (TypeError, ValueError, RuntimeError):
+        return value
 
 
 class Module:
@@ -340,7 +364,8 @@ class Module:
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy the values of ``state_dict`` (Tensors or arrays) into this module's
-        parameters and buffers, keeping their dtype and device.
+        parameters and buffers, keeping their dtype and device. Another array-like value (a
+        torch tensor: ``torch_module.state_dict()``) is converted with ``numpy.asarray``.
 
         Everything is checked and converted before anything is written: keys missing from
         ``state_dict``, keys this module does not have (both only with ``strict=True``), shape
@@ -371,10 +396,10 @@ class Module:
         for key, value in state_dict.items():
             if key not in own:
                 continue
-            array = value.data if isinstance(value, Tensor) else value
+            array = _checkpoint_array(value)
             target = own[key]
             if not _is_numeric_array(array, target.dtype):
-                kind = getattr(array, 'dtype', type(array).__name__)
+                kind = _numpy_dtype(array) or type(array).__name__
                 not_arrays.append(f"{key}: got {kind}, expected a numeric array for a {target.dtype} tensor")
             elif tuple(array.shape) != target.shape:
                 mismatched.append(f"{key}: checkpoint {tuple(array.shape)} vs model {target.shape}")

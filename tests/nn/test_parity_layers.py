@@ -107,3 +107,64 @@ def test_leaky_relu_refuses_a_slope_that_is_not_a_number(slope):
     with pytest.raises(TypeError, match=r'leaky_relu: negative_slope must be a real number'):
         nn.LeakyReLU(slope)(minidl.tensor([-1.0]))
     assert F.leaky_relu(minidl.tensor([-2.0, 3.0]), 1).tolist() == [-2.0, 3.0]
+
+
+# ------------------------------------------------------------------ normalization errors
+def test_batch_norm_needs_both_running_statistics_or_neither():
+    with pytest.raises(ValueError, match='batch_norm: running_mean and running_var must either both be None '
+                                         'or neither be None'):
+        F.batch_norm(minidl.ones(4, 3), minidl.zeros(3), None, training=True)
+    with pytest.raises(ValueError, match='batch_norm: running_mean and running_var must either both'):
+        F.batch_norm(minidl.ones(4, 3), None, minidl.ones(3))
+
+
+@pytest.mark.parametrize('training', [True, False])
+def test_batch_norm_names_running_statistics_of_the_wrong_size(training):
+    with pytest.raises(ValueError, match=r'batch_norm: running_mean of shape \(5,\) does not fit input of '
+                                         r'shape \(4, 3\): expected 3 elements'):
+        F.batch_norm(minidl.ones(4, 3), minidl.zeros(5), minidl.ones(5), training=training)
+    with pytest.raises(ValueError, match=r'batch_norm: running_var of shape \(2,\) does not fit input'):
+        F.batch_norm(minidl.ones(4, 3), minidl.zeros(3), minidl.ones(2), training=training)
+
+
+@pytest.mark.parametrize('num_groups', [0, -2])
+def test_group_norm_refuses_a_num_groups_that_is_not_positive(num_groups):
+    with pytest.raises(ValueError, match=rf'group_norm: num_channels=4 must be divisible by '
+                                         rf'num_groups={num_groups}, a positive number, got input of shape \(2, 4\)'):
+        F.group_norm(minidl.ones(2, 4), num_groups)
+    with pytest.raises(ValueError, match=rf'GroupNorm: num_channels=4 must be divisible by num_groups={num_groups}'):
+        nn.GroupNorm(num_groups, 4)
+
+
+class _ForeignTensor:
+    """Another library's tensor (as torch's): a dtype of its own, without NumPy's ``kind``,
+    and ``__array__`` to convert itself."""
+
+    def __init__(self, values):
+        self.values = numpy.asarray(values, dtype=numpy.float32)
+        self.shape, self.dtype = self.values.shape, 'foreign.float32'
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def test_load_state_dict_converts_foreign_array_likes():
+    state = {'weight': _ForeignTensor([3.0, 4.0]), 'bias': _ForeignTensor([0.5, 0.25]),
+             'running_mean': _ForeignTensor([1.0, 2.0]), 'running_var': _ForeignTensor([2.0, 3.0]),
+             'num_batches_tracked': _ForeignTensor(7)}
+    bn = nn.BatchNorm1d(2)
+    bn.load_state_dict(state)
+    assert bn.weight.tolist() == [3.0, 4.0] and bn.running_var.tolist() == [2.0, 3.0]
+    assert bn.num_batches_tracked.dtype == numpy.int64 and bn.num_batches_tracked.item() == 7
+
+
+def test_load_state_dict_names_the_key_and_type_of_an_unconvertible_value():
+    class Unconvertible(_ForeignTensor):
+        def __array__(self, dtype=None, copy=None):
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad")
+
+    bn = nn.BatchNorm1d(2)
+    state = dict(bn.state_dict(), weight=Unconvertible([3.0, 4.0]))
+    with pytest.raises(ValueError, match='weight: got Unconvertible, expected a numeric array for a float32'):
+        bn.load_state_dict(state)
+    assert bn.weight.tolist() == [1.0, 1.0]
