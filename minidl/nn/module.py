@@ -433,7 +433,7 @@ class Module:
 
     def __repr__(self):
         count = Module.num_parameters(self)
-        note = f"  # {count:,} parameters" if count else ''
+        note = f"  # {count:,} parameter{'s' if count > 1 else ''}" if count else ''
         children = list(self.named_children())
         if not children:
             return f"{type(self).__name__}({self.extra_repr()}){note}"

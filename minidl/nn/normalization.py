@@ -36,14 +36,12 @@ from .module import Module
 from .parameter import Parameter
 
 
-def _affine_parameters(module, shape, affine, dtype, device):
-    """Register γ = 1 (``weight``) and β = 0 (``bias``) of ``shape``, or None for both."""
-    if affine:
-        module.weight = Parameter(ones(shape, dtype=dtype, device=device))
-        module.bias = Parameter(zeros(shape, dtype=dtype, device=device))
-    else:
-        module.register_parameter('weight', None)
-        module.register_parameter('bias', None)
+def _affine_parameters(module, shape, affine, dtype, device, bias=True):
+    """Register γ = 1 (``weight``) and β = 0 (``bias``) of ``shape``, or None for both (for
+    β alone with ``bias=False``)."""
+    module.register_parameter('weight', Parameter(ones(shape, dtype=dtype, device=device)) if affine else None)
+    module.register_parameter('bias', Parameter(zeros(shape, dtype=dtype, device=device))
+                              if affine and bias else None)
 
 
 class _BatchNorm(Module):
@@ -123,7 +121,8 @@ class BatchNorm2d(_BatchNorm):
 
 class LayerNorm(Module):
     """Layer normalization over the last axes, of shape ``normalized_shape``, of each sample
-    (Ba et al., 2016); γ and β have shape ``normalized_shape``.
+    (Ba et al., 2016); γ and β have shape ``normalized_shape`` (β is None with ``bias=False``,
+    as in PyTorch 2.x).
 
     Example:
         >>> import minidl
@@ -132,19 +131,21 @@ class LayerNorm(Module):
         (1, 3)
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=None, device=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None,
+                 device=None):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape, self.eps = tuple(normalized_shape), eps
         self.elementwise_affine = elementwise_affine
-        _affine_parameters(self, self.normalized_shape, elementwise_affine, dtype, device)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, dtype, device, bias)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+                + ('' if self.bias is not None or not self.elementwise_affine else ', bias=False'))
 
 
 class GroupNorm(Module):

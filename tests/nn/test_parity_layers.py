@@ -171,3 +171,15 @@ def test_load_state_dict_names_the_key_and_type_of_an_unconvertible_value():
     with pytest.raises(ValueError, match='weight: got Unconvertible, expected a numeric array for a float32'):
         bn.load_state_dict(state)
     assert bn.weight.tolist() == [1.0, 1.0]
+
+
+# ------------------------------------------------------------------ small API gaps
+def test_layer_norm_without_bias():
+    ln = nn.LayerNorm(2, bias=False)
+    assert [name for name, _ in ln.named_parameters()] == ['weight'] and ln.bias is None
+    assert repr(ln) == 'LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=False)  # 2 parameters'
+    numpy.testing.assert_allclose(ln(minidl.tensor([[1.0, 3.0]])).numpy(), [[-0.999995, 0.999995]], rtol=1e-6)
+
+
+def test_repr_counts_one_parameter_in_the_singular():
+    assert repr(nn.PReLU()) == 'PReLU(num_parameters=1)  # 1 parameter'
