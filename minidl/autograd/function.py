@@ -106,6 +106,12 @@ class Function:
         # Python around a small op costs about as much as the op itself.
         tensors = _as_tensors(inputs, self)
         arrays = [t.data for t in tensors]
+        record = False
+        if _grad_state['enabled']:
+            for t in tensors:
+                if t.requires_grad:
+                    record = True
+                    break
         # What forward saves waits in _to_save and becomes _saved only if the call is recorded:
         # an unrecorded call must not replace what an earlier recorded call of it saved.
         self._to_save = ()
@@ -125,31 +131,23 @@ class Function:
         if _anomaly_state['enabled'] and _anomaly_state['check_nan'] and not _anomaly_state['in_backward']:
             for i, y in enumerate(outputs):
                 anomaly.raise_if_nan(y, self, f"forward output {i}", backward=False)
-        record = False
-        if _grad_state['enabled']:
-            for t in tensors:
-                if t.requires_grad:
-                    record = True
-                    break
-        if record:                  # (an integer or bool output has no gradient: it is a leaf)
-            self._record(tensors, arrays, raw_outputs, outputs)
-            if single:
-                y = outputs[0]
-                return Tensor(y, True, self) if y.dtype.kind == 'f' else Tensor(y)
-            return tuple([Tensor(y, True, self, i) if y.dtype.kind == 'f' else Tensor(y)
-                          for i, y in enumerate(outputs)])
+        if record:
+            return self._record(tensors, arrays, raw_outputs, outputs, single)
         if single:
             return Tensor(outputs[0])
         return tuple([Tensor(y) for y in outputs])
 
-    def _record(self, tensors, arrays, raw_outputs, outputs):
-        """Remember the graph edges, the input metadata and what backward will need.
+    def _record(self, tensors, arrays, raw_outputs, outputs, single):
+        """Remember the graph edges, the input metadata and what backward will need, and
+        return the output Tensors (one, if forward returned one array, else a tuple; an
+        integer or bool output has no gradient: it is a leaf).
 
         ``raw_outputs`` are what forward returned (NumPy turns 0-d results into scalars),
         ``outputs`` the arrays made of them. The saved arrays are kept as they are: which of
         them are inputs or outputs matters only to a recorded backward, and ``saved_tensors``
         finds that out then, from the edges and the outputs' ids (a recording costs less than
-        a lookup per save).
+        a lookup per save). Only whether an output was saved is found out here (by identity),
+        to give that output a version cell, as every input of a call that saves has.
 
         The node does not keep its outputs, only their ``id``s (and, with several outputs,
         their shapes and dtypes, for the zero gradient of an output nobody used), as PyTorch's
@@ -183,24 +181,40 @@ class Function:
             self._output_ids = tuple(map(id, outputs))
             self._output_metadata = tuple([(y.shape, y.dtype) for y in outputs])
         self._number = next(_creation_numbers)
+        if single:
+            y = outputs[0]
+            results = Tensor(y, True, self) if y.dtype.kind == 'f' else Tensor(y)
+        else:
+            results = tuple([Tensor(y, True, self, i) if y.dtype.kind == 'f' else Tensor(y)
+                             for i, y in enumerate(outputs)])
         to_save = self._saved = self.__dict__.pop('_to_save')
         if to_save:
-            if raw_outputs[0] is not outputs[0] or len(outputs) > 1:  # a 0-d result may have been wrapped
-                self._saved = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])
-            versions = []                           # to tell, in backward, if a saved input was changed
+            if raw_outputs[0] is not outputs[0] or not single:  # a 0-d result may have been wrapped
+                to_save = self._saved = tuple([_wrapped_output(a, raw_outputs, outputs) for a in to_save])
+            versions = []                           # to tell, in backward, if a saved tensor was changed
             for t, a in zip(tensors, arrays):
                 cell = t._version
                 if cell is None:                    # (Tensor._version_cell, inlined: the hot path)
                     cell = t._version = [0]
                 versions.append((cell, cell[0], id(a)))
-            self._input_versions = versions
+            if single:                              # an output saved too gets its cell (Exp saves y)
+                y = outputs[0]
+                for a in to_save:
+                    if a is y:                      # (_add_output_versions, inlined: the hot path)
+                        cell = results._version = [0]
+                        versions.append((cell, 0, id(y)))
+                        break
+            else:
+                _add_output_versions(versions, results, to_save)
+            self._versions = versions
         if _anomaly_state['enabled']:
             self._creation_stack = anomaly.creation_stack()
+        return results
 
     # ------------------------------------------------------------------ used by backward
     @property
     def saved_tensors(self):
-        for cell, count, array_id in self.__dict__.get('_input_versions', ()):
+        for cell, count, array_id in self.__dict__.get('_versions', ()):
             if cell[0] != count:
                 self._check_unchanged(array_id)
         if not _grad_state['enabled']:              # backward is not recorded: values suffice
@@ -208,14 +222,18 @@ class Function:
         return tuple([self._saved_on_graph(a) for a in self._saved])
 
     def _check_unchanged(self, array_id):
-        """Raise if the input whose array has ``array_id``, changed in place since forward
-        (its version moved on), is one that forward saved: backward would compute with the
-        new values. (The ids are those of arrays alive at the recording, saved ones included.)"""
+        """Raise if the input or output whose array has ``array_id``, changed in place since
+        forward (its version moved on), is one that forward saved: backward would compute
+        with the new values. (The ids are those of arrays alive at the recording, saved ones
+        included.)"""
         if any(id(a) == array_id for a in self._saved):
+            ids = self._output_ids
+            which = f"output {ids.index(array_id)}" if array_id in ids else "an input"
             raise RuntimeError(
                 f"{self._name()}: a tensor that forward saved for backward was changed in place since "
                 "(with +=, -=, *=, /=, t[...] = ... or an optimizer step), so the gradient would use its "
-                "new values. Run backward before changing it, or change a copy.")
+                f"new values (the tensor is {which} of {self._name()}). Run backward before changing it, "
+                "or change a copy.")
 
     def _saved_on_graph(self, array):
         """A saved array as a Tensor in its place in the graph, for a recorded backward
@@ -326,6 +344,17 @@ def _as_array(y, inputs):
     if not hasattr(y, 'shape'):
         return backend.get_array_module(*inputs).asarray(y)
     return y
+
+
+def _add_output_versions(versions, results, saved):
+    """Give each output Tensor in ``results`` that forward saved (its array is in ``saved``)
+    a new version cell, and add it to the node's ``versions``: a change in place of the
+    output (``y += 1`` under ``no_grad``) is then caught by ``saved_tensors``, as one of a
+    saved input is. Only a call that saved an output pays for this."""
+    for y in results:
+        if any(a is y.data for a in saved):
+            cell = y._version = [0]
+            versions.append((cell, 0, id(y.data)))
 
 
 def _wrapped_output(array, raw_outputs, outputs):
