@@ -110,6 +110,8 @@ class Function:
         if _grad_state['enabled']:
             for t in tensors:
                 if t.requires_grad:
+                    if '_edges' in self.__dict__:   # before forward, which may overwrite what it saved
+                        self._refuse_second_record()
                     record = True
                     break
         # What forward saves waits in _to_save and becomes _saved only if the call is recorded:
@@ -210,6 +212,15 @@ class Function:
         if _anomaly_state['enabled']:
             self._creation_stack = anomaly.creation_stack()
         return results
+
+    def _refuse_second_record(self):
+        """A Function instance is the graph node of the call it recorded, so it cannot record
+        a second one (an unrecorded call, under ``no_grad`` or on constants, is allowed)."""
+        name = type(self).__name__
+        raise RuntimeError(
+            f"{self._name()}: this {name} instance was already called with gradients recorded; it is "
+            "that call's node in the graph and can record only one call. Make a new instance for "
+            f"each call, e.g. {name}()(x) or {name}.apply(x).")
 
     # ------------------------------------------------------------------ used by backward
     @property

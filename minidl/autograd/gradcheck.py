@@ -49,11 +49,13 @@ Example: check a student's Function (``gradcheck`` is public API for exactly thi
     True
 """
 import contextlib
+import copy
 
 import numpy
 
 from ..backend import get_array_module
 from . import grad_mode
+from .function import Function
 from .tensor import Tensor
 
 GRADES = ((1e-7, 'fine'), (1e-4, 'look closer'), (1e-2, 'suspicious'), (numpy.inf, 'wrong'))
@@ -83,8 +85,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, *, fast_mode=False, se
 
     Args:
         fn: a callable taking ``*inputs`` and returning a Tensor or a tuple of Tensors
-            (a Function instance works). It may reach some inputs through a closure instead
-            of its arguments, e.g. a layer's parameters:
+            (a Function instance works: each evaluation calls a copy of it). It may reach
+            some inputs through a closure instead of its arguments, e.g. a layer's parameters:
             ``gradcheck(lambda x, *params: layer(x), [x, *layer.parameters()])``;
             the check perturbs the tensor objects themselves.
         inputs: a Tensor or a sequence; the Tensors with ``requires_grad=True`` are checked.
@@ -106,6 +108,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, *, fast_mode=False, se
             value, relative error |a - n| / max(|a|, |n|, atol) and its grade.
     """
     fast_mode = _fast_mode(fast_mode, full)
+    fn = _one_instance_per_call(fn)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
@@ -128,6 +131,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, *, fast_mode=False
     This verifies that every backward used by ``fn`` is itself correctly differentiable.
     Output k of the checked function is the gradient with respect to the k-th checked input.
     """
+    fn = _one_instance_per_call(fn)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     from .engine import grad
 
@@ -153,6 +157,15 @@ def _fast_mode(fast_mode, full):
     if fast_mode:
         raise ValueError("gradcheck: pass fast_mode= or its older spelling full=, not both")
     return not full
+
+
+def _one_instance_per_call(fn):
+    """``fn``, or, for a Function instance, a function that calls a copy of it each time: an
+    instance is the graph node of the one call it records, and a check records several
+    (gradgradcheck one per evaluation)."""
+    if isinstance(fn, Function):
+        return lambda *inputs: copy.copy(fn)(*inputs)
+    return fn
 
 
 def _refuse_complex_inputs(inputs):

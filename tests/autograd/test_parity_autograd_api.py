@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import minidl
+from minidl.autograd import Function
 
 
 def close(tensor, expected):
@@ -40,3 +41,51 @@ def test_output_replaced_outside_no_grad_keeps_the_gradient():
     y += 1                                  # recorded: a new tensor, the saved one is unchanged
     z.backward()
     close(x.grad, [2.7182817, 7.389056])
+
+
+# ---------------------------------------------------------------------- one recorded call per instance
+class Exp(Function):
+    def forward(self, x):
+        y = np.exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy * y
+
+
+def test_second_recorded_call_of_an_instance_is_refused():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    f = Exp()
+    f(x)
+    with pytest.raises(RuntimeError, match=r"exp: this Exp instance was already called with gradients recorded.*"
+                                           r"Exp\(\)\(x\) or Exp\.apply\(x\)"):
+        f(x * 2)
+
+
+def test_first_call_of_a_refused_instance_keeps_its_gradient():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    f = Exp()
+    a = f(x)
+    with pytest.raises(RuntimeError):
+        f(x * 2)
+    a.sum().backward()
+    close(x.grad, [2.7182817, 7.389056])
+
+
+def test_unrecorded_calls_of_an_instance_are_allowed():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    f = Exp()
+    a = f(x)
+    with minidl.no_grad():
+        close(f(x), [2.7182817, 7.389056])
+    close(f(minidl.tensor([0.0])), [1.0])                   # no input requires grad
+    a.sum().backward()
+    close(x.grad, [2.7182817, 7.389056])
+
+
+def test_new_instance_per_call_gives_the_sum_of_gradients():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    (Exp()(x).sum() + Exp.apply(x * 2).sum()).backward()
+    close(x.grad, [17.496394, 116.585356])          # e^x + 2 e^2x
