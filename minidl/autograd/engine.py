@@ -48,10 +48,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
     With ``inputs`` (leaves or intermediate tensors), only those receive gradients.
     """
+    if inputs is not None:
+        inputs = _checked_inputs(inputs, 'backward')
     roots, root_grads = _prepare_roots(tensors, grad_tensors, 'backward')
     retain_graph = create_graph if retain_graph is None else retain_graph
-    only = None if inputs is None else {id(t) for t in _as_list(inputs)}
-    inner = [] if inputs is None else [t for t in _as_list(inputs) if not t.is_leaf]   # non-leaf inputs
+    only = None if inputs is None else {id(t) for t in inputs}
+    inner = [] if inputs is None else list({id(t): t for t in inputs if not t.is_leaf}.values())  # once each
     leaf_grads, captured = _run(roots, root_grads, retain_graph, create_graph, capture=inner)
     verify_checks()                 # a check a GPU op deferred fails here, before any .grad changes
     handed_out = {id(g.data) for g in root_grads}      # arrays someone else may hold
@@ -86,10 +88,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     With ``create_graph=True`` the results are part of a graph themselves, so they can be
     differentiated again (second derivatives, Hessian-vector products).
     """
-    inputs = _as_list(inputs)
-    for t in inputs:
-        if not isinstance(t, Tensor) or not t.requires_grad:
-            raise RuntimeError("autograd.grad: every input must be a Tensor with requires_grad=True")
+    inputs = _checked_inputs(inputs, 'autograd.grad')
     roots, root_grads = _prepare_roots(outputs, grad_outputs, 'autograd.grad')
     retain_graph = create_graph if retain_graph is None else retain_graph
     leaf_grads, captured = _run(roots, root_grads, retain_graph, create_graph, capture=inputs)
@@ -109,9 +108,30 @@ def _as_list(x):
     return [x] if isinstance(x, Tensor) else list(x)
 
 
+def _checked_inputs(inputs, caller):
+    """The ``inputs`` of backward() or grad() as a list, refused (RuntimeError naming
+    ``caller``) if empty or if one is not a Tensor that requires grad, as in PyTorch."""
+    inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError(f"{caller}: the `inputs` argument cannot be empty (as in PyTorch)")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            what = f"a tensor of shape {t.shape} that does not require grad" if isinstance(t, Tensor) \
+                else type(t).__name__
+            raise RuntimeError(f"{caller}: every one of `inputs` must be a Tensor with requires_grad=True; "
+                               f"input {i} is {what}")
+    return inputs
+
+
 def _prepare_roots(tensors, grad_tensors, caller):
     tensors = _as_list(tensors)
+    if grad_tensors is not None and not isinstance(grad_tensors, (Tensor, list, tuple)):
+        raise TypeError(f"{caller}: gradients must be Tensors or None (one, or a list of them), "
+                        f"got {type(grad_tensors).__name__}")
     grads = [None] * len(tensors) if grad_tensors is None else _as_list(grad_tensors)
+    for g in grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"{caller}: gradients must be Tensors or None, got {type(g).__name__}")
     if len(grads) != len(tensors):
         raise RuntimeError(f"{caller}: got {len(tensors)} outputs but {len(grads)} gradients")
     roots, root_grads = [], []
@@ -125,8 +145,6 @@ def _prepare_roots(tensors, grad_tensors, caller):
                 raise RuntimeError(f"{caller}: gradient can only be implied for a single-element "
                                    f"output, got shape {t.shape}; pass gradient=, a tensor of that shape")
             g = ones_like(t)
-        elif not isinstance(g, Tensor):
-            g = Tensor(g)
         if g.shape != t.shape:
             raise RuntimeError(f"{caller}: gradient of shape {g.shape} given for an output of shape {t.shape}")
         if g.dtype != t.dtype:          # as PyTorch's engine: a root's gradient takes the root's dtype
@@ -148,10 +166,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
     node_grads = {}                  # id(node) -> [grad of each output]
     leaf_grads = {}                  # id(leaf) -> (leaf, summed grad)
     pending = []                     # heap of (-creation number, node): the latest node first
-    wanted = {}                      # (id(node), output index) -> position in capture
+    wanted = {}                      # (id(node), output index) -> [positions in capture]
     for i, t in enumerate(capture):
         if t.grad_fn is not None:
-            wanted[(id(t.grad_fn), t._output_index)] = i
+            wanted.setdefault((id(t.grad_fn), t._output_index), []).append(i)
     captured = {}
     anomaly_mode = anomaly.is_anomaly_enabled()
     check_nan = anomaly_mode and anomaly.is_anomaly_check_nan_enabled()
@@ -194,8 +212,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture):
                         grads[i] = _zeros_for(node, i, used)
             if wanted:
                 for i, g in enumerate(grads):
-                    if (id(node), i) in wanted:
-                        captured[wanted[(id(node), i)]] = g
+                    for position in wanted.get((id(node), i), ()):     # grad(y, [h, h]): both
+                        captured[position] = g
             if '_retained' in node.__dict__:             # retain_grad(): summed over backward calls
                 for i, t in node._retained.items():
                     g = grads[i] if create_graph else Tensor(grads[i].copy())
@@ -245,8 +263,7 @@ def _checked_input_grads(node, input_grads, array_type, check_nan):
     input's dtype (a float32 leaf gets a float32 .grad).
     """
     if len(input_grads) != len(node._edges):
-        raise RuntimeError(f"{type(node).__name__}.backward returned {len(input_grads)} gradients, "
-                           f"but the op has {len(node._edges)} inputs")
+        _refuse_count(node, input_grads)
     shapes, dtypes, checked = node.input_shapes, node.input_dtypes, []
     create_graph, arrays_taken = array_type is None, node.backward_on_arrays
     for i, g in enumerate(input_grads):
@@ -263,6 +280,16 @@ def _checked_input_grads(node, input_grads, array_type, check_nan):
                 g = g.to(dtypes[i]) if create_graph else g.astype(dtypes[i])
         checked.append(g)
     return checked
+
+
+def _refuse_count(node, input_grads):
+    """The error for a backward that returned the wrong number of gradients, or a list."""
+    name = type(node).__name__
+    if len(input_grads) == 1 and type(input_grads[0]) is list:
+        raise TypeError(f"{name}.backward returned a list; return the gradients as a tuple, one per "
+                        f"input (the op has {len(node._edges)} inputs)")
+    raise RuntimeError(f"{name}.backward returned {len(input_grads)} gradients, but the op has "
+                       f"{len(node._edges)} inputs")
 
 
 def _in_engine_form(node, i, g, create_graph):

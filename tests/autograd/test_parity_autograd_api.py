@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import minidl
+from minidl import autograd
 from minidl.autograd import Function
 
 
@@ -89,3 +90,60 @@ def test_new_instance_per_call_gives_the_sum_of_gradients():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     (Exp()(x).sum() + Exp.apply(x * 2).sum()).backward()
     close(x.grad, [17.496394, 116.585356])          # e^x + 2 e^2x
+
+
+# ---------------------------------------------------------------------- a repeated input
+def test_grad_returns_a_repeated_non_leaf_input_at_every_position():
+    x = minidl.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    gh1, gh2 = autograd.grad((h * h).sum(), [h, h])
+    close(gh1, [6.0, 12.0])
+    close(gh2, [6.0, 12.0])
+
+
+def test_backward_with_a_repeated_non_leaf_input_adds_its_gradient_once():
+    x = minidl.tensor([1.0, 1.0], requires_grad=True)
+    h = x * 3
+    (h * h).sum().backward(inputs=[h, h])
+    close(h.grad, [6.0, 6.0])
+    assert x.grad is None
+
+
+# ---------------------------------------------------------------------- argument checks
+def test_backward_refuses_empty_inputs():
+    x = minidl.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"backward: the `inputs` argument cannot be empty"):
+        (x * x).sum().backward(inputs=[])
+
+
+def test_grad_refuses_empty_inputs():
+    x = minidl.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"autograd.grad: the `inputs` argument cannot be empty"):
+        autograd.grad((x * 2).sum(), [])
+
+
+def test_backward_refuses_an_input_that_does_not_require_grad():
+    x = minidl.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"backward: .*requires_grad=True; input 0 is a tensor of shape "
+                                           r"\(2,\) that does not require grad"):
+        (x * 2).sum().backward(inputs=[minidl.ones(2)])
+
+
+@pytest.mark.parametrize('gradient', [np.ones(2), [1.0, 1.0]])
+def test_grad_refuses_gradients_that_are_not_tensors(gradient):
+    x = minidl.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match=r"autograd.grad: gradients must be Tensors or None"):
+        autograd.grad(x * 2, [x], grad_outputs=gradient)
+
+
+def test_backward_returning_a_list_is_told_to_return_a_tuple():
+    class Both(Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, gy):
+            return [gy, gy]
+
+    a, b = minidl.ones(2, requires_grad=True), minidl.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match=r"Both.backward returned a list; return the gradients as a tuple"):
+        Both()(a, b).sum().backward()
