@@ -35,6 +35,7 @@ import traceback
 import warnings
 
 from ..backend import get_array_module
+from .grad_mode import _ModeSwitch
 
 _state = {'enabled': False, 'check_nan': True, 'in_backward': False}
 
@@ -49,7 +50,7 @@ def is_anomaly_check_nan_enabled():
     return _state['check_nan']
 
 
-class detect_anomaly(contextlib.ContextDecorator):
+class detect_anomaly(_ModeSwitch):
     """Turn anomaly mode on inside a ``with`` block or a decorated function, and restore the
     previous mode after it (see the module docstring).
 

@@ -10,6 +10,8 @@ optimizer updates switch it off::
     def evaluate(model, x): ...        # works as a decorator too
 """
 import contextlib
+import functools
+import inspect
 
 _state = {'enabled': True}
 
@@ -19,7 +21,40 @@ def is_grad_enabled():
     return _state['enabled']
 
 
-class _GradMode(contextlib.ContextDecorator):
+class _ModeSwitch(contextlib.ContextDecorator):
+    """Base of the mode switches (grad mode, anomaly mode): a context manager that decorates
+    functions too. A decorated generator function runs each of its steps (each ``next``,
+    ``send`` or ``throw``) in the mode and gives the caller back its own mode in between, as
+    PyTorch's decorators do: the mode must not leak into the loop that consumes it."""
+
+    def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return self._wrap_generator(function)
+        return super().__call__(function)
+
+    def _wrap_generator(self, function):
+        @functools.wraps(function)
+        def generator(*args, **kwargs):
+            steps = function(*args, **kwargs)
+            request, error = None, None
+            while True:
+                try:
+                    with self:
+                        response = steps.send(request) if error is None else steps.throw(error)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    request, error = (yield response), None
+                except GeneratorExit:
+                    with self:
+                        steps.close()
+                    raise
+                except BaseException as thrown:     # gen.throw(...) by the caller: passed on
+                    request, error = None, thrown
+        return generator
+
+
+class _GradMode(_ModeSwitch):
     """A context manager and decorator that sets the recording mode inside its block and
     restores the previous one after (re-entrant: a decorated function may call itself)."""
 
@@ -52,14 +87,17 @@ class set_grad_enabled(_GradMode):
     """
 
     def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode must be a bool (True or False), got {type(mode).__name__}")
         super().__init__(mode)
         self._before = _state['enabled']            # the mode before this call switched it
         _state['enabled'] = self.mode
 
     def __enter__(self):
-        if self._before is not None:                # ``with set_grad_enabled(m):`` right after the call
+        if self._before is not None:                # ``with set_grad_enabled(m):`` after the call
             self._previous.append(self._before)
             self._before = None
+            _state['enabled'] = self.mode           # (set again: the mode may have changed since)
             return self
         return super().__enter__()
 

@@ -147,3 +147,65 @@ def test_backward_returning_a_list_is_told_to_return_a_tuple():
     a, b = minidl.ones(2, requires_grad=True), minidl.ones(2, requires_grad=True)
     with pytest.raises(TypeError, match=r"Both.backward returned a list; return the gradients as a tuple"):
         Both()(a, b).sum().backward()
+
+
+# ---------------------------------------------------------------------- mode switches
+@pytest.mark.parametrize('switch, inside', [(minidl.no_grad, False), (minidl.enable_grad, True),
+                                            (lambda: minidl.set_grad_enabled(False), False)])
+def test_a_decorated_generator_runs_each_step_in_the_mode_and_the_caller_in_its_own(switch, inside):
+    outside = not inside
+    minidl.set_grad_enabled(outside)
+    try:
+        @switch()
+        def steps():
+            received = yield minidl.is_grad_enabled()
+            yield received, minidl.is_grad_enabled()
+
+        generator = steps()
+        assert next(generator) is inside
+        assert minidl.is_grad_enabled() is outside
+        assert generator.send(5) == (5, inside)
+        assert minidl.is_grad_enabled() is outside
+    finally:
+        minidl.set_grad_enabled(True)
+
+
+def test_a_decorated_generator_returns_its_value_and_gets_what_is_thrown_in():
+    @minidl.no_grad()
+    def steps():
+        try:
+            yield 1
+        except KeyError:
+            yield minidl.is_grad_enabled()
+        return 'done'
+
+    generator = steps()
+    assert next(generator) == 1
+    assert generator.throw(KeyError('k')) is False
+    with pytest.raises(StopIteration) as stop:
+        next(generator)
+    assert stop.value.value == 'done'
+    assert minidl.is_grad_enabled()
+
+
+def test_detect_anomaly_on_a_generator_is_on_only_inside_it():
+    @autograd.detect_anomaly()
+    def steps():
+        yield autograd.is_anomaly_enabled()
+
+    assert list(steps()) == [True]
+    assert not autograd.is_anomaly_enabled()
+
+
+def test_set_grad_enabled_refuses_a_mode_that_is_not_a_bool():
+    with pytest.raises(TypeError, match=r"set_grad_enabled: mode must be a bool \(True or False\), got str"):
+        minidl.set_grad_enabled("no")
+    assert minidl.is_grad_enabled()
+
+
+def test_set_grad_enabled_sets_its_mode_again_when_entered():
+    s = minidl.set_grad_enabled(False)
+    minidl.set_grad_enabled(True)
+    with s:
+        assert not minidl.is_grad_enabled()
+    assert minidl.is_grad_enabled()
