@@ -35,15 +35,6 @@ def test_saved_output_changed_through_detach_raises():
         z.backward()
 
 
-def test_output_replaced_outside_no_grad_keeps_the_gradient():
-    x = minidl.tensor([1.0, 2.0], requires_grad=True)
-    y = x.exp()
-    z = y.sum()
-    y += 1                                  # recorded: a new tensor, the saved one is unchanged
-    z.backward()
-    close(x.grad, [2.7182817, 7.389056])
-
-
 # ---------------------------------------------------------------------- one recorded call per instance
 class Exp(Function):
     def forward(self, x):
@@ -65,31 +56,17 @@ def test_second_recorded_call_of_an_instance_is_refused():
         f(x * 2)
 
 
-def test_first_call_of_a_refused_instance_keeps_its_gradient():
+def test_a_refused_instance_keeps_its_first_gradient_and_allows_unrecorded_calls():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     f = Exp()
     a = f(x)
     with pytest.raises(RuntimeError):
         f(x * 2)
-    a.sum().backward()
-    close(x.grad, [2.7182817, 7.389056])
-
-
-def test_unrecorded_calls_of_an_instance_are_allowed():
-    x = minidl.tensor([1.0, 2.0], requires_grad=True)
-    f = Exp()
-    a = f(x)
-    with minidl.no_grad():
+    with minidl.no_grad():                                  # unrecorded calls stay allowed
         close(f(x), [2.7182817, 7.389056])
-    close(f(minidl.tensor([0.0])), [1.0])                   # no input requires grad
+    close(f(minidl.tensor([0.0])), [1.0])                   # (no input requires grad)
     a.sum().backward()
     close(x.grad, [2.7182817, 7.389056])
-
-
-def test_new_instance_per_call_gives_the_sum_of_gradients():
-    x = minidl.tensor([1.0, 2.0], requires_grad=True)
-    (Exp()(x).sum() + Exp.apply(x * 2).sum()).backward()
-    close(x.grad, [17.496394, 116.585356])          # e^x + 2 e^2x
 
 
 # ---------------------------------------------------------------------- a repeated input
@@ -99,13 +76,9 @@ def test_grad_returns_a_repeated_non_leaf_input_at_every_position():
     gh1, gh2 = autograd.grad((h * h).sum(), [h, h])
     close(gh1, [6.0, 12.0])
     close(gh2, [6.0, 12.0])
-
-
-def test_backward_with_a_repeated_non_leaf_input_adds_its_gradient_once():
-    x = minidl.tensor([1.0, 1.0], requires_grad=True)
     h = x * 3
-    (h * h).sum().backward(inputs=[h, h])
-    close(h.grad, [6.0, 6.0])
+    (h * h).sum().backward(inputs=[h, h])                   # backward adds it once
+    close(h.grad, [6.0, 12.0])
     assert x.grad is None
 
 
