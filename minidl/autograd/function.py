@@ -78,6 +78,7 @@ class Function:
     """
 
     backward_on_arrays = False
+    _edges = None           # the recorded call's edges; None until a call is recorded (see _record)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -110,7 +111,7 @@ class Function:
         if _grad_state['enabled']:
             for t in tensors:
                 if t.requires_grad:
-                    if '_edges' in self.__dict__:   # before forward, which may overwrite what it saved
+                    if self._edges is not None:     # before forward, which may overwrite what it saved
                         self._refuse_second_record()
                     record = True
                     break
