@@ -253,6 +253,11 @@ if os.environ.get('MINIDL_KEEP_FREED_MEMORY', '1') != '0':
 
 
 # ----------------------------------------------------------------------------- dtypes
+# PyTorch's dtype categories, by NumPy's dtype kind: bool < integer < floating < complex. They
+# decide type promotion (``functional._util.promoted``) and which dtypes a tensor may have.
+DTYPE_CATEGORY = {'b': 0, 'u': 1, 'i': 1, 'f': 2, 'c': 3}
+
+
 def get_default_dtype():
     """The floating dtype of tensors built from Python floats (float32 unless changed)."""
     return _default_dtype

@@ -240,9 +240,6 @@ class Tensor:
 
 
 # ---------------------------------------------------------------------- construction
-_CATEGORY = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}      # bool < integer < floating < complex
-
-
 def _numeric_dtype(fn, dtype, source=None):
     """``dtype`` as a NumPy dtype, refused (TypeError naming ``fn``, and the type ``source`` of
     the data if given) unless it holds numbers: bool, integer, floating or complex. Strings,
@@ -251,7 +248,7 @@ def _numeric_dtype(fn, dtype, source=None):
         dtype = numpy.dtype(dtype)
     except TypeError:
         raise TypeError(f"{fn}: {dtype!r} is not a dtype") from None
-    if dtype.kind not in _CATEGORY:
+    if dtype.kind not in backend.DTYPE_CATEGORY:
         source = '' if source is None else f"from {source.__name__} "
         raise TypeError(f"{fn}: cannot make a tensor {source}of dtype {dtype}: a tensor holds numbers "
                         "(bool, integer, floating or complex)")
@@ -298,11 +295,12 @@ def _inferred_dtype(data):
                                          f"elements, got one of shape {item.shape}; use minidl.stack")
                     dtypes.add(item.dtype)
         level = deeper
-    numeric = [d for d in dtypes if d.kind in _CATEGORY]
+    category = backend.DTYPE_CATEGORY
+    numeric = [d for d in dtypes if d.kind in category]
     if len(numeric) <= 1:                       # the common case: nothing to promote
         return numeric[0] if numeric else None
-    top = max(_CATEGORY[d.kind] for d in numeric)
-    return functools.reduce(numpy.promote_types, [d for d in numeric if _CATEGORY[d.kind] >= min(top, 2)])
+    top = max(category[d.kind] for d in numeric)
+    return functools.reduce(numpy.promote_types, [d for d in numeric if category[d.kind] >= min(top, 2)])
 
 
 def _fit(fn, array, dtype):

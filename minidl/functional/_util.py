@@ -3,7 +3,7 @@ import operator
 
 import numpy
 
-from ..backend import get_default_dtype
+from ..backend import DTYPE_CATEGORY, get_default_dtype
 
 
 def floating(x):
@@ -12,9 +12,6 @@ def floating(x):
     softmax, ...) compute an integer tensor this way, as PyTorch does, instead of in NumPy's
     float64 or, worse, cast back to integers."""
     return x if x.dtype.kind in 'fc' else x.astype(get_default_dtype())
-
-
-_CATEGORY = {'b': 0, 'u': 1, 'i': 1, 'f': 2, 'c': 3}     # PyTorch's dtype categories, by NumPy's kind
 
 
 def promoted(a, b):
@@ -33,7 +30,7 @@ def promoted(a, b):
     """
     if (a.ndim == 0) != (b.ndim == 0):
         zero_dim, dimensioned = (a, b) if a.ndim == 0 else (b, a)
-        higher = _CATEGORY[zero_dim.dtype.kind] > _CATEGORY[dimensioned.dtype.kind]
+        higher = DTYPE_CATEGORY[zero_dim.dtype.kind] > DTYPE_CATEGORY[dimensioned.dtype.kind]
         target = zero_dim.dtype if higher else dimensioned.dtype
         return a.astype(target, copy=False), b.astype(target, copy=False)
     if a.dtype is b.dtype or (a.dtype.kind in 'fc') == (b.dtype.kind in 'fc'):

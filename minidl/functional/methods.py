@@ -41,7 +41,7 @@ def _to(self, *args, dtype=None, device=None):
         except TypeError:
             raise ValueError(f"Tensor.to: {dtype!r} is neither a dtype nor a known device; "
                              f"expected one of {DEVICES} or a dtype such as minidl.float64") from None
-        if dtype.kind not in 'biufc':
+        if dtype.kind not in backend.DTYPE_CATEGORY:
             raise TypeError(f"Tensor.to: {dtype} is not a dtype a tensor can have; expected a bool, "
                             "integer, floating point or complex dtype")
     result = self
